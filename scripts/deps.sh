@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Install the Debian packages nvtcp needs, if any are missing.
+#   deps.sh build   compiler, meson, ninja and the libraries
+#   deps.sh test    the above plus what the tests use (cmocka, clang runtime)
+# Exits non-zero with a clear message when packages are missing and cannot
+# be installed (not root, no apt-get, no reachable archive).
+set -uo pipefail
+
+build_pkgs="gcc pkg-config meson ninja-build python3 liburing-dev libisal-dev libjansson-dev"
+test_pkgs="libcmocka-dev"
+
+want=$build_pkgs
+for what in "$@"; do
+    case $what in
+        build) ;;
+        test) want="$want $test_pkgs" ;;
+        *) echo "deps.sh: unknown set '$what' (build, test)" >&2; exit 2 ;;
+    esac
+done
+
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "nvtcp: installing missing Debian packages:$missing" >&2
+if ! command -v apt-get > /dev/null; then
+    echo "nvtcp: apt-get not found; install these packages by hand:$missing" >&2
+    exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "nvtcp: not root; run as root or install them first: apt-get install$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+opts="-y -q --no-install-recommends -o DPkg::Lock::Timeout=600"
+# shellcheck disable=SC2086
+if ! apt-get install $opts $missing > /tmp/nvtcp-apt.log 2>&1; then
+    apt-get update -q >> /tmp/nvtcp-apt.log 2>&1
+    # shellcheck disable=SC2086
+    if ! apt-get install $opts $missing >> /tmp/nvtcp-apt.log 2>&1; then
+        tail -n 5 /tmp/nvtcp-apt.log >&2
+        echo "nvtcp: could not install:$missing (log: /tmp/nvtcp-apt.log)" >&2
+        exit 1
+    fi
+fi
+exit 0
