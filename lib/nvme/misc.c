@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Host identity (hostnqn, hostid), default options, status descriptions.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "nvtcp/nvme.h"
+#include "nvtcp/string.h"
+
+static int
+read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		return -errno;
+	}
+	if (fgets(buf, (int)len, f) == NULL) {
+		fclose(f);
+		return -ENODATA;
+	}
+	fclose(f);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return n > 0 ? 0 : -ENODATA;
+}
+
+static int
+parse_uuid(const char *str, uint8_t out[16])
+{
+	unsigned int i = 0;
+
+	while (*str != '\0' && i < 32) {
+		int v;
+
+		if (*str == '-') {
+			str++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)*str)) {
+			return -EINVAL;
+		}
+		v = isdigit((unsigned char)*str) ? *str - '0'
+						 : (tolower((unsigned char)*str) - 'a' + 10);
+		out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] | v) : (v << 4));
+		i++;
+		str++;
+	}
+	return i == 32 && *str == '\0' ? 0 : -EINVAL;
+}
+
+static void
+fmt_uuid(const uint8_t id[16], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9], id[10],
+		 id[11], id[12], id[13], id[14], id[15]);
+}
+
+static void
+host_identity(struct nvt_nvme_ctrlr_opts *opts)
+{
+	char line[NVT_NVMF_NQN_FIELD_SIZE];
+	char uuid[40];
+
+	if (read_line("/etc/nvme/hostid", line, sizeof(line)) != 0 ||
+	    parse_uuid(line, opts->hostid) != 0) {
+		if (getrandom(opts->hostid, sizeof(opts->hostid), 0) != sizeof(opts->hostid)) {
+			memset(opts->hostid, 0x5a, sizeof(opts->hostid));
+		}
+		/* A version 4 UUID. */
+		opts->hostid[6] = (uint8_t)((opts->hostid[6] & 0x0f) | 0x40);
+		opts->hostid[8] = (uint8_t)((opts->hostid[8] & 0x3f) | 0x80);
+	}
+	if (read_line("/etc/nvme/hostnqn", line, sizeof(line)) == 0) {
+		nvt_strcpy_trunc(opts->hostnqn, sizeof(opts->hostnqn), line);
+		return;
+	}
+	fmt_uuid(opts->hostid, uuid, sizeof(uuid));
+	snprintf(opts->hostnqn, sizeof(opts->hostnqn), "%s%s", NVT_NVMF_NQN_UUID_PREFIX, uuid);
+}
+
+void
+nvt_nvme_ctrlr_get_default_opts(struct nvt_nvme_ctrlr_opts *opts, size_t opts_size)
+{
+	struct nvt_nvme_ctrlr_opts d = {
+		.opts_size = opts_size,
+		.admin_queue_size = NVT_NVMF_MIN_ADMIN_QUEUE_ENTRIES,
+		.kato_ms = 10000,
+		.num_io_queues = 64,
+		.connect_timeout_ms = 10000,
+	};
+
+	host_identity(&d);
+	memset(opts, 0, opts_size);
+	memcpy(opts, &d, opts_size < sizeof(d) ? opts_size : sizeof(d));
+}
+
+static const char *
+generic_sc_str(uint8_t sc)
+{
+	switch (sc) {
+	case NVT_NVME_SC_SUCCESS:
+		return "Success";
+	case NVT_NVME_SC_INVALID_OPCODE:
+		return "Invalid Command Opcode";
+	case NVT_NVME_SC_INVALID_FIELD:
+		return "Invalid Field in Command";
+	case NVT_NVME_SC_CID_CONFLICT:
+		return "Command ID Conflict";
+	case NVT_NVME_SC_DATA_TRANSFER_ERROR:
+		return "Data Transfer Error";
+	case NVT_NVME_SC_INTERNAL_ERROR:
+		return "Internal Error";
+	case NVT_NVME_SC_ABORTED_BY_REQUEST:
+		return "Command Abort Requested";
+	case NVT_NVME_SC_ABORTED_SQ_DELETION:
+		return "Aborted due to SQ Deletion";
+	case NVT_NVME_SC_INVALID_NAMESPACE:
+		return "Invalid Namespace or Format";
+	case NVT_NVME_SC_COMMAND_SEQUENCE_ERROR:
+		return "Command Sequence Error";
+	case NVT_NVME_SC_DATA_SGL_LENGTH_INVALID:
+		return "Data SGL Length Invalid";
+	case NVT_NVME_SC_SGL_DESCRIPTOR_TYPE_INVALID:
+		return "SGL Descriptor Type Invalid";
+	case NVT_NVME_SC_INVALID_SGL_OFFSET:
+		return "Invalid SGL Offset";
+	case NVT_NVME_SC_KEEP_ALIVE_EXPIRED:
+		return "Keep Alive Timer Expired";
+	case NVT_NVME_SC_KEEP_ALIVE_INVALID:
+		return "Keep Alive Timeout Invalid";
+	case NVT_NVME_SC_TRANSIENT_TRANSPORT_ERROR:
+		return "Transient Transport Error";
+	case NVT_NVME_SC_LBA_OUT_OF_RANGE:
+		return "LBA Out of Range";
+	case NVT_NVME_SC_CAPACITY_EXCEEDED:
+		return "Capacity Exceeded";
+	case NVT_NVME_SC_NAMESPACE_NOT_READY:
+		return "Namespace Not Ready";
+	default:
+		return "unknown generic status";
+	}
+}
+
+static const char *
+cmd_specific_sc_str(uint8_t sc)
+{
+	switch (sc) {
+	case NVT_NVME_SC_INVALID_QUEUE_IDENTIFIER:
+		return "Invalid Queue Identifier";
+	case NVT_NVME_SC_INVALID_QUEUE_SIZE:
+		return "Invalid Queue Size";
+	case NVT_NVME_SC_INVALID_LOG_PAGE:
+		return "Invalid Log Page";
+	case NVT_NVMF_SC_INCOMPATIBLE_FORMAT:
+		return "Connect Incompatible Format";
+	case NVT_NVMF_SC_CONTROLLER_BUSY:
+		return "Connect Controller Busy";
+	case NVT_NVMF_SC_CONNECT_INVALID_PARAMETERS:
+		return "Connect Invalid Parameters (unknown subsystem, or a bad field)";
+	case NVT_NVMF_SC_CONNECT_RESTART_DISCOVERY:
+		return "Connect Restart Discovery";
+	case NVT_NVMF_SC_CONNECT_INVALID_HOST:
+		return "Connect Invalid Host (host not allowed)";
+	case NVT_NVMF_SC_INVALID_QUEUE_TYPE:
+		return "Invalid Queue Type";
+	case NVT_NVMF_SC_DISCOVER_RESTART:
+		return "Discover Restart";
+	case NVT_NVMF_SC_AUTH_REQUIRED:
+		return "Authentication Required";
+	default:
+		return "unknown command specific status";
+	}
+}
+
+static const char *
+sc_str(uint8_t sct, uint8_t sc)
+{
+	switch (sct) {
+	case NVT_NVME_SCT_GENERIC:
+		return generic_sc_str(sc);
+	case NVT_NVME_SCT_COMMAND_SPECIFIC:
+		return cmd_specific_sc_str(sc);
+	case NVT_NVME_SCT_MEDIA_ERROR:
+		return "media or data integrity error";
+	case NVT_NVME_SCT_PATH:
+		return sc == NVT_NVME_SC_HOST_PATH_ERROR ? "Host Path Error (transport failed)"
+							 : "path related status";
+	default:
+		return "vendor specific status";
+	}
+}
+
+const char *
+nvt_nvme_status_fmt(uint16_t status, char *buf, size_t len)
+{
+	uint8_t sct = nvt_nvme_status_sct(status), sc = nvt_nvme_status_sc(status);
+
+	snprintf(buf, len, "SCT %xh SC %02xh (%s)%s", sct, sc, sc_str(sct, sc),
+		 nvt_nvme_status_dnr(status) ? " DNR" : "");
+	return buf;
+}
