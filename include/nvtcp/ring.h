@@ -10,6 +10,9 @@
  * - NVT_RING_MPSC: any number of producer threads, one consumer thread.
  *   A producer preempted half-way through an enqueue never blocks other
  *   producers (each slot carries its own sequence number).
+ * - NVT_RING_MPMC: any number of producer and consumer threads. Consumers
+ *   claim positions the way producers do, so a dequeue may come back short
+ *   while another thread is half-way through its enqueue or dequeue.
  */
 #ifndef NVTCP_RING_H
 #define NVTCP_RING_H
@@ -26,6 +29,8 @@ enum nvt_ring_type {
 	NVT_RING_SPSC,
 	/** Many producer threads, one consumer thread. */
 	NVT_RING_MPSC,
+	/** Many producer threads, many consumer threads. */
+	NVT_RING_MPMC,
 };
 
 struct nvt_ring;
@@ -56,7 +61,8 @@ void nvt_ring_free(struct nvt_ring **ring);
 size_t nvt_ring_enqueue(struct nvt_ring *ring, void **objs, size_t count);
 
 /**
- * Dequeue up to \p count elements, oldest first. Only the consumer thread.
+ * Dequeue up to \p count elements, oldest first. Only the consumer thread
+ * (any thread for NVT_RING_MPMC).
  *
  * \return how many were stored in \p objs (0 when the ring is empty).
  */

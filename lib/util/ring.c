@@ -14,8 +14,8 @@
 
 struct ring_slot {
 	/*
-	 * MPSC only: position + 1 once a producer has published obj, position + capacity once the
-	 * consumer has taken it (Vyukov's bounded queue). Unused by SPSC rings.
+	 * MPSC and MPMC: position + 1 once a producer has published obj, position + capacity once
+	 * a consumer has taken it (Vyukov's bounded queue). Unused by SPSC rings.
 	 */
 	atomic_size_t seq;
 	void *obj;
@@ -28,7 +28,7 @@ struct nvt_ring {
 	/* Next position to enqueue; written by the producer(s) only. */
 	alignas(RING_CACHE_LINE) atomic_size_t tail;
 
-	/* Next position to dequeue; written by the consumer only. */
+	/* Next position to dequeue; written by the consumer (MPMC: claimed by CAS). */
 	alignas(RING_CACHE_LINE) atomic_size_t head;
 
 	alignas(RING_CACHE_LINE) struct ring_slot slots[];
@@ -52,7 +52,7 @@ nvt_ring_create(enum nvt_ring_type type, size_t count)
 	size_t cap, i;
 
 	if (count == 0 || count > RING_MAX_COUNT ||
-	    (type != NVT_RING_SPSC && type != NVT_RING_MPSC)) {
+	    (type != NVT_RING_SPSC && type != NVT_RING_MPSC && type != NVT_RING_MPMC)) {
 		return NULL;
 	}
 	cap = round_up_pow2(count);
@@ -123,7 +123,7 @@ mpsc_free_run(struct nvt_ring *ring, size_t pos, size_t count, intptr_t *first_d
 	size_t i, seq;
 
 	for (i = 0; i < count; i++) {
-		/* Pairs with the release in mpsc_dequeue that freed the slot. */
+		/* Pairs with the release in mpsc_dequeue or mpmc_dequeue that freed the slot. */
 		seq = atomic_load_explicit(&ring->slots[(pos + i) & ring->mask].seq,
 					   memory_order_acquire);
 		if (i == 0) {
@@ -136,6 +136,7 @@ mpsc_free_run(struct nvt_ring *ring, size_t pos, size_t count, intptr_t *first_d
 	return i;
 }
 
+/* Also the enqueue of MPMC rings: producers claim positions the same way. */
 static size_t
 mpsc_enqueue(struct nvt_ring *ring, void **objs, size_t count)
 {
@@ -198,6 +199,64 @@ mpsc_dequeue(struct nvt_ring *ring, void **objs, size_t count)
 	return i;
 }
 
+/* Number of consecutive slots from pos published for this lap and not yet taken. */
+static size_t
+mpmc_ready_run(struct nvt_ring *ring, size_t pos, size_t count, intptr_t *first_dif)
+{
+	size_t i, seq;
+
+	for (i = 0; i < count; i++) {
+		/* Pairs with the release in mpsc_enqueue that published the slot. */
+		seq = atomic_load_explicit(&ring->slots[(pos + i) & ring->mask].seq,
+					   memory_order_acquire);
+		if (i == 0) {
+			*first_dif = (intptr_t)(seq - (pos + 1));
+		}
+		if (seq != pos + i + 1) {
+			break;
+		}
+	}
+	return i;
+}
+
+static size_t
+mpmc_dequeue(struct nvt_ring *ring, void **objs, size_t count)
+{
+	size_t pos = atomic_load_explicit(&ring->head, memory_order_relaxed);
+	struct ring_slot *slot;
+	intptr_t dif = 0;
+	size_t n, i;
+
+	for (;;) {
+		n = mpmc_ready_run(ring, pos, count, &dif);
+		if (n == 0 && dif < 0) {
+			/* Not published yet for this lap: empty, or a producer is mid-enqueue. */
+			return 0;
+		}
+		/*
+		 * head only grows and a slot is released only by the consumer that claimed it, so
+		 * while head is still pos the run found above stays published; winning the CAS
+		 * makes it ours. A failed CAS reloads pos.
+		 */
+		if (n > 0 && atomic_compare_exchange_weak_explicit(&ring->head, &pos, pos + n,
+								   memory_order_relaxed,
+								   memory_order_relaxed)) {
+			break;
+		}
+		if (n == 0) {
+			/* Another consumer already took pos; catch up. */
+			pos = atomic_load_explicit(&ring->head, memory_order_relaxed);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		slot = &ring->slots[(pos + i) & ring->mask];
+		objs[i] = slot->obj;
+		/* Pairs with the acquire in mpsc_free_run: the slot is free for the next lap. */
+		atomic_store_explicit(&slot->seq, pos + i + ring->mask + 1, memory_order_release);
+	}
+	return n;
+}
+
 size_t
 nvt_ring_enqueue(struct nvt_ring *ring, void **objs, size_t count)
 {
@@ -218,6 +277,9 @@ nvt_ring_dequeue(struct nvt_ring *ring, void **objs, size_t count)
 	}
 	if (ring->type == NVT_RING_SPSC) {
 		return spsc_dequeue(ring, objs, count);
+	}
+	if (ring->type == NVT_RING_MPMC) {
+		return mpmc_dequeue(ring, objs, count);
 	}
 	return mpsc_dequeue(ring, objs, count);
 }

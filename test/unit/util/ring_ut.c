@@ -3,8 +3,11 @@
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
@@ -35,6 +38,8 @@ test_create_invalid(void **state)
 	assert_null(nvt_ring_create(NVT_RING_SPSC, 0));
 	assert_null(nvt_ring_create(NVT_RING_MPSC, 0));
 	assert_null(nvt_ring_create(NVT_RING_MPSC, SIZE_MAX));
+	assert_null(nvt_ring_create(NVT_RING_MPMC, 0));
+	assert_null(nvt_ring_create(NVT_RING_MPMC, SIZE_MAX));
 	assert_null(nvt_ring_create((enum nvt_ring_type)7, 8));
 }
 
@@ -48,7 +53,7 @@ test_capacity_rounding(void **state)
 	int t;
 
 	(void)state;
-	for (t = NVT_RING_SPSC; t <= NVT_RING_MPSC; t++) {
+	for (t = NVT_RING_SPSC; t <= NVT_RING_MPMC; t++) {
 		for (i = 0; i < NVT_COUNTOF(counts); i++) {
 			ring = nvt_ring_create((enum nvt_ring_type)t, counts[i][0]);
 			assert_non_null(ring);
@@ -93,6 +98,7 @@ test_fill_exact(void **state)
 	(void)state;
 	fill_exact(NVT_RING_SPSC);
 	fill_exact(NVT_RING_MPSC);
+	fill_exact(NVT_RING_MPMC);
 }
 
 /* A batch larger than the free space goes in as a prefix; the rest stays with the caller. */
@@ -129,6 +135,7 @@ test_partial_batch(void **state)
 	(void)state;
 	partial_batch(NVT_RING_SPSC);
 	partial_batch(NVT_RING_MPSC);
+	partial_batch(NVT_RING_MPMC);
 }
 
 /* Odd batch sizes against a small ring so the indices wrap many times at every offset. */
@@ -163,6 +170,7 @@ test_wrap_around(void **state)
 	(void)state;
 	wrap_around(NVT_RING_SPSC);
 	wrap_around(NVT_RING_MPSC);
+	wrap_around(NVT_RING_MPMC);
 }
 
 struct producer {
@@ -255,6 +263,96 @@ test_spsc_stress(void **state)
 	stress(NVT_RING_SPSC, 1);
 }
 
+struct mpmc_consumer {
+	struct nvt_ring *ring;
+	_Atomic size_t *taken;
+	/* One counter per element of every producer, shared by the consumers. */
+	_Atomic unsigned char *hits;
+	size_t total;
+	/* Per producer: how many of its elements this consumer saw, and the last one. */
+	uintptr_t seen[STRESS_PRODUCERS];
+	uintptr_t last[STRESS_PRODUCERS];
+	bool ok;
+};
+
+/*
+ * Each consumer checks that the elements of one producer reach it in increasing order and
+ * counts every element it takes; the main thread then checks that each arrived exactly once.
+ */
+static void *
+mpmc_consumer_main(void *arg)
+{
+	struct mpmc_consumer *c = arg;
+	uintptr_t v, id, seq;
+	void *objs[8];
+	size_t n, i;
+
+	c->ok = true;
+	while (atomic_load(c->taken) < c->total) {
+		n = nvt_ring_dequeue(c->ring, objs, 1 + atomic_load(c->taken) % NVT_COUNTOF(objs));
+		for (i = 0; i < n; i++) {
+			v = from_obj(objs[i]);
+			id = v >> 32;
+			seq = v & 0xffffffffu;
+			if (id >= STRESS_PRODUCERS || seq <= c->last[id]) {
+				c->ok = false;
+				continue;
+			}
+			c->last[id] = seq;
+			c->seen[id]++;
+			atomic_fetch_add(&c->hits[id * STRESS_ITEMS + seq - 1], 1);
+		}
+		atomic_fetch_add(c->taken, n);
+		if (n == 0) {
+			sched_yield();
+		}
+	}
+	return NULL;
+}
+
+static void
+test_mpmc_stress(void **state)
+{
+	struct nvt_ring *ring = nvt_ring_create(NVT_RING_MPMC, STRESS_RING_SIZE);
+	struct mpmc_consumer c[2] = { 0 };
+	struct producer p[2];
+	pthread_t ptid[2], ctid[2];
+	_Atomic unsigned char *hits = calloc(2 * STRESS_ITEMS, sizeof(*hits));
+	_Atomic size_t taken = 0;
+	uintptr_t seen;
+	size_t i, k;
+
+	(void)state;
+	assert_non_null(ring);
+	assert_non_null(hits);
+	for (i = 0; i < 2; i++) {
+		c[i] = (struct mpmc_consumer){
+			.ring = ring, .taken = &taken, .hits = hits, .total = 2 * STRESS_ITEMS
+		};
+		assert_int_equal(pthread_create(&ctid[i], NULL, mpmc_consumer_main, &c[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		p[i] = (struct producer){ .ring = ring, .id = i, .batch = 1 + i * 4 };
+		assert_int_equal(pthread_create(&ptid[i], NULL, producer_main, &p[i]), 0);
+	}
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(ptid[i], NULL), 0);
+		assert_int_equal(pthread_join(ctid[i], NULL), 0);
+	}
+	assert_int_equal(atomic_load(&taken), 2 * STRESS_ITEMS);
+	for (k = 0; k < 2; k++) {
+		assert_true(c[0].ok && c[1].ok);
+		seen = c[0].seen[k] + c[1].seen[k];
+		assert_int_equal(seen, STRESS_ITEMS);
+	}
+	for (i = 0; i < 2 * STRESS_ITEMS; i++) {
+		assert_int_equal(atomic_load(&hits[i]), 1);
+	}
+	free(hits);
+	assert_int_equal(nvt_ring_count(ring), 0);
+	nvt_ring_free(&ring);
+}
+
 int
 main(void)
 {
@@ -262,7 +360,7 @@ main(void)
 		cmocka_unit_test(test_create_invalid), cmocka_unit_test(test_capacity_rounding),
 		cmocka_unit_test(test_fill_exact),     cmocka_unit_test(test_partial_batch),
 		cmocka_unit_test(test_wrap_around),    cmocka_unit_test(test_mpsc_stress),
-		cmocka_unit_test(test_spsc_stress),
+		cmocka_unit_test(test_spsc_stress),    cmocka_unit_test(test_mpmc_stress),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

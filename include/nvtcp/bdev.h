@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/** \file
+ * Block devices (bdevs): what namespaces are backed by.
+ *
+ * A bdev is opened into a descriptor; each thread that does I/O gets its
+ * own io-channel from the descriptor (nvt_bdev_get_io_channel()) and submits
+ * through it, lock-free. Offsets and lengths are in blocks.
+ *
+ * Asynchronous contract of every submit function: a non-zero return means
+ * the callback will not run; 0 means it runs exactly once, on the submitting
+ * thread, never inside the submit call. Submit returns -EINVAL (range beyond
+ * the bdev, 0 blocks - except for flush -, iovecs shorter than the blocks, a
+ * channel of another bdev, no callback), -EBADF (write, write zeroes or unmap
+ * through a read-only descriptor), -ENOTSUP (I/O type not supported) or
+ * -ENOMEM. Completions of a synchronous device are delivered by one message
+ * per batch, so a sleeping reactor wakes for them.
+ *
+ * Threads: bdevs are created and deleted on the app thread (by their
+ * module's functions or RPC), and the registry is the app thread's. Lookup,
+ * open and close are also safe on other nvt_threads (the registry is
+ * guarded by a lock that the I/O path never takes), but in practice opens
+ * happen on the app thread and only channels are got on the I/O threads.
+ */
+#ifndef NVTCP_BDEV_H
+#define NVTCP_BDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nvt_bdev;
+struct nvt_bdev_desc;
+struct nvt_io_channel;
+
+#define NVT_BDEV_NAME_LEN 64
+
+enum nvt_bdev_io_type {
+	NVT_BDEV_IO_TYPE_READ,
+	NVT_BDEV_IO_TYPE_WRITE,
+	NVT_BDEV_IO_TYPE_FLUSH,
+	NVT_BDEV_IO_TYPE_WRITE_ZEROES,
+	NVT_BDEV_IO_TYPE_UNMAP,
+	NVT_BDEV_IO_TYPE_COMPARE,
+	NVT_BDEV_NUM_IO_TYPES,
+};
+
+enum nvt_bdev_event_type {
+	/** The bdev is being deleted: close every descriptor to it. */
+	NVT_BDEV_EVENT_REMOVE,
+	/** The bdev's size changed. */
+	NVT_BDEV_EVENT_RESIZE,
+};
+
+/** Called on the thread that opened the descriptor. */
+typedef void (*nvt_bdev_event_cb)(enum nvt_bdev_event_type type, struct nvt_bdev *bdev, void *ctx);
+
+/**
+ * I/O completion. \p status is 0, -EIO (media or device error), -EILSEQ
+ * (compare: data differ), -EINVAL (out of range or unsupported), -ENOMEM.
+ */
+typedef void (*nvt_bdev_io_cb)(void *cb_arg, int status);
+
+/**
+ * Find a bdev by name or by UUID string (as SPDK's aliases); NULL if none or
+ * being deleted. The pointer stays valid until the bdev is deleted: hold a
+ * descriptor to keep it.
+ */
+struct nvt_bdev *nvt_bdev_get_by_name(const char *name);
+
+/**
+ * First registered bdev and the one after \p prev (NULL at the end), in
+ * creation order, skipping those being deleted; app thread.
+ */
+struct nvt_bdev *nvt_bdev_first(void);
+struct nvt_bdev *nvt_bdev_next(struct nvt_bdev *prev);
+
+const char *nvt_bdev_get_name(const struct nvt_bdev *bdev);
+/** The module's product name ("Malloc disk", "Null disk", ...). */
+const char *nvt_bdev_get_product_name(const struct nvt_bdev *bdev);
+uint32_t nvt_bdev_get_block_size(const struct nvt_bdev *bdev);
+uint64_t nvt_bdev_get_num_blocks(const struct nvt_bdev *bdev);
+/** 16-byte UUID, never all zero (random, version 4, when not given). */
+const uint8_t *nvt_bdev_get_uuid(const struct nvt_bdev *bdev);
+/** Whether writes are cached and need a flush to be durable. */
+bool nvt_bdev_has_write_cache(const struct nvt_bdev *bdev);
+bool nvt_bdev_io_type_supported(const struct nvt_bdev *bdev, enum nvt_bdev_io_type type);
+/** Most blocks one write-zeroes or unmap may cover (0: no limit). */
+uint64_t nvt_bdev_get_max_zeroes_blocks(const struct nvt_bdev *bdev);
+
+/**
+ * Open a bdev by name (or UUID string) on the calling nvt_thread, which
+ * receives \p event_cb (may be NULL: then the opener is not told of a
+ * deletion, which waits for its close).
+ *
+ * \return 0, -ENODEV (no such bdev, or being deleted), -EPERM (write open of
+ * a read-only bdev), -EINVAL (no current thread), -ENOMEM.
+ */
+int nvt_bdev_open(const char *name, bool write, nvt_bdev_event_cb event_cb, void *event_ctx,
+		  struct nvt_bdev_desc **desc);
+
+/** Close a descriptor; on the thread that opened it. All I/O must have completed. */
+void nvt_bdev_close(struct nvt_bdev_desc *desc);
+
+struct nvt_bdev *nvt_bdev_desc_get_bdev(struct nvt_bdev_desc *desc);
+
+/**
+ * The calling thread's channel for I/O on \p desc's bdev (put with
+ * nvt_put_io_channel()); any thread may use the descriptor this way. NULL
+ * when out of memory or the bdev is being deleted and has no channel left.
+ */
+struct nvt_io_channel *nvt_bdev_get_io_channel(struct nvt_bdev_desc *desc);
+
+int nvt_bdev_readv_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch, struct iovec *iov,
+			  int iovcnt, uint64_t offset_blocks, uint64_t num_blocks,
+			  nvt_bdev_io_cb cb, void *cb_arg);
+
+int nvt_bdev_writev_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch, struct iovec *iov,
+			   int iovcnt, uint64_t offset_blocks, uint64_t num_blocks,
+			   nvt_bdev_io_cb cb, void *cb_arg);
+
+/** Compare the bdev's data with \p iov; status -EILSEQ when they differ. */
+int nvt_bdev_comparev_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,
+			     struct iovec *iov, int iovcnt, uint64_t offset_blocks,
+			     uint64_t num_blocks, nvt_bdev_io_cb cb, void *cb_arg);
+
+int nvt_bdev_write_zeroes_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,
+				 uint64_t offset_blocks, uint64_t num_blocks, nvt_bdev_io_cb cb,
+				 void *cb_arg);
+
+int nvt_bdev_unmap_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,
+			  uint64_t offset_blocks, uint64_t num_blocks, nvt_bdev_io_cb cb,
+			  void *cb_arg);
+
+int nvt_bdev_flush_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,
+			  uint64_t offset_blocks, uint64_t num_blocks, nvt_bdev_io_cb cb,
+			  void *cb_arg);
+
+/* ---- modules shipped with nvtcp ---- */
+
+/** Options of a RAM (malloc) or null bdev. */
+struct nvt_bdev_create_opts {
+	size_t opts_size;
+	const char *name;    /**< required */
+	uint64_t num_blocks; /**< required, > 0 */
+	uint32_t block_size; /**< 512 or 4096 (default 512) */
+	const uint8_t *uuid; /**< 16 bytes, or NULL to generate one */
+};
+
+void nvt_bdev_create_opts_init(struct nvt_bdev_create_opts *opts, size_t opts_size);
+
+/**
+ * Create a bdev backed by RAM (allocated up front, 4096-aligned, zeroed). It
+ * supports every I/O type: write zeroes and unmap zero the blocks, flush has
+ * nothing to do (no write cache). App thread.
+ *
+ * \return 0, -EEXIST (name or UUID taken), -EINVAL (bad name or size, no
+ * current thread), -ENOMEM.
+ */
+int nvt_bdev_malloc_create(const struct nvt_bdev_create_opts *opts, struct nvt_bdev **bdev);
+
+/**
+ * Create a bdev that discards writes and reads zeroes (compare matches only
+ * zeroes). App thread.
+ *
+ * \return 0, -EEXIST, -EINVAL, -ENOMEM.
+ */
+int nvt_bdev_null_create(const struct nvt_bdev_create_opts *opts, struct nvt_bdev **bdev);
+
+/** Called when a deletion finished: 0 or -errno. */
+typedef void (*nvt_bdev_delete_cb)(void *cb_arg, int status);
+
+/**
+ * Delete a bdev by name: openers get NVT_BDEV_EVENT_REMOVE on their threads
+ * and must close; once every descriptor is closed and channel released, the
+ * bdev is freed and \p cb (may be NULL) runs on this thread, never inside
+ * this call. Until then lookups and opens no longer find it, but its name
+ * and UUID stay taken. App thread. Returns 0, or -ENODEV (no such bdev, or
+ * already being deleted; then cb does not run).
+ */
+int nvt_bdev_delete(const char *name, nvt_bdev_delete_cb cb, void *cb_arg);
+
+/**
+ * Delete every bdev (orderly shutdown), as nvt_bdev_delete() does; \p cb runs
+ * on this thread once all are gone (also those whose deletion was already
+ * under way), never inside this call. App thread.
+ */
+void nvt_bdev_fini(nvt_bdev_delete_cb cb, void *cb_arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVTCP_BDEV_H */

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/** \file
+ * The interface a bdev module (module/bdev/<name>) provides to lib/bdev, and
+ * what lib/bdev gives it back. Not for applications, which use nvtcp/bdev.h.
+ *
+ * A module embeds struct nvt_bdev in its own device struct, fills the
+ * public part (name, sizes, fn_table, ctxt) and registers it on the app
+ * thread. lib/bdev owns the rest: the registry, descriptors, the bdev's
+ * io-channels (each holds the module's channel from fn_table->get_io_channel)
+ * and the bdev_io objects, recycled per channel.
+ *
+ * I/O: lib/bdev checks the range, the access mode and the I/O type before
+ * calling submit_request() on the submitting thread; the module completes
+ * every bdev_io exactly once with nvt_bdev_io_complete(), on that same
+ * thread, from inside submit_request() (synchronous modules) or later (from
+ * a poller). lib/bdev never runs the user's callback inside the submit call.
+ */
+#ifndef NVTCP_INTERNAL_BDEV_MODULE_H
+#define NVTCP_INTERNAL_BDEV_MODULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "nvtcp/bdev.h"
+#include "nvtcp/queue.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nvt_bdev_io;
+struct nvt_io_channel;
+/* jansson's json_t, so modules that write configuration need not include it here. */
+struct json_t;
+
+/** A module's description, shared by all its bdevs. */
+struct nvt_bdev_module {
+	/** Short name ("malloc", "null"). */
+	const char *name;
+	/** Bytes of driver_ctx each bdev_io of this module's bdevs carries. */
+	size_t io_ctx_size;
+};
+
+/** What lib/bdev calls in a module; every entry is required unless noted. */
+struct nvt_bdev_fn_table {
+	/**
+	 * Release the device once no descriptor and no channel is left. App thread.
+	 * Return 0 when done (the bdev may then already be freed), or 1 when the
+	 * module finishes later with nvt_bdev_destruct_done(), which it must call
+	 * before it frees the memory of the bdev.
+	 */
+	int (*destruct)(void *ctxt);
+
+	/** Carry out \p bdev_io; \p ch is the module's channel of this thread. */
+	void (*submit_request)(struct nvt_io_channel *ch, struct nvt_bdev_io *bdev_io);
+
+	/** Whether the device supports I/O of \p type. */
+	bool (*io_type_supported)(void *ctxt, enum nvt_bdev_io_type type);
+
+	/** The calling thread's module channel (a reference, put by lib/bdev). */
+	struct nvt_io_channel *(*get_io_channel)(void *ctxt);
+
+	/**
+	 * Optional: append the {"method", "params"} object that recreates the bdev
+	 * to the JSON array \p config (configuration save). App thread.
+	 */
+	void (*write_config_json)(struct nvt_bdev *bdev, struct json_t *config);
+};
+
+/**
+ * A block device. The fields above `internal` are set by the module before
+ * nvt_bdev_register() and are read-only afterwards; `internal` is lib/bdev's.
+ */
+struct nvt_bdev {
+	/** Unique name, copied at registration. */
+	char name[NVT_BDEV_NAME_LEN];
+	/** Constant string owned by the module ("Malloc disk"). */
+	const char *product_name;
+	/** Bytes per block: a power of two, 512 .. 4096. */
+	uint32_t blocklen;
+	/** Size in blocks, > 0. */
+	uint64_t blockcnt;
+	/** All zero: lib/bdev generates a random (version 4) UUID at registration. */
+	uint8_t uuid[16];
+	/** Whether written data needs a flush to be durable. */
+	bool write_cache;
+	/** Most blocks one write-zeroes or unmap may cover; 0: no limit. */
+	uint64_t max_zeroes_blocks;
+	/** The module's context, given to every fn_table call. */
+	void *ctxt;
+	const struct nvt_bdev_fn_table *fn_table;
+	const struct nvt_bdev_module *module;
+
+	/** Owned by lib/bdev. */
+	struct {
+		/** Descriptors open on the bdev; under the registry lock. */
+		TAILQ_HEAD(, nvt_bdev_desc) open_descs;
+		/** Deletion started: no new opens, lookups skip it. */
+		bool removing;
+		/** The thread that deletes it, where the deletion finishes. */
+		struct nvt_thread *remove_thread;
+		nvt_bdev_delete_cb delete_cb;
+		void *delete_cb_arg;
+		TAILQ_ENTRY(nvt_bdev) link;
+	} internal;
+};
+
+/** One I/O as a module sees it. Owned by lib/bdev; valid until completed. */
+struct nvt_bdev_io {
+	struct nvt_bdev *bdev;
+	enum nvt_bdev_io_type type;
+	/** Data of read, write and compare (NULL, 0 for the others). */
+	struct iovec *iovs;
+	int iovcnt;
+	uint64_t offset_blocks;
+	uint64_t num_blocks;
+
+	/** Owned by lib/bdev. */
+	struct {
+		struct nvt_bdev_channel *ch;
+		nvt_bdev_io_cb cb;
+		void *cb_arg;
+		int status;
+		STAILQ_ENTRY(nvt_bdev_io) link;
+	} internal;
+
+	/** The module's per-I/O context, nvt_bdev_module.io_ctx_size bytes. */
+	uint8_t driver_ctx[] __attribute__((aligned(16)));
+};
+
+/**
+ * Register a bdev on the app thread. Generates its UUID when all zero.
+ *
+ * \return 0, -EEXIST (name taken, or UUID taken), -EINVAL (bad name, size or
+ * table) or -ENOMEM.
+ */
+int nvt_bdev_register(struct nvt_bdev *bdev);
+
+/**
+ * Unregister a bdev on the app thread (what nvt_bdev_delete() does once it
+ * found it): openers get NVT_BDEV_EVENT_REMOVE; once every descriptor is
+ * closed and every channel released, destruct() runs and then \p cb. \p cb
+ * never runs inside this call.
+ *
+ * \return 0, or -ENODEV when the bdev is already being unregistered.
+ */
+int nvt_bdev_unregister(struct nvt_bdev *bdev, nvt_bdev_delete_cb cb, void *cb_arg);
+
+/** End an asynchronous destruct() with 0 or -errno; call before freeing the bdev. */
+void nvt_bdev_destruct_done(struct nvt_bdev *bdev, int status);
+
+/**
+ * Complete \p bdev_io with 0 or a negative errno (see nvt_bdev_io_cb). On the
+ * thread it was submitted on, exactly once; the bdev_io is not to be touched
+ * afterwards.
+ */
+void nvt_bdev_io_complete(struct nvt_bdev_io *bdev_io, int status);
+
+/** Bytes per block of \p bdev_io's device. */
+static inline uint32_t
+nvt_bdev_io_block_size(const struct nvt_bdev_io *bdev_io)
+{
+	return bdev_io->bdev->blocklen;
+}
+
+/**
+ * Validate the creation options of a shipped module and copy them, with
+ * defaults for the fields beyond \p in->opts_size, into \p out. The name
+ * stays the caller's.
+ *
+ * \return 0, or -EINVAL (no name or too long, no blocks, block size not a
+ * power of two in 512 .. 4096, size beyond the address space).
+ */
+int nvt_bdev_create_opts_check(const struct nvt_bdev_create_opts *in,
+			       struct nvt_bdev_create_opts *out);
+
+/** Length of the UUID string form "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", NUL included. */
+#define NVT_UUID_STRING_LEN 37
+
+/** Parse a UUID string (either case); 0 or -EINVAL. */
+int nvt_uuid_parse(const char *str, uint8_t uuid[16]);
+
+/** Format \p uuid in lower case into \p str (NVT_UUID_STRING_LEN bytes). */
+void nvt_uuid_fmt(char *str, const uint8_t uuid[16]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVTCP_INTERNAL_BDEV_MODULE_H */

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * RAM-backed bdevs. The whole disk is allocated and zeroed at creation, so
+ * I/O never allocates and never fails for lack of memory. Data is copied
+ * with memcpy; there is no write cache, so flush has nothing to do.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvtcp/internal/bdev_module.h"
+#include "nvtcp/string.h"
+#include "nvtcp/thread.h"
+#include "bdev_malloc.h"
+
+#define MALLOC_ALIGN 4096
+
+struct malloc_disk {
+	struct nvt_bdev bdev;
+	/* blockcnt * blocklen bytes; the disk's io-device is the disk itself. */
+	uint8_t *buf;
+};
+
+const struct nvt_bdev_module g_bdev_malloc_module = {
+	.name = "malloc",
+};
+
+/* Copy \p len bytes between the disk and the iovecs, in either direction. */
+static void
+malloc_copy(uint8_t *disk, const struct iovec *iov, int iovcnt, size_t len, bool to_disk)
+{
+	size_t n;
+	int i;
+
+	for (i = 0; i < iovcnt && len > 0; i++) {
+		n = iov[i].iov_len < len ? iov[i].iov_len : len;
+		if (to_disk) {
+			memcpy(disk, iov[i].iov_base, n);
+		} else {
+			memcpy(iov[i].iov_base, disk, n);
+		}
+		disk += n;
+		len -= n;
+	}
+}
+
+static int
+malloc_compare(const uint8_t *disk, const struct iovec *iov, int iovcnt, size_t len)
+{
+	size_t n;
+	int i;
+
+	for (i = 0; i < iovcnt && len > 0; i++) {
+		n = iov[i].iov_len < len ? iov[i].iov_len : len;
+		if (memcmp(disk, iov[i].iov_base, n) != 0) {
+			return -EILSEQ;
+		}
+		disk += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void
+malloc_submit_request(struct nvt_io_channel *ch, struct nvt_bdev_io *io)
+{
+	struct malloc_disk *disk = io->bdev->ctxt;
+	size_t off = io->offset_blocks * io->bdev->blocklen;
+	size_t len = io->num_blocks * io->bdev->blocklen;
+	int status = 0;
+
+	(void)ch;
+	switch (io->type) {
+	case NVT_BDEV_IO_TYPE_READ:
+		malloc_copy(disk->buf + off, io->iovs, io->iovcnt, len, false);
+		break;
+	case NVT_BDEV_IO_TYPE_WRITE:
+		malloc_copy(disk->buf + off, io->iovs, io->iovcnt, len, true);
+		break;
+	case NVT_BDEV_IO_TYPE_COMPARE:
+		status = malloc_compare(disk->buf + off, io->iovs, io->iovcnt, len);
+		break;
+	case NVT_BDEV_IO_TYPE_WRITE_ZEROES:
+	case NVT_BDEV_IO_TYPE_UNMAP:
+		/* Unmapped blocks read back as zeroes, as NVMe's DLFEAT lets a target say. */
+		memset(disk->buf + off, 0, len);
+		break;
+	case NVT_BDEV_IO_TYPE_FLUSH:
+		break;
+	default:
+		status = -EINVAL;
+		break;
+	}
+	nvt_bdev_io_complete(io, status);
+}
+
+static bool
+malloc_io_type_supported(void *ctxt, enum nvt_bdev_io_type type)
+{
+	(void)ctxt;
+	return type < NVT_BDEV_NUM_IO_TYPES;
+}
+
+static struct nvt_io_channel *
+malloc_get_io_channel(void *ctxt)
+{
+	return nvt_get_io_channel(ctxt);
+}
+
+static void
+malloc_disk_free(struct malloc_disk *disk)
+{
+	free(disk->buf);
+	free(disk);
+}
+
+/* The io-device of a disk whose bdev registration failed is gone. */
+static void
+malloc_disk_release(void *io_device)
+{
+	malloc_disk_free(io_device);
+}
+
+static void
+malloc_unregistered(void *io_device)
+{
+	struct malloc_disk *disk = io_device;
+
+	nvt_bdev_destruct_done(&disk->bdev, 0);
+	malloc_disk_free(disk);
+}
+
+static int
+malloc_destruct(void *ctxt)
+{
+	/* The module channels of the bdev's channels may still be on their way out. */
+	nvt_io_device_unregister(ctxt, malloc_unregistered);
+	return 1;
+}
+
+static void
+malloc_write_config_json(struct nvt_bdev *bdev, json_t *config)
+{
+	char uuid[NVT_UUID_STRING_LEN];
+
+	nvt_uuid_fmt(uuid, bdev->uuid);
+	json_array_append_new(config, json_pack("{s:s, s:{s:s, s:I, s:i, s:s}}", "method",
+						"bdev_malloc_create", "params", "name", bdev->name,
+						"num_blocks", (json_int_t)bdev->blockcnt,
+						"block_size", (int)bdev->blocklen, "uuid", uuid));
+}
+
+static const struct nvt_bdev_fn_table g_malloc_fn_table = {
+	.destruct = malloc_destruct,
+	.submit_request = malloc_submit_request,
+	.io_type_supported = malloc_io_type_supported,
+	.get_io_channel = malloc_get_io_channel,
+	.write_config_json = malloc_write_config_json,
+};
+
+static struct malloc_disk *
+malloc_disk_alloc(const struct nvt_bdev_create_opts *opts)
+{
+	size_t size = opts->num_blocks * opts->block_size;
+	struct malloc_disk *disk = calloc(1, sizeof(*disk));
+
+	if (disk == NULL) {
+		return NULL;
+	}
+	if (posix_memalign((void **)&disk->buf, MALLOC_ALIGN, size) != 0) {
+		free(disk);
+		return NULL;
+	}
+	memset(disk->buf, 0, size);
+	nvt_strcpy_trunc(disk->bdev.name, sizeof(disk->bdev.name), opts->name);
+	disk->bdev.product_name = "Malloc disk";
+	disk->bdev.blocklen = opts->block_size;
+	disk->bdev.blockcnt = opts->num_blocks;
+	if (opts->uuid != NULL) {
+		memcpy(disk->bdev.uuid, opts->uuid, sizeof(disk->bdev.uuid));
+	}
+	disk->bdev.ctxt = disk;
+	disk->bdev.fn_table = &g_malloc_fn_table;
+	disk->bdev.module = &g_bdev_malloc_module;
+	return disk;
+}
+
+int
+nvt_bdev_malloc_create(const struct nvt_bdev_create_opts *in, struct nvt_bdev **bdev)
+{
+	struct nvt_bdev_create_opts opts;
+	struct malloc_disk *disk;
+	int rc;
+
+	rc = nvt_bdev_create_opts_check(in, &opts);
+	if (rc != 0 || nvt_get_thread() == NULL) {
+		return rc != 0 ? rc : -EINVAL;
+	}
+	/* Before allocating what may be gigabytes. */
+	if (nvt_bdev_get_by_name(opts.name) != NULL) {
+		return -EEXIST;
+	}
+	disk = malloc_disk_alloc(&opts);
+	if (disk == NULL) {
+		return -ENOMEM;
+	}
+	rc = nvt_io_device_register(disk, NULL, NULL, 0, opts.name);
+	if (rc != 0) {
+		malloc_disk_free(disk);
+		return rc;
+	}
+	rc = nvt_bdev_register(&disk->bdev);
+	if (rc != 0) {
+		/* Freed once the io-device is gone, which a message reports. */
+		nvt_io_device_unregister(disk, malloc_disk_release);
+		return rc;
+	}
+	*bdev = &disk->bdev;
+	return 0;
+}
