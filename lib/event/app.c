@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "nvtcp/event.h"
 #include "nvtcp/likely.h"
@@ -20,6 +23,7 @@
 #define DEFAULT_REACTOR_MASK "0x1"
 #define DEFAULT_IDLE_US	     1000
 #define MAX_GETOPT_STR	     256
+#define EXIT_POLL_US	     1000
 
 enum {
 	OPT_LOG_LEVEL = 0x1000,
@@ -42,8 +46,11 @@ static const char g_common_getopt_str[] = "m:L:c:r:h";
 
 static struct nvt_thread *g_app_thread;
 static struct nvt_poller *g_signal_poller;
+static struct nvt_poller *g_exit_poller;
 static nvt_app_shutdown_cb g_shutdown_cb;
 static volatile sig_atomic_t g_signal_received;
+/* Written by the signal handler; lives as long as the app, unlike any thread. */
+static int g_signal_efd = -1;
 static _Atomic bool g_app_stopping;
 static int g_app_rc;
 static nvt_msg_fn g_start_fn;
@@ -239,10 +246,15 @@ static int
 app_signal_poll(void *arg)
 {
 	(void)arg;
+	uint64_t val;
+
 	if (!g_signal_received) {
 		return NVT_POLLER_IDLE;
 	}
 	g_signal_received = 0;
+	if (read(g_signal_efd, &val, sizeof(val)) < 0 && errno != EAGAIN) {
+		NVT_ERRLOG("signal eventfd read: %s\n", nvt_strerror(errno));
+	}
 	NVT_NOTICELOG("%s: signal received, shutting down\n", g_app_name);
 	nvt_app_start_shutdown();
 	return NVT_POLLER_BUSY;
@@ -253,24 +265,48 @@ app_start_msg(void *arg)
 {
 	(void)arg;
 	g_signal_poller = nvt_poller_register(app_signal_poll, NULL, 0, "app_signal");
+	if (nvt_thread_add_wakeup_fd(g_signal_efd, EPOLLIN) != 0) {
+		NVT_ERRLOG("cannot watch the signal eventfd; signals wait for other work\n");
+	}
 	g_start_fn(g_start_ctx);
+}
+
+/*
+ * The app thread exits last, so the other threads may still message it
+ * (nvt_app_get_thread()) while they exit. Timed, to wake a sleeping reactor.
+ */
+static int
+app_exit_poll(void *arg)
+{
+	(void)arg;
+	if (nvt_thread_get_count() > 1) {
+		return NVT_POLLER_IDLE;
+	}
+	nvt_poller_unregister(&g_exit_poller);
+	return NVT_POLLER_BUSY;
 }
 
 void
 app_thread_exiting(struct nvt_thread *thread)
 {
 	if (thread == g_app_thread) {
+		nvt_thread_del_wakeup_fd(g_signal_efd);
 		nvt_poller_unregister(&g_signal_poller);
+		g_exit_poller = nvt_poller_register(app_exit_poll, NULL, EXIT_POLL_US, "app_exit");
 	}
 }
 
 static void
 app_signal_handler(int signo)
 {
+	uint64_t one = 1;
+	int saved = errno;
+
 	(void)signo;
 	g_signal_received = 1;
-	if (g_app_thread != NULL) {
-		nvt_thread_wakeup(g_app_thread);
+	/* Async-signal-safe: a bare write to an fd that outlives every thread. */
+	if (write(g_signal_efd, &one, sizeof(one)) < 0) {
+		errno = saved;
 	}
 }
 
@@ -347,6 +383,13 @@ nvt_app_start(const struct nvt_app_opts *opts, nvt_msg_fn start_fn, void *ctx)
 	g_app_rc = 0;
 	g_signal_received = 0;
 	atomic_store(&g_app_stopping, false);
+	g_signal_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (g_signal_efd < 0) {
+		rc = -errno;
+		reactors_fini();
+		nvt_thread_lib_fini();
+		return rc;
+	}
 	app_set_signals(true);
 	rc = app_create_thread(&mask);
 	if (rc == 0) {
@@ -359,6 +402,8 @@ nvt_app_start(const struct nvt_app_opts *opts, nvt_msg_fn start_fn, void *ctx)
 	}
 	reactors_start();
 	app_set_signals(false);
+	close(g_signal_efd);
+	g_signal_efd = -1;
 	g_app_thread = NULL;
 	reactors_fini();
 	nvt_thread_lib_fini();

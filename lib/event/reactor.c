@@ -67,6 +67,7 @@ struct reactor {
 	uint64_t last_busy;
 	bool stopping;
 	struct nvt_reactor_stats stats; /* written by the reactor, read racily */
+	_Atomic uint64_t sleep_start;	/* tick the current sleep began; 0: awake */
 };
 
 static struct reactor **g_reactors; /* indexed by core */
@@ -317,12 +318,16 @@ reactor_sleep(struct reactor *reactor)
 		}
 	}
 	start = nvt_get_ticks();
+	/* Counted on entry: an idle reactor may sleep for as long as the app runs. */
+	reactor->stats.sleep_count++;
+	atomic_store(&reactor->sleep_start, start);
 	if (epoll_wait(reactor->epfd, evs, SLEEP_MAX_EVENTS, -1) < 0 && errno != EINTR) {
 		NVT_ERRLOG("reactor %u: epoll_wait: %s\n", reactor->lcore, nvt_strerror(errno));
 	}
 	end = nvt_get_ticks();
+	/* Cleared before the total grows, so a reader never counts this sleep twice. */
+	atomic_store(&reactor->sleep_start, 0);
 	reactor->stats.sleep_tsc += end - start;
-	reactor->stats.sleep_count++;
 	atomic_store(&reactor->sleeping, 0);
 	if (read(reactor->efd, &val, sizeof(val)) < 0 && errno != EAGAIN) {
 		NVT_ERRLOG("reactor %u: eventfd read: %s\n", reactor->lcore, nvt_strerror(errno));
@@ -331,7 +336,7 @@ reactor_sleep(struct reactor *reactor)
 }
 
 static int
-reactor_poll_threads(struct reactor *reactor, uint64_t now)
+reactor_poll_threads(struct reactor *reactor)
 {
 	struct lw_thread *lw, *tmp;
 	struct nvt_thread *thread;
@@ -339,7 +344,7 @@ reactor_poll_threads(struct reactor *reactor, uint64_t now)
 
 	TAILQ_FOREACH_SAFE(lw, &reactor->threads, link, tmp) {
 		thread = nvt_thread_get_from_ctx(lw);
-		rc |= nvt_thread_poll(thread, 0, now);
+		rc |= nvt_thread_poll(thread, 0, 0);
 		if (nvt_unlikely(nvt_thread_is_exited(thread))) {
 			reactor_detach(reactor, lw);
 			NVT_DEBUGLOG(reactor, "thread %s destroyed on core %u\n",
@@ -363,7 +368,7 @@ reactor_run(struct reactor *reactor)
 	for (;;) {
 		now = nvt_get_ticks();
 		busy = reactor_run_events(reactor) > 0;
-		busy |= reactor_poll_threads(reactor, now);
+		busy |= reactor_poll_threads(reactor);
 		end = nvt_get_ticks();
 		if (busy) {
 			reactor->stats.busy_tsc += end - now;
@@ -371,7 +376,7 @@ reactor_run(struct reactor *reactor)
 		} else {
 			reactor->stats.idle_tsc += end - now;
 		}
-		if (reactor->stopping && TAILQ_EMPTY(&reactor->threads)) {
+		if (reactor->stopping && atomic_load(&reactor->thread_count) == 0) {
 			break;
 		}
 		if (reactor->interrupt_mode && end - reactor->last_busy >= reactor->idle_ticks) {
@@ -545,8 +550,13 @@ reactors_start(void)
 {
 	uint32_t main_core = (uint32_t)nvt_cpuset_next(&g_mask, -1);
 	struct reactor *reactor;
+	cpu_set_t saved;
+	bool restore;
 	int32_t core;
 	int rc;
+
+	/* The calling thread outlives the app: it gets its own cores back at the end. */
+	restore = pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0;
 
 	NVT_CPUSET_FOREACH(core, &g_mask) {
 		reactor = g_reactors[core];
@@ -572,6 +582,9 @@ reactors_start(void)
 			pthread_join(g_reactors[core]->tid, NULL);
 			g_reactors[core]->has_pthread = false;
 		}
+	}
+	if (restore) {
+		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
 	}
 	return 0;
 }
@@ -616,12 +629,19 @@ int
 nvt_reactor_get_stats(uint32_t lcore, struct nvt_reactor_stats *stats)
 {
 	struct reactor *reactor = reactor_get(lcore);
+	uint64_t start, now;
 
 	if (reactor == NULL) {
 		return -ENOENT;
 	}
 	*stats = reactor->stats;
 	stats->thread_count = atomic_load(&reactor->thread_count);
+	/* The sleep in progress counts too, or a sleeping reactor's stats would stall. */
+	start = atomic_load(&reactor->sleep_start);
+	now = nvt_get_ticks();
+	if (start != 0 && now > start) {
+		stats->sleep_tsc += now - start;
+	}
 	return 0;
 }
 

@@ -311,6 +311,24 @@ thread_report_channels(struct nvt_thread *thread)
 	pthread_mutex_unlock(&g_lock);
 }
 
+void
+thread_release_devices(void)
+{
+	struct io_device *dev, *tmp;
+
+	pthread_mutex_lock(&g_lock);
+	TAILQ_FOREACH_SAFE(dev, &g_devices, link, tmp) {
+		NVT_ERRLOG("io_device %s (%p) still registered at library shutdown\n", dev->name,
+			   dev->io_device);
+		/* One with channels left stays: their threads still point at it. */
+		if (dev->refcnt == 0) {
+			TAILQ_REMOVE(&g_devices, dev, link);
+			free(dev);
+		}
+	}
+	pthread_mutex_unlock(&g_lock);
+}
+
 /* ---- for_each_channel ---- */
 
 static void

@@ -58,6 +58,7 @@ nvt_thread_lib_fini(void)
 			   thread->id);
 	}
 	pthread_mutex_unlock(&g_lock);
+	thread_release_devices();
 	g_op_fn = NULL;
 	g_ctx_sz = 0;
 	g_initialized = false;

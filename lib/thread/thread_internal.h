@@ -107,5 +107,6 @@ void thread_release_pollers(struct nvt_thread *thread, bool report);
 
 /* io_channel.c */
 void thread_report_channels(struct nvt_thread *thread);
+void thread_release_devices(void);
 
 #endif /* NVT_THREAD_INTERNAL_H */
