@@ -19,6 +19,13 @@ if [ ! -f "$B/build.ninja" ]; then
         { cat "$B.setup.log" >&2; fail_build "meson setup failed"; }
 fi
 ninja -C "$B" || fail_build "build failed"
+# The release build must compile warning-free too (asserts compiled out).
+R=${NVT_TEST_RELEASE_BUILD:-build-release}
+if [ ! -f "$R/build.ninja" ]; then
+    meson setup "$R" --buildtype=release -Dtests=false > "$R.setup.log" 2>&1 ||
+        { cat "$R.setup.log" >&2; fail_build "meson setup (release) failed"; }
+fi
+ninja -C "$R" > "$R.build.log" 2>&1 || { cat "$R.build.log" >&2; fail_build "release build failed"; }
 
 suites=()
 for s in ${NVT_TEST_SUITES:-}; do suites+=(--suite "$s"); done

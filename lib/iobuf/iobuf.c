@@ -10,9 +10,14 @@
  * aside for its head waiter) never drops below its reservation: a put only
  * goes to the pool once the stack is full. A waiting get of at most
  * cache_size buffers is therefore always served by the cache's own puts.
+ * A larger one also needs the unreserved part of the pool: a cache with
+ * waiters is listed as hungry in the pool, and whoever gives buffers back
+ * to the pool sends each hungry cache a message to try again, so no waiter
+ * depends on traffic of its own to be woken.
  */
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -41,6 +46,10 @@ struct nvt_iobuf_pool {
 	/* Sum of the sizes of live caches. */
 	_Atomic uint32_t reserved;
 	_Atomic uint32_t cache_count;
+	/* Caches with waiters; the lock is only taken on the exhausted path. */
+	pthread_mutex_t hungry_lock;
+	TAILQ_HEAD(, nvt_iobuf_cache) hungry;
+	_Atomic uint32_t hungry_count;
 };
 
 struct nvt_iobuf_cache {
@@ -55,6 +64,13 @@ struct nvt_iobuf_cache {
 	/* Served gets whose callback has not run yet (see cache_deliver()). */
 	struct iobuf_waitq ready;
 	bool delivering;
+	/* In pool->hungry (under hungry_lock). */
+	bool hungry;
+	TAILQ_ENTRY(nvt_iobuf_cache) hungry_link;
+	/* A retry message is on its way (set by any thread, cleared by ours). */
+	_Atomic bool retry_pending;
+	/* Destroyed while a retry was on its way: the retry frees it. */
+	bool dead;
 	struct nvt_iobuf_cache_stats stats;
 	/* Stack of cached buffers, size entries. */
 	void *bufs[];
@@ -77,6 +93,8 @@ nvt_iobuf_pool_create(const char *name, uint32_t count, uint32_t buf_size,
 		return -ENOMEM;
 	}
 	nvt_strcpy_trunc(pool->name, sizeof(pool->name), name ? name : "iobuf");
+	pthread_mutex_init(&pool->hungry_lock, NULL);
+	TAILQ_INIT(&pool->hungry);
 	pool->count = count;
 	pool->buf_size = buf_size;
 	pool->free = nvt_ring_create(NVT_RING_MPMC, count);
@@ -112,6 +130,7 @@ nvt_iobuf_pool_destroy(struct nvt_iobuf_pool **poolp)
 			   pool->count);
 	}
 	nvt_ring_free(&pool->free);
+	pthread_mutex_destroy(&pool->hungry_lock);
 	free(pool->base);
 	free(pool);
 	*poolp = NULL;
@@ -157,6 +176,69 @@ static uint32_t
 pool_take(struct nvt_iobuf_pool *pool, void **bufs, uint32_t count)
 {
 	return (uint32_t)nvt_ring_dequeue(pool->free, bufs, count);
+}
+
+static void cache_fill_from_pool(struct nvt_iobuf_cache *cache);
+static void cache_deliver(struct nvt_iobuf_cache *cache);
+static void cache_update_hungry(struct nvt_iobuf_cache *cache);
+
+static void
+cache_retry_msg(void *arg)
+{
+	struct nvt_iobuf_cache *cache = arg;
+
+	atomic_store(&cache->retry_pending, false);
+	if (cache->dead) {
+		free(cache);
+		return;
+	}
+	cache_fill_from_pool(cache);
+	cache_update_hungry(cache);
+	cache_deliver(cache);
+}
+
+/* Tell every hungry cache but \p self that the pool got buffers back. */
+static void
+pool_wake_hungry(struct nvt_iobuf_pool *pool, struct nvt_iobuf_cache *self)
+{
+	struct nvt_iobuf_cache *cache;
+
+	if (nvt_likely(atomic_load_explicit(&pool->hungry_count, memory_order_relaxed) == 0)) {
+		return;
+	}
+	pthread_mutex_lock(&pool->hungry_lock);
+	TAILQ_FOREACH(cache, &pool->hungry, hungry_link) {
+		if (cache == self || atomic_exchange(&cache->retry_pending, true)) {
+			continue;
+		}
+		if (nvt_thread_send_msg(cache->thread, cache_retry_msg, cache) != 0) {
+			atomic_store(&cache->retry_pending, false);
+			NVT_ERRLOG("iobuf cache %s: cannot signal returned buffers\n", cache->name);
+		}
+	}
+	pthread_mutex_unlock(&pool->hungry_lock);
+}
+
+/* List or unlist the cache as hungry when its wait queue changed. */
+static void
+cache_update_hungry(struct nvt_iobuf_cache *cache)
+{
+	struct nvt_iobuf_pool *pool = cache->pool;
+	bool hungry = !STAILQ_EMPTY(&cache->waitq);
+
+	if (nvt_likely(hungry == cache->hungry)) {
+		return;
+	}
+	pthread_mutex_lock(&pool->hungry_lock);
+	if (hungry) {
+		TAILQ_INSERT_TAIL(&pool->hungry, cache, hungry_link);
+		atomic_fetch_add(&pool->hungry_count, 1);
+	} else {
+		TAILQ_REMOVE(&pool->hungry, cache, hungry_link);
+		atomic_fetch_sub(&pool->hungry_count, 1);
+	}
+	cache->hungry = hungry;
+	pthread_mutex_unlock(&pool->hungry_lock);
 }
 
 int
@@ -207,11 +289,19 @@ nvt_iobuf_cache_destroy(struct nvt_iobuf_cache **cachep)
 			"iobuf cache %s: destroyed with %u gets waiting and %lu buffers in use\n",
 			cache->name, cache->stats.waiting, (unsigned long)cache->stats.in_use);
 	}
+	STAILQ_INIT(&cache->waitq);
+	cache_update_hungry(cache);
 	pool_put(cache->pool, cache->bufs, cache->cached);
 	atomic_fetch_sub(&cache->pool->reserved, cache->size);
 	atomic_fetch_sub(&cache->pool->cache_count, 1);
-	free(cache);
+	pool_wake_hungry(cache->pool, cache);
 	*cachep = NULL;
+	/* No new retry can be sent once unlisted; one on its way frees the cache. */
+	if (atomic_load(&cache->retry_pending)) {
+		cache->dead = true;
+		return;
+	}
+	free(cache);
 }
 
 /* Take up to count buffers: the own stack first (most recently used), then the pool. */
@@ -264,6 +354,7 @@ nvt_iobuf_get(struct nvt_iobuf_cache *cache, uint32_t count, void **bufs,
 	STAILQ_INSERT_TAIL(&cache->waitq, entry, link);
 	cache->stats.waiting++;
 	cache->stats.waits++;
+	cache_update_hungry(cache);
 	return 0;
 }
 
@@ -340,8 +431,10 @@ cache_give(struct nvt_iobuf_cache *cache, void **bufs, uint32_t count)
 	i += n;
 	if (i < count) {
 		pool_put(cache->pool, bufs + i, count - i);
+		pool_wake_hungry(cache->pool, cache);
 	}
 	cache_fill_from_pool(cache);
+	cache_update_hungry(cache);
 	cache_deliver(cache);
 }
 

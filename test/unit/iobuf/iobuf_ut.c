@@ -428,6 +428,54 @@ test_no_starvation(void **state)
 	ut_thread_done(&tb);
 }
 
+/*
+ * A get above the cache size needs the shared pool; when another cache gives
+ * buffers back there, the waiter is told by a message, without any put of
+ * its own.
+ */
+static void
+test_wake_from_other_cache(void **state)
+{
+	struct nvt_thread *ta = ut_thread("a"), *tb = ut_thread("b");
+	struct nvt_iobuf_pool *pool;
+	struct nvt_iobuf_cache *a, *b;
+	struct ut_get ga = { 0 }, gb = { 0 };
+
+	(void)state;
+	g_cb_seq = 0;
+	assert_int_equal(nvt_iobuf_pool_create("p", 16, BUF_SIZE, &pool), 0);
+	nvt_set_thread(ta);
+	assert_int_equal(nvt_iobuf_cache_create(pool, 2, "a", &a), 0);
+	nvt_set_thread(tb);
+	assert_int_equal(nvt_iobuf_cache_create(pool, 2, "b", &b), 0);
+	/* b holds its cache and the whole unreserved pool. */
+	assert_int_equal(ut_get(b, &gb, 14), 14);
+	assert_int_equal(nvt_iobuf_pool_get_free(pool), 0);
+
+	nvt_set_thread(ta);
+	assert_int_equal(ut_get(a, &ga, 6), 0);
+	assert_int_equal(nvt_thread_poll(ta, 0, 0), 0);
+	assert_int_equal(ga.order, 0);
+
+	nvt_set_thread(tb);
+	nvt_iobuf_put(b, gb.bufs, 14);
+	assert_int_equal(ga.order, 0);
+	/* The retry message runs on a's thread and serves the waiter there. */
+	assert_int_equal(nvt_thread_poll(ta, 0, 0), 1);
+	assert_int_equal(ga.order, 1);
+	assert_int_equal(ut_stats(a).waiting, 0);
+
+	nvt_set_thread(ta);
+	nvt_iobuf_put(a, ga.bufs, 6);
+	nvt_iobuf_cache_destroy(&a);
+	nvt_set_thread(tb);
+	nvt_iobuf_cache_destroy(&b);
+	assert_int_equal(nvt_iobuf_pool_get_free(pool), 16);
+	nvt_iobuf_pool_destroy(&pool);
+	ut_thread_done(&ta);
+	ut_thread_done(&tb);
+}
+
 /* ---- random workload: memory bound and uniqueness ---- */
 
 #define RAND_CACHES 3
@@ -843,6 +891,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_multi_all_or_nothing, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_abort, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_no_starvation, ut_setup, ut_teardown),
+		cmocka_unit_test_setup_teardown(test_wake_from_other_cache, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_memory_bound, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_returns_all, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_reports_leak, ut_setup, ut_teardown),
