@@ -13,4 +13,4 @@ if [ ! -f "$B/build.ninja" ]; then
         { cat "$B.setup.log" >&2; exit 1; }
 fi
 ninja -C "$B" > "$B.build.log" 2>&1 || { cat "$B.build.log" >&2; echo "nvtcp: build failed" >&2; exit 1; }
-exec "$B/examples/hello_thread/hello_thread" "$@"
+exec "$B/app/nvtcpd/nvtcpd" "$@"

@@ -13,6 +13,8 @@ fail_build() { echo "nvtcp: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 scripts/deps.sh build test || fail_build "missing packages"
 B=${NVT_TEST_BUILD:-build-test}
+R=${NVT_TEST_RELEASE_BUILD:-build-release}
+mkdir -p "$(dirname "$B")" "$(dirname "$R")"
 if [ ! -f "$B/build.ninja" ]; then
     meson setup "$B" -Db_sanitize=address,undefined -Db_lundef=false \
         --buildtype=debugoptimized > "$B.setup.log" 2>&1 ||
@@ -20,7 +22,6 @@ if [ ! -f "$B/build.ninja" ]; then
 fi
 ninja -C "$B" || fail_build "build failed"
 # The release build must compile warning-free too (asserts compiled out).
-R=${NVT_TEST_RELEASE_BUILD:-build-release}
 if [ ! -f "$R/build.ninja" ]; then
     meson setup "$R" --buildtype=release -Dtests=false > "$R.setup.log" 2>&1 ||
         { cat "$R.setup.log" >&2; fail_build "meson setup (release) failed"; }

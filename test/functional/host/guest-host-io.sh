@@ -10,12 +10,14 @@
 # an unknown subsystem (must fail cleanly with a decoded status).
 #
 # Environment: TRADDR, TRSVCID, SUBNQN (set by run-guest.sh); PERF_SECS=2;
-# BIN=/extra (where the binaries are).
+# BIN=/extra (where the binaries are); LARGE_IO=1048576 (bytes; at most the
+# target's MDTS: nvtcp-perf does not split I/O yet).
 TRADDR=${TRADDR:-127.0.0.1}
 TRSVCID=${TRSVCID:-4420}
 SUBNQN=${SUBNQN:-nqn.2024-01.io.example:nvtcp-interop}
 PERF_SECS=${PERF_SECS:-2}
 BIN=${BIN:-/extra}
+LARGE_IO=${LARGE_IO:-1048576}
 TR="trtype:TCP adrfam:IPv4 traddr:$TRADDR trsvcid:$TRSVCID"
 
 fail() {
@@ -49,7 +51,7 @@ for w in write read randwrite randread rw randrw; do
     perf -q 16 -o 4096 -w "$w"
 done
 perf -q 8 -o 131072 -w randrw -M 50
-perf -q 4 -o 1048576 -w rw
+perf -q 4 -o "$LARGE_IO" -w rw
 perf -q 16 -o 4096 -w randrw -H -I
 perf -q 8 -o 65536 -w randrw -H -I
 perf -q 8 -o 4096 -w randrw -P 2 -L

@@ -16,7 +16,9 @@ trap 'rm -rf "$X" "$T"' EXIT
 cp "$BUILD/app/nvtcp-perf/nvtcp-perf" "$BUILD/app/nvtcp-identify/nvtcp-identify" "$X/" || exit 1
 cp "$BUILD/app/nvtcpd/nvtcpd" "$T/" || exit 1
 ENVS=()
-[ -n "${SUBNQN:-}" ] && ENVS+=(-e "SUBNQN=$SUBNQN")
+ENVS+=(-e "SUBNQN=${SUBNQN:-nqn.2016-06.io.nvtcp:cnode1}")
+# nvtcpd's default MDTS is 128 KiB (max_io_size 131072).
+ENVS+=(-e "LARGE_IO=131072")
 INTEROP=$HERE/../../interop
 "$INTEROP/run-guest.sh" -q "${ENVS[@]}" -e TARGET_GOES_AWAY=0 -x "$X" -t 400 -T 700 "$T" \
 	"./nvtcpd ${NVTCPD_ARGS:-}" "$HERE/guest-host-io.sh"

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nvtcpd: the NVMe-over-TCP target daemon.
+ *
+ * Start: load the configuration (-c FILE in SPDK's JSON format, or the
+ * embedded default: a 1 GiB RAM namespace on 127.0.0.1:4420), make sure the
+ * target exists, start the RPC server when -r is given, print what a Linux
+ * host types to use it. SIGINT/SIGTERM: stop the RPC server, stop
+ * listening, disconnect every host, destroy poll groups, close bdevs, exit 0.
+ * A configuration error stops the daemon the same way, with exit status 1.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "nvtcp/bdev.h"
+#include "nvtcp/event.h"
+#include "nvtcp/jsonrpc.h"
+#include "nvtcp/log.h"
+#include "nvtcp/nvmf.h"
+#include "nvtcp/string.h"
+
+#define DEFAULT_NQN "nqn.2016-06.io.nvtcp:cnode1"
+
+/* The embedded default configuration, in the format -c takes. */
+static const char g_default_config[] =
+	"{\"subsystems\": ["
+	" {\"subsystem\": \"bdev\", \"config\": ["
+	"  {\"method\": \"bdev_malloc_create\","
+	"   \"params\": {\"name\": \"Malloc0\", \"num_blocks\": 2097152, \"block_size\": 512}}]},"
+	" {\"subsystem\": \"nvmf\", \"config\": ["
+	"  {\"method\": \"nvmf_create_transport\", \"params\": {\"trtype\": \"TCP\"}},"
+	"  {\"method\": \"nvmf_create_subsystem\","
+	"   \"params\": {\"nqn\": \"" DEFAULT_NQN "\", \"serial_number\": \"NVTCP0000000000001\","
+	"    \"model_number\": \"nvtcp Controller\", \"allow_any_host\": true}},"
+	"  {\"method\": \"nvmf_subsystem_add_ns\","
+	"   \"params\": {\"nqn\": \"" DEFAULT_NQN
+	"\", \"namespace\": {\"bdev_name\": \"Malloc0\"}}},"
+	"  {\"method\": \"nvmf_subsystem_add_listener\","
+	"   \"params\": {\"nqn\": \"" DEFAULT_NQN "\", \"listen_address\": {\"trtype\": \"TCP\","
+	"    \"adrfam\": \"IPv4\", \"traddr\": \"127.0.0.1\", \"trsvcid\": \"4420\"}}}]}]}";
+
+enum daemon_state {
+	DAEMON_STARTING = 0, /* loading the configuration */
+	DAEMON_RUNNING,
+	DAEMON_STOPPING,
+};
+
+static struct nvt_app_opts g_opts;
+static enum daemon_state g_state;
+static bool g_shutdown_pending;
+static int g_exit_rc;
+
+static void daemon_shutdown(void);
+
+/* ---- shutdown ---- */
+
+static void
+bdev_fini_done(void *ctx, int status)
+{
+	(void)ctx;
+	if (status != 0) {
+		NVT_ERRLOG("nvtcpd: closing bdevs: %s\n", nvt_strerror(-status));
+	}
+	nvt_app_stop(g_exit_rc);
+}
+
+static void
+tgt_fini_done(void *ctx, int status)
+{
+	(void)ctx;
+	(void)status;
+	nvt_bdev_fini(bdev_fini_done, NULL);
+}
+
+static void
+daemon_shutdown(void)
+{
+	if (g_state == DAEMON_STARTING) {
+		/* Finish (or fail) the configuration first; the load cannot be cut short. */
+		g_shutdown_pending = true;
+		return;
+	}
+	if (g_state == DAEMON_STOPPING) {
+		return;
+	}
+	g_state = DAEMON_STOPPING;
+	NVT_NOTICELOG("nvtcpd: shutting down\n");
+	nvt_rpc_server_stop();
+	nvt_nvmf_tgt_fini(tgt_fini_done, NULL);
+}
+
+static void
+daemon_fail(int rc)
+{
+	g_exit_rc = rc != 0 ? rc : 1;
+	g_state = DAEMON_RUNNING;
+	daemon_shutdown();
+}
+
+/* ---- start ---- */
+
+static void
+print_banner(void)
+{
+	struct nvt_nvmf_subsystem *s;
+	struct nvt_nvmf_trid trids[8];
+	bool discover_printed = false;
+	size_t n, i;
+
+	for (s = nvt_nvmf_subsystem_first(); s != NULL; s = nvt_nvmf_subsystem_next(s)) {
+		n = nvt_nvmf_subsystem_get_listeners(s, trids, 8);
+		for (i = 0; i < n && i < 8; i++) {
+			printf("nvtcpd: listening on %s:%s\n", trids[i].traddr, trids[i].trsvcid);
+		}
+	}
+	for (s = nvt_nvmf_subsystem_first(); s != NULL; s = nvt_nvmf_subsystem_next(s)) {
+		if (nvt_nvmf_subsystem_get_listeners(s, trids, 1) == 0) {
+			continue;
+		}
+		if (!discover_printed) {
+			printf("nvme discover -t tcp -a %s -s %s\n", trids[0].traddr,
+			       trids[0].trsvcid);
+			discover_printed = true;
+		}
+		if (!nvt_nvmf_subsystem_is_discovery(s)) {
+			printf("nvme connect -t tcp -a %s -s %s -n %s\n", trids[0].traddr,
+			       trids[0].trsvcid, nvt_nvmf_subsystem_get_nqn(s));
+		}
+	}
+	if (!discover_printed) {
+		printf("nvtcpd: no listener configured\n");
+	}
+	fflush(stdout);
+}
+
+static void
+daemon_running(void)
+{
+	int rc;
+
+	if (g_opts.rpc_addr != NULL) {
+		rc = nvt_rpc_server_start(g_opts.rpc_addr);
+		if (rc != 0) {
+			fprintf(stderr, "nvtcpd: cannot serve RPC on %s: %s\n", g_opts.rpc_addr,
+				nvt_strerror(-rc));
+			daemon_fail(1);
+			return;
+		}
+	}
+	nvt_rpc_set_state(NVT_RPC_RUNTIME);
+	g_state = DAEMON_RUNNING;
+	print_banner();
+	if (g_shutdown_pending) {
+		daemon_shutdown();
+	}
+}
+
+static void
+tgt_init_done(void *ctx, int status)
+{
+	(void)ctx;
+	if (status != 0) {
+		fprintf(stderr, "nvtcpd: cannot create the target: %s\n", nvt_strerror(-status));
+		daemon_fail(1);
+		return;
+	}
+	daemon_running();
+}
+
+static void
+config_loaded(int rc, void *ctx)
+{
+	(void)ctx;
+	if (rc != 0) {
+		fprintf(stderr,
+			"nvtcpd: refusing to start: the configuration %s failed (the error above "
+			"names the method and the field)\n",
+			g_opts.json_config_file != NULL ? g_opts.json_config_file : "(default)");
+		daemon_fail(1);
+		return;
+	}
+	if (nvt_nvmf_get_tgt() != NULL) {
+		daemon_running();
+		return;
+	}
+	/* A configuration without nvmf methods: an empty target still serves discovery/RPC. */
+	rc = nvt_nvmf_tgt_init(NULL, tgt_init_done, NULL);
+	if (rc != 0) {
+		tgt_init_done(NULL, rc);
+	}
+}
+
+static void
+daemon_start(void *ctx)
+{
+	json_error_t jerr;
+	json_t *config;
+
+	(void)ctx;
+	g_state = DAEMON_STARTING;
+	if (g_opts.json_config_file != NULL) {
+		nvt_config_load_file(g_opts.json_config_file, config_loaded, NULL);
+		return;
+	}
+	config = json_loads(g_default_config, 0, &jerr);
+	if (config == NULL) {
+		NVT_ERRLOG("nvtcpd: default configuration: %s\n", jerr.text);
+		daemon_fail(1);
+		return;
+	}
+	nvt_config_load_json(config, config_loaded, NULL);
+	json_decref(config);
+}
+
+/* ---- command line ---- */
+
+static void
+daemon_usage(void)
+{
+	printf(" (none beyond the common ones)\n"
+	       "\n"
+	       "Without -c, nvtcpd serves its default configuration: a TCP transport, a 1 GiB\n"
+	       "RAM bdev Malloc0 as namespace 1 of " DEFAULT_NQN "\n"
+	       "(any host allowed), listening on 127.0.0.1:4420 (discovery on the same port).\n"
+	       "-c FILE replaces it with a JSON configuration in SPDK's format (the output of\n"
+	       "save_config); any error in it makes nvtcpd refuse to start, naming the method\n"
+	       "and the field, with exit status 1.\n"
+	       "-m MASK starts one reactor and one NVMe-oF poll group per core of MASK.\n"
+	       "-r PATH serves JSON-RPC on the Unix socket PATH (off by default; SPDK's\n"
+	       "tools use " NVT_RPC_DEFAULT_SOCK ").\n"
+	       "SIGINT/SIGTERM: orderly shutdown (hosts disconnected), exit status 0.\n");
+}
+
+static int
+daemon_parse(int ch, char *arg)
+{
+	(void)ch;
+	(void)arg;
+	return -EINVAL;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum nvt_app_parse_args_rvals rv;
+	int rc;
+
+	nvt_app_opts_init(&g_opts, sizeof(g_opts));
+	g_opts.name = "nvtcpd";
+	g_opts.shutdown_cb = daemon_shutdown;
+	rv = nvt_app_parse_args(argc, argv, &g_opts, "", NULL, daemon_parse, daemon_usage);
+	if (rv == NVT_APP_PARSE_ARGS_HELP) {
+		return 0;
+	}
+	if (rv != NVT_APP_PARSE_ARGS_SUCCESS) {
+		return 2;
+	}
+	rc = nvt_app_start(&g_opts, daemon_start, NULL);
+	nvt_app_fini();
+	if (rc != 0) {
+		fprintf(stderr, "nvtcpd: exiting with error (%d)\n", rc);
+	}
+	return rc == 0 ? 0 : 1;
+}

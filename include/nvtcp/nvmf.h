@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/** \file
+ * The NVMe over Fabrics target: poll groups, transports, subsystems,
+ * namespaces, hosts and listeners.
+ *
+ * There is one target per process. Every function here runs on the app
+ * thread (the thread of nvt_app_start()'s start function) unless said
+ * otherwise. The target creates one poll-group thread per core of the app's
+ * core mask, named nvmf_tgt_poll_group_<i>; connections are placed on the
+ * poll group with the fewest active queue pairs.
+ */
+#ifndef NVTCP_NVMF_H
+#define NVTCP_NVMF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nvtcp/cpuset.h"
+#include "nvtcp/nvme_spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nvt_nvmf_tgt;
+struct nvt_nvmf_subsystem;
+
+/** Longest transport name ("TCP"), NUL included. */
+#define NVT_NVMF_TRSTRING_LEN 32
+
+/** A transport address: what a listener listens on, what a discovery entry names. */
+struct nvt_nvmf_trid {
+	/** Transport type (NVT_NVMF_TRTYPE_TCP). */
+	enum nvt_nvmf_trtype trtype;
+	/** Address family (NVT_NVMF_ADRFAM_IPV4 or _IPV6). */
+	enum nvt_nvmf_adrfam adrfam;
+	/** Address, NUL terminated ("127.0.0.1"). */
+	char traddr[NVT_NVMF_TRADDR_SIZE + 1];
+	/** Service (port), NUL terminated ("4420"). */
+	char trsvcid[NVT_NVMF_TRSVCID_SIZE + 1];
+};
+
+/** Whether two transport addresses are the same (type, family, address, service). */
+bool nvt_nvmf_trid_equal(const struct nvt_nvmf_trid *a, const struct nvt_nvmf_trid *b);
+
+/**
+ * Parse "TCP"/"tcp" and "IPv4"/"ipv4"/"IPv6"/"ipv6".
+ * \return 0 or -EINVAL.
+ */
+int nvt_nvmf_parse_trtype(const char *str, enum nvt_nvmf_trtype *trtype);
+int nvt_nvmf_parse_adrfam(const char *str, enum nvt_nvmf_adrfam *adrfam);
+/** "TCP", "IPv4", ... (SPDK's spelling); "unknown" for anything else. */
+const char *nvt_nvmf_trtype_str(enum nvt_nvmf_trtype trtype);
+const char *nvt_nvmf_adrfam_str(enum nvt_nvmf_adrfam adrfam);
+
+/**
+ * Options of a transport (SPDK's nvmf_create_transport parameters).
+ * Initialise with nvt_nvmf_transport_opts_init().
+ */
+struct nvt_nvmf_transport_opts {
+	/** sizeof(struct nvt_nvmf_transport_opts) as the caller knows it. */
+	size_t opts_size;
+	/** Entries per queue (admin and I/O), default 128. CAP.MQES is this minus one. */
+	uint16_t max_queue_depth;
+	/** I/O queue pairs a controller may get, default 127. */
+	uint16_t max_io_qpairs_per_ctrlr;
+	/** Admin queue entries, default 128 (the admin Connect's SQSIZE is below it). */
+	uint32_t max_aq_depth;
+	/** In-capsule data size in bytes, default 4096 (multiple of 16, 0..131072). */
+	uint32_t in_capsule_data_size;
+	/** Largest I/O in bytes, default 131072 (MDTS is derived from it). */
+	uint32_t max_io_size;
+	/** Size of one shared data buffer in bytes, default 8192 (multiple of 4096). */
+	uint32_t io_unit_size;
+	/** Buffers in the shared pool, default 4095. */
+	uint32_t num_shared_buffers;
+	/** Buffers each poll group reserves from the pool, default 32. */
+	uint32_t buf_cache_size;
+	/** Skip the capsule response after a read's last C2H PDU (SUCCESS flag), default true. */
+	bool c2h_success;
+	/** SO_PRIORITY of the connections, default 0. */
+	int sock_priority;
+	/** Seconds before an abort is given up, default 1. */
+	uint32_t abort_timeout_sec;
+	/** Zero copy; must stay false (refused). */
+	bool zcopy;
+	/** DIF insert/strip; must stay false (refused). */
+	bool dif_insert_or_strip;
+	/** Period of the accept poller in microseconds, default 10000. */
+	uint32_t acceptor_poll_rate;
+};
+
+/** Fill \p opts with the defaults above; \p opts_size is sizeof(*opts) of the caller. */
+void nvt_nvmf_transport_opts_init(struct nvt_nvmf_transport_opts *opts, size_t opts_size);
+
+/**
+ * Fill \p opts with the defaults of transport \p trtype ("TCP", any case):
+ * the generic ones adjusted by the transport. Any thread.
+ * \return 0, or -ENOENT when no such transport is registered.
+ */
+int nvt_nvmf_transport_get_default_opts(const char *trtype, struct nvt_nvmf_transport_opts *opts,
+					size_t opts_size);
+
+/** Options of the target (SPDK's nvmf_set_config / nvmf_set_max_subsystems). */
+struct nvt_nvmf_tgt_opts {
+	size_t opts_size;
+	/** Most subsystems, discovery included; default 1024. */
+	uint32_t max_subsystems;
+	/** Keep alive timeout used when a host asks for 0 (discovery), in ms; default 0 (off). */
+	uint32_t discovery_kato_ms;
+	/**
+	 * Cores that get a poll group (nvt_cpuset_parse() syntax), within the
+	 * app's core mask; empty: every core of the app.
+	 */
+	char poll_groups_mask[NVT_CPUSET_STR_LEN];
+	/** Accept poller period (us) for transports created without one; 0: theirs. */
+	uint32_t acceptor_poll_rate;
+};
+
+void nvt_nvmf_tgt_opts_init(struct nvt_nvmf_tgt_opts *opts, size_t opts_size);
+
+/**
+ * The options the next nvt_nvmf_tgt_init(NULL, ...) uses (the defaults, or
+ * what nvt_nvmf_tgt_set_opts() stored before the target existed).
+ */
+void nvt_nvmf_tgt_get_opts(struct nvt_nvmf_tgt_opts *opts, size_t opts_size);
+
+/** Completion of an asynchronous target operation: 0 or -errno. */
+typedef void (*nvt_nvmf_done_cb)(void *ctx, int status);
+
+/**
+ * Create the target and its poll groups (one thread per core of the app's
+ * mask, or of poll_groups_mask) and the discovery subsystem. App thread.
+ * \p opts NULL: the options of nvt_nvmf_tgt_get_opts().
+ *
+ * \return 0 (cb runs once every poll group exists), -EEXIST, -EINVAL (bad
+ * poll_groups_mask, or no core of it in the app's mask), -ENOMEM.
+ */
+int nvt_nvmf_tgt_init(const struct nvt_nvmf_tgt_opts *opts, nvt_nvmf_done_cb cb, void *ctx);
+
+/**
+ * Orderly shutdown: stop accepting, disconnect every queue pair, delete
+ * subsystems (closing their bdevs), destroy poll groups (io-channels, iobuf
+ * caches) and transports. \p cb runs once all is gone. No-op (cb runs) when
+ * no target exists.
+ */
+void nvt_nvmf_tgt_fini(nvt_nvmf_done_cb cb, void *ctx);
+
+/** The target, or NULL. */
+struct nvt_nvmf_tgt *nvt_nvmf_get_tgt(void);
+
+/**
+ * Set the target options. Before the target exists they are kept for
+ * nvt_nvmf_tgt_init(NULL, ...); once it runs only discovery_kato_ms and
+ * acceptor_poll_rate may change.
+ * \return 0, -EINVAL (max_subsystems 0 or a bad poll_groups_mask), -EBUSY
+ * (max_subsystems or poll_groups_mask changed on a running target).
+ */
+int nvt_nvmf_tgt_set_opts(const struct nvt_nvmf_tgt_opts *opts);
+
+/**
+ * Create a transport ("TCP") and its poll group on every poll-group thread.
+ *
+ * \return 0 (cb runs once every poll group has it), -EEXIST (already
+ * created), -ENOENT (unknown type), -EINVAL (bad option, logged naming it),
+ * -ENOMEM.
+ */
+int nvt_nvmf_transport_create(const char *trtype, const struct nvt_nvmf_transport_opts *opts,
+			      nvt_nvmf_done_cb cb, void *ctx);
+
+/* ---- subsystems ---- */
+
+/** Whether \p nqn is a valid NQN ("nqn.yyyy-mm.reverse.domain:..." up to 223 bytes). */
+bool nvt_nvmf_nqn_is_valid(const char *nqn);
+
+/**
+ * Create an NVM subsystem (inactive until listeners/namespaces are added;
+ * it accepts connections at once).
+ *
+ * \return 0, -EINVAL (bad NQN), -EEXIST, -ENOSPC (max_subsystems), -ENOMEM.
+ */
+int nvt_nvmf_subsystem_create(const char *nqn, uint32_t max_namespaces,
+			      struct nvt_nvmf_subsystem **subsystem);
+
+/** Find a subsystem (discovery included); NULL if none. */
+struct nvt_nvmf_subsystem *nvt_nvmf_subsystem_find(const char *nqn);
+
+/** Iterate subsystems; NULL at the end. */
+struct nvt_nvmf_subsystem *nvt_nvmf_subsystem_first(void);
+struct nvt_nvmf_subsystem *nvt_nvmf_subsystem_next(struct nvt_nvmf_subsystem *prev);
+
+/**
+ * Delete a subsystem: disconnect its controllers, release namespaces.
+ * \return 0 (cb runs when done), -EINVAL for the discovery subsystem.
+ */
+int nvt_nvmf_subsystem_delete(struct nvt_nvmf_subsystem *subsystem, nvt_nvmf_done_cb cb, void *ctx);
+
+const char *nvt_nvmf_subsystem_get_nqn(const struct nvt_nvmf_subsystem *subsystem);
+bool nvt_nvmf_subsystem_is_discovery(const struct nvt_nvmf_subsystem *subsystem);
+
+/** Serial number (up to 20 ASCII chars) and model (up to 40); 0 or -EINVAL. */
+int nvt_nvmf_subsystem_set_sn(struct nvt_nvmf_subsystem *subsystem, const char *sn);
+int nvt_nvmf_subsystem_set_mn(struct nvt_nvmf_subsystem *subsystem, const char *mn);
+
+void nvt_nvmf_subsystem_set_allow_any_host(struct nvt_nvmf_subsystem *subsystem, bool allow);
+bool nvt_nvmf_subsystem_get_allow_any_host(const struct nvt_nvmf_subsystem *subsystem);
+
+/** Allow list of host NQNs: 0, -EINVAL, -EEXIST / -ENOENT, -ENOMEM. */
+int nvt_nvmf_subsystem_add_host(struct nvt_nvmf_subsystem *subsystem, const char *hostnqn);
+int nvt_nvmf_subsystem_remove_host(struct nvt_nvmf_subsystem *subsystem, const char *hostnqn);
+/** Whether \p hostnqn may connect to (or discover) \p subsystem. */
+bool nvt_nvmf_subsystem_host_allowed(const struct nvt_nvmf_subsystem *subsystem,
+				     const char *hostnqn);
+
+/**
+ * Listen on \p trid for this subsystem (the transport listens once per
+ * address, shared between subsystems). 0, -EEXIST, -ENOENT (no such
+ * transport), or the transport's error.
+ */
+int nvt_nvmf_subsystem_add_listener(struct nvt_nvmf_subsystem *subsystem,
+				    const struct nvt_nvmf_trid *trid);
+int nvt_nvmf_subsystem_remove_listener(struct nvt_nvmf_subsystem *subsystem,
+				       const struct nvt_nvmf_trid *trid);
+
+/**
+ * Copy up to \p max listen addresses of \p subsystem into \p trids.
+ * \return how many it has (may exceed \p max).
+ */
+size_t nvt_nvmf_subsystem_get_listeners(const struct nvt_nvmf_subsystem *subsystem,
+					struct nvt_nvmf_trid *trids, size_t max);
+
+/** Namespace options (SPDK's nvmf_subsystem_add_ns "namespace" object). */
+struct nvt_nvmf_ns_opts {
+	size_t opts_size;
+	/** 0: lowest free NSID. */
+	uint32_t nsid;
+	uint8_t nguid[16];
+	uint8_t uuid[16];
+	uint8_t eui64[8];
+	/** Whether uuid was given (else the bdev's UUID is used). */
+	bool uuid_set;
+};
+
+void nvt_nvmf_ns_opts_init(struct nvt_nvmf_ns_opts *opts, size_t opts_size);
+
+/**
+ * Add a namespace backed by bdev \p bdev_name; connected controllers get a
+ * namespace attribute changed event once every poll group has it.
+ *
+ * \return the NSID (> 0) or -ENODEV (no bdev), -EEXIST (NSID taken),
+ * -EINVAL (NSID above max_namespaces), -ENOSPC, -ENOMEM.
+ */
+int nvt_nvmf_subsystem_add_ns(struct nvt_nvmf_subsystem *subsystem, const char *bdev_name,
+			      const struct nvt_nvmf_ns_opts *opts);
+
+/** Remove a namespace; \p cb (may be NULL) runs once no poll group uses it. 0 or -ENOENT. */
+int nvt_nvmf_subsystem_remove_ns(struct nvt_nvmf_subsystem *subsystem, uint32_t nsid,
+				 nvt_nvmf_done_cb cb, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVTCP_NVMF_H */

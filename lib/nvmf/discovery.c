@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The discovery log page: built on the app thread (which owns subsystems
+ * and listeners) from what the asking host may see, then copied into the
+ * request on its controller's thread.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvtcp/string.h"
+
+#include "nvmf_internal.h"
+
+struct discovery_ctx {
+	struct nvmf_request *req;
+	char hostnqn[NVT_NVMF_NQN_MAX_LEN + 1];
+	uint64_t offset;
+	uint64_t len;
+	uint8_t *log;
+	size_t log_len;
+};
+
+static size_t
+discovery_count(struct nvt_nvmf_tgt *tgt, const char *hostnqn)
+{
+	struct nvt_nvmf_subsystem *subsystem;
+	struct nvmf_subsystem_listener *l;
+	size_t n = 0;
+
+	TAILQ_FOREACH(subsystem, &tgt->subsystems, link) {
+		if (subsystem->subtype == NVT_NVMF_SUBTYPE_DISCOVERY || subsystem->deleting ||
+		    !nvt_nvmf_subsystem_host_allowed(subsystem, hostnqn)) {
+			continue;
+		}
+		TAILQ_FOREACH(l, &subsystem->listeners, link) {
+			n++;
+		}
+	}
+	return n;
+}
+
+static void
+discovery_fill_entry(struct nvt_nvmf_tgt *tgt, struct nvt_nvmf_subsystem *subsystem,
+		     struct nvmf_subsystem_listener *l, struct nvt_nvmf_disc_log_entry *e)
+{
+	struct nvmf_listener *tl = nvmf_tgt_find_listener(tgt, &l->trid);
+
+	memset(e, 0, sizeof(*e));
+	e->trtype = (uint8_t)l->trid.trtype;
+	e->adrfam = (uint8_t)l->trid.adrfam;
+	e->treq = NVT_NVMF_TREQ_SECURE_CHANNEL_NOT_REQUIRED;
+	nvt_strcpy_pad(e->trsvcid, l->trid.trsvcid, sizeof(e->trsvcid), ' ');
+	nvt_strcpy_pad(e->traddr, l->trid.traddr, sizeof(e->traddr), ' ');
+	l->transport->ops->listener_discover(l->transport, &l->trid, e);
+	e->subtype = NVT_NVMF_SUBTYPE_NVME;
+	e->portid = tl != NULL ? tl->portid : 0;
+	e->cntlid = NVT_NVMF_CNTLID_DYNAMIC;
+	e->asqsz = NVT_NVMF_MIN_ADMIN_QUEUE_ENTRIES;
+	nvt_strcpy_trunc(e->subnqn, sizeof(e->subnqn), subsystem->nqn);
+}
+
+static uint8_t *
+discovery_build(struct nvt_nvmf_tgt *tgt, const char *hostnqn, size_t *len)
+{
+	struct nvt_nvmf_subsystem *subsystem;
+	struct nvmf_subsystem_listener *l;
+	struct nvt_nvmf_disc_log_hdr *hdr;
+	size_t n = discovery_count(tgt, hostnqn), i = 0;
+
+	*len = sizeof(*hdr) + n * sizeof(struct nvt_nvmf_disc_log_entry);
+	hdr = calloc(1, *len);
+	if (hdr == NULL) {
+		return NULL;
+	}
+	hdr->genctr = tgt->discovery_genctr;
+	hdr->numrec = n;
+	hdr->recfmt = 0;
+	TAILQ_FOREACH(subsystem, &tgt->subsystems, link) {
+		if (subsystem->subtype == NVT_NVMF_SUBTYPE_DISCOVERY || subsystem->deleting ||
+		    !nvt_nvmf_subsystem_host_allowed(subsystem, hostnqn)) {
+			continue;
+		}
+		TAILQ_FOREACH(l, &subsystem->listeners, link) {
+			discovery_fill_entry(tgt, subsystem, l,
+					     nvt_nvmf_disc_log_get_entry(hdr, i++));
+		}
+	}
+	return (uint8_t *)hdr;
+}
+
+static void
+discovery_done_msg(void *arg)
+{
+	struct discovery_ctx *ctx = arg;
+	struct nvmf_request *req = ctx->req;
+	size_t n;
+
+	if (ctx->log == NULL) {
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INTERNAL_ERROR, false);
+	} else if (ctx->offset < ctx->log_len) {
+		n = ctx->log_len - ctx->offset;
+		n = n < ctx->len ? n : (size_t)ctx->len;
+		nvmf_request_copy_to_iov(req, 0, ctx->log + ctx->offset, n);
+	}
+	free(ctx->log);
+	free(ctx);
+	nvmf_request_complete(req);
+}
+
+static void
+discovery_build_msg(void *arg)
+{
+	struct discovery_ctx *ctx = arg;
+
+	ctx->log = discovery_build(nvmf_tgt_get(), ctx->hostnqn, &ctx->log_len);
+	nvt_thread_send_msg(ctx->req->qpair->group->thread, discovery_done_msg, ctx);
+}
+
+void
+nvmf_discovery_get_log(struct nvmf_request *req, uint64_t offset, uint64_t len)
+{
+	struct discovery_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (ctx == NULL) {
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INTERNAL_ERROR, false);
+		nvmf_request_complete(req);
+		return;
+	}
+	ctx->req = req;
+	ctx->offset = offset;
+	ctx->len = len;
+	nvt_strcpy_trunc(ctx->hostnqn, sizeof(ctx->hostnqn), req->qpair->ctrlr->hostnqn);
+	nvt_thread_send_msg(nvmf_tgt_get()->thread, discovery_build_msg, ctx);
+}

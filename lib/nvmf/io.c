@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NVM I/O commands through the bdev io-channels of the qpair's poll group:
+ * Read, Write, Compare, Flush, Write Zeroes, Dataset Management.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvtcp/log.h"
+
+#include "nvmf_internal.h"
+
+static void
+io_status_from_errno(struct nvmf_request *req, int status)
+{
+	switch (status) {
+	case 0:
+		break;
+	case -EILSEQ:
+		nvmf_req_set_status(req, NVT_NVME_SCT_MEDIA_ERROR, NVT_NVME_SC_COMPARE_FAILURE,
+				    true);
+		break;
+	case -EINVAL:
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_LBA_OUT_OF_RANGE, true);
+		break;
+	case -ENOTSUP:
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INVALID_OPCODE, true);
+		break;
+	default:
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INTERNAL_ERROR, false);
+	}
+}
+
+static struct nvmf_pg_ns *
+req_pg_ns(struct nvmf_request *req)
+{
+	struct nvmf_qpair *qpair = req->qpair;
+
+	return nvmf_pg_get_ns(qpair->group, qpair->ctrlr->subsystem, req->cmd->cmd.nsid);
+}
+
+static void
+io_done(void *cb_arg, int status)
+{
+	struct nvmf_request *req = cb_arg;
+	struct nvmf_qpair *qpair = req->qpair;
+	struct nvmf_pg_subsystem *sg = &qpair->group->sgroups[qpair->ctrlr->subsystem->id];
+
+	io_status_from_errno(req, status);
+	nvmf_pg_ns_io_done(qpair->group, &sg->ns[req->ns->nsid - 1]);
+	nvmf_request_complete(req);
+}
+
+static bool
+io_check_range(struct nvmf_request *req, struct nvmf_ns *ns, uint64_t slba, uint64_t nlb)
+{
+	if (slba >= ns->num_blocks || nlb > ns->num_blocks - slba) {
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_LBA_OUT_OF_RANGE, true);
+		return false;
+	}
+	return true;
+}
+
+static bool
+io_check_length(struct nvmf_request *req, struct nvmf_ns *ns, uint64_t nlb)
+{
+	uint64_t bytes = nlb * ns->block_size;
+
+	if (req->length < bytes) {
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_DATA_SGL_LENGTH_INVALID,
+				    true);
+		return false;
+	}
+	return true;
+}
+
+static int
+io_submit_rw(struct nvmf_request *req, struct nvmf_pg_ns *pns, uint8_t opc)
+{
+	struct nvmf_ns *ns = pns->ns;
+	const struct nvt_nvme_cmd *cmd = &req->cmd->cmd;
+	uint64_t slba = nvt_nvme_rw_slba(cmd), nlb = nvt_nvme_rw_nlb(cmd);
+	enum nvmf_xfer want =
+		opc == NVT_NVME_OPC_READ ? NVMF_XFER_CTRLR_TO_HOST : NVMF_XFER_HOST_TO_CTRLR;
+	int iovcnt = (int)req->iovcnt;
+
+	if (!io_check_range(req, ns, slba, nlb) || !io_check_length(req, ns, nlb)) {
+		return 1;
+	}
+	if (req->xfer != want) {
+		nvmf_req_invalid_field(req);
+		return 1;
+	}
+	switch (opc) {
+	case NVT_NVME_OPC_READ:
+		return nvt_bdev_readv_blocks(ns->desc, pns->ch, req->iov, iovcnt, slba, nlb,
+					     io_done, req);
+	case NVT_NVME_OPC_WRITE:
+		return nvt_bdev_writev_blocks(ns->desc, pns->ch, req->iov, iovcnt, slba, nlb,
+					      io_done, req);
+	default:
+		return nvt_bdev_comparev_blocks(ns->desc, pns->ch, req->iov, iovcnt, slba, nlb,
+						io_done, req);
+	}
+}
+
+static int
+io_submit_write_zeroes(struct nvmf_request *req, struct nvmf_pg_ns *pns)
+{
+	const struct nvt_nvme_cmd *cmd = &req->cmd->cmd;
+	uint64_t slba = nvt_nvme_rw_slba(cmd), nlb = nvt_nvme_rw_nlb(cmd);
+
+	if (!io_check_range(req, pns->ns, slba, nlb)) {
+		return 1;
+	}
+	return nvt_bdev_write_zeroes_blocks(pns->ns->desc, pns->ch, slba, nlb, io_done, req);
+}
+
+/* ---- DSM: one unmap per range, the last completion finishes the request ---- */
+
+static void
+dsm_range_done(void *cb_arg, int status)
+{
+	struct nvmf_request *req = cb_arg;
+
+	if (status != 0 && req->sub_status == 0) {
+		io_status_from_errno(req, status);
+		req->sub_status = req->rsp->status;
+	}
+	if (--req->sub_pending > 0) {
+		return;
+	}
+	req->rsp->status = req->sub_status;
+	io_done(req, 0);
+}
+
+static int
+dsm_submit_ranges(struct nvmf_request *req, struct nvmf_pg_ns *pns,
+		  const struct nvt_nvme_dsm_range *r, unsigned int nr)
+{
+	unsigned int i;
+	int rc;
+
+	req->sub_pending = 1;
+	req->sub_status = 0;
+	for (i = 0; i < nr; i++) {
+		if (r[i].nlb == 0) {
+			continue;
+		}
+		req->sub_pending++;
+		rc = nvt_bdev_unmap_blocks(pns->ns->desc, pns->ch, r[i].slba, r[i].nlb,
+					   dsm_range_done, req);
+		if (rc != 0) {
+			req->sub_pending--;
+			if (req->sub_status == 0) {
+				io_status_from_errno(req, rc);
+				req->sub_status = req->rsp->status;
+			}
+			break;
+		}
+	}
+	dsm_range_done(req, 0);
+	return 0;
+}
+
+static int
+io_submit_dsm(struct nvmf_request *req, struct nvmf_pg_ns *pns)
+{
+	const struct nvt_nvme_cmd *cmd = &req->cmd->cmd;
+	unsigned int nr = nvt_nvme_dsm_nr(cmd), i;
+	struct nvt_nvme_dsm_range r[NVT_NVME_DSM_MAX_RANGES];
+
+	if (!(cmd->cdw11 & NVT_NVME_DSM_ATTR_AD)) {
+		/* Only deallocate does anything; the hints are accepted and ignored. */
+		return 1;
+	}
+	if (req->length < nr * sizeof(r[0]) ||
+	    nvmf_request_copy_from_iov(req, 0, r, nr * sizeof(r[0])) != nr * sizeof(r[0])) {
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_DATA_SGL_LENGTH_INVALID,
+				    true);
+		return 1;
+	}
+	for (i = 0; i < nr; i++) {
+		if (!io_check_range(req, pns->ns, r[i].slba, r[i].nlb)) {
+			return 1;
+		}
+	}
+	return dsm_submit_ranges(req, pns, r, nr);
+}
+
+/* Returns 0 when submitted (io_done runs), 1 when req is to complete now, <0 on error. */
+static int
+io_submit(struct nvmf_request *req, struct nvmf_pg_ns *pns)
+{
+	uint8_t opc = req->cmd->cmd.opc;
+
+	switch (opc) {
+	case NVT_NVME_OPC_READ:
+	case NVT_NVME_OPC_WRITE:
+	case NVT_NVME_OPC_COMPARE:
+		return io_submit_rw(req, pns, opc);
+	case NVT_NVME_OPC_FLUSH:
+		if (!pns->ns->write_cache) {
+			/* Nothing is cached: every completed write is durable already. */
+			return 1;
+		}
+		return nvt_bdev_flush_blocks(pns->ns->desc, pns->ch, 0, pns->ns->num_blocks,
+					     io_done, req);
+	case NVT_NVME_OPC_WRITE_ZEROES:
+		return io_submit_write_zeroes(req, pns);
+	case NVT_NVME_OPC_DATASET_MANAGEMENT:
+		return io_submit_dsm(req, pns);
+	default:
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INVALID_OPCODE, true);
+		return 1;
+	}
+}
+
+void
+nvmf_io_exec(struct nvmf_request *req)
+{
+	struct nvmf_pg_ns *pns = req_pg_ns(req);
+	int rc;
+
+	if (pns == NULL) {
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INVALID_NAMESPACE, true);
+		nvmf_request_complete(req);
+		return;
+	}
+	req->ns = pns->ns;
+	pns->io_outstanding++;
+	rc = io_submit(req, pns);
+	if (rc == 0) {
+		return;
+	}
+	if (rc < 0) {
+		io_status_from_errno(req, rc);
+	}
+	nvmf_pg_ns_io_done(req->qpair->group, pns);
+	nvmf_request_complete(req);
+}

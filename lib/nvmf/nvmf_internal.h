@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private structures of the target core.
+ *
+ * Ownership: the target, subsystems, namespaces, hosts and listeners belong
+ * to the app thread. A poll group belongs to its thread, and so does its
+ * per-subsystem namespace table (with the io-channels). A controller belongs
+ * to the thread of its admin queue pair; I/O queue pairs on other threads
+ * read its few fields (CC, feature values) without locks, as only words
+ * that the host changes through the admin queue.
+ */
+#ifndef NVMF_INTERNAL_H
+#define NVMF_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nvtcp/bdev.h"
+#include "nvtcp/internal/nvmf_transport.h"
+#include "nvtcp/nvmf.h"
+#include "nvtcp/queue.h"
+#include "nvtcp/thread.h"
+
+#define NVMF_SN_LEN	     20
+#define NVMF_MN_LEN	     40
+#define NVMF_MAX_NS_DEFAULT  32
+#define NVMF_MAX_AER	     4
+#define NVMF_CHANGED_NS_MAX  1024
+#define NVMF_KATO_DEFAULT_MS 120000
+#define NVMF_FW_REV	     "nvtcp01"
+#define NVMF_MN_DEFAULT	     "nvtcp Controller"
+#define NVMF_SN_DEFAULT	     "00000000000000000000"
+#define NVMF_VS		     NVT_NVME_VS_1_3
+/* CAP.TO in 500 ms units. */
+#define NVMF_CAP_TO 15
+
+struct nvmf_host {
+	char nqn[NVT_NVMF_NQN_MAX_LEN + 1];
+	TAILQ_ENTRY(nvmf_host) link;
+};
+
+/* A subsystem's listen address. */
+struct nvmf_subsystem_listener {
+	struct nvt_nvmf_trid trid;
+	struct nvmf_transport *transport;
+	TAILQ_ENTRY(nvmf_subsystem_listener) link;
+};
+
+/* A target-wide listen address, shared by subsystems (counted). */
+struct nvmf_listener {
+	struct nvt_nvmf_trid trid;
+	struct nvmf_transport *transport;
+	uint32_t refs;
+	uint16_t portid;
+	TAILQ_ENTRY(nvmf_listener) link;
+};
+
+struct nvmf_ns {
+	uint32_t nsid;
+	struct nvt_nvmf_subsystem *subsystem;
+	char *bdev_name;
+	struct nvt_bdev *bdev;
+	struct nvt_bdev_desc *desc;
+	struct nvt_nvmf_ns_opts opts;
+	uint32_t block_size;
+	uint64_t num_blocks;
+	bool write_cache;
+	/* Removal: poll groups still holding a channel, then this runs. */
+	uint32_t groups_left;
+	nvt_nvmf_done_cb remove_cb;
+	void *remove_ctx;
+};
+
+struct nvt_nvmf_subsystem {
+	struct nvt_nvmf_tgt *tgt;
+	/* Index in every poll group's table. */
+	uint32_t id;
+	enum nvt_nvmf_subtype subtype;
+	char nqn[NVT_NVMF_NQN_MAX_LEN + 1];
+	char sn[NVMF_SN_LEN + 1];
+	char mn[NVMF_MN_LEN + 1];
+	bool allow_any_host;
+	uint32_t max_nsid;
+	/* ns[nsid - 1]; NULL when free. */
+	struct nvmf_ns **ns;
+	uint32_t num_ns;
+	TAILQ_HEAD(, nvmf_host) hosts;
+	TAILQ_HEAD(, nvmf_subsystem_listener) listeners;
+	TAILQ_HEAD(, nvmf_ctrlr) ctrlrs;
+	uint16_t next_cntlid;
+	bool deleting;
+	TAILQ_ENTRY(nvt_nvmf_subsystem) link;
+};
+
+/* One namespace as one poll group sees it. */
+struct nvmf_pg_ns {
+	struct nvmf_ns *ns;
+	struct nvt_io_channel *ch;
+	uint32_t io_outstanding;
+	/* Removed: new I/O fails, the channel goes once io_outstanding is 0. */
+	bool removing;
+};
+
+/* One subsystem as one poll group sees it. */
+struct nvmf_pg_subsystem {
+	uint32_t num_ns;
+	struct nvmf_pg_ns *ns;
+};
+
+struct nvmf_poll_group_stats {
+	uint32_t admin_qpairs;
+	uint32_t io_qpairs;
+	uint64_t pending_requests;
+	uint64_t completed_requests;
+};
+
+struct nvmf_poll_group {
+	struct nvt_nvmf_tgt *tgt;
+	struct nvt_thread *thread;
+	uint32_t index;
+	struct nvt_poller *poller;
+	TAILQ_HEAD(, nvmf_transport_poll_group) tgroups;
+	TAILQ_HEAD(, nvmf_qpair) qpairs;
+	/* Active qpairs, read by the app thread to pick the optimal group. */
+	uint32_t num_qpairs;
+	/* Indexed by subsystem id; max_subsystems entries. */
+	struct nvmf_pg_subsystem *sgroups;
+	struct nvmf_poll_group_stats stats;
+	/* Queue pairs handed to ops->qpair_fini() whose callback has not run yet. */
+	uint32_t closing_qpairs;
+	/* Shutdown: poll_group_fini() ran; poll_group_fini_done() ran. */
+	bool fini_started;
+	bool fini_done;
+};
+
+enum nvmf_tgt_state {
+	NVMF_TGT_INITIALIZING = 0,
+	NVMF_TGT_RUNNING,
+	NVMF_TGT_STOPPING,
+	NVMF_TGT_NUM_STATES,
+};
+
+struct nvt_nvmf_tgt {
+	struct nvt_nvmf_tgt_opts opts;
+	enum nvmf_tgt_state state;
+	struct nvt_thread *thread;
+	uint32_t num_groups;
+	struct nvmf_poll_group **groups;
+	uint32_t next_group;
+	TAILQ_HEAD(, nvmf_transport) transports;
+	TAILQ_HEAD(, nvmf_listener) listeners;
+	TAILQ_HEAD(, nvt_nvmf_subsystem) subsystems;
+	/* subsystem ids in use, max_subsystems entries. */
+	struct nvt_nvmf_subsystem **subsystem_ids;
+	struct nvt_nvmf_subsystem *discovery;
+	uint64_t discovery_genctr;
+	uint16_t next_portid;
+	/* Pending init/fini steps. */
+	uint32_t pending;
+	nvt_nvmf_done_cb cb;
+	void *cb_ctx;
+	nvt_nvmf_done_cb fini_cb;
+	void *fini_ctx;
+};
+
+/* Features as a controller keeps them. */
+struct nvmf_ctrlr_feat {
+	uint32_t arbitration;
+	uint32_t power_management;
+	uint32_t temperature_threshold;
+	uint32_t error_recovery;
+	uint32_t volatile_write_cache;
+	uint32_t number_of_queues;
+	uint32_t interrupt_coalescing;
+	uint32_t async_event_configuration;
+	uint32_t keep_alive_timer;
+};
+
+enum nvmf_ctrlr_state {
+	NVMF_CTRLR_ACTIVE = 0,
+	/* Tearing down: disconnecting I/O qpairs. */
+	NVMF_CTRLR_DESTRUCTING,
+	NVMF_CTRLR_NUM_STATES,
+};
+
+struct nvmf_ctrlr {
+	uint16_t cntlid;
+	enum nvmf_ctrlr_state state;
+	struct nvt_nvmf_subsystem *subsystem;
+	struct nvt_thread *thread;
+	struct nvmf_qpair *admin_qpair;
+	char hostnqn[NVT_NVMF_NQN_MAX_LEN + 1];
+	uint8_t hostid[16];
+	uint32_t cc;
+	uint32_t csts;
+	struct nvmf_ctrlr_feat feat;
+	/* I/O qpairs by qid (1 .. max_io_qpairs); they live on other threads. */
+	struct nvmf_qpair **io_qpairs;
+	uint16_t max_io_qpairs;
+	uint32_t num_io_qpairs;
+	TAILQ_HEAD(, nvmf_request) aer_reqs;
+	uint32_t num_aer;
+	/* A namespace change not yet reported (waiting for an AER). */
+	bool ns_change_pending;
+	/* Notices masked until the host reads the changed namespace list. */
+	bool ns_notice_masked;
+	uint32_t changed_ns[NVMF_CHANGED_NS_MAX];
+	uint32_t num_changed_ns;
+	struct nvt_poller *ka_poller;
+	/* Ticks of the last Keep Alive (or of the timer's start). */
+	uint64_t last_keep_alive;
+	TAILQ_ENTRY(nvmf_ctrlr) link;
+};
+
+/* tgt.c */
+struct nvt_nvmf_tgt *nvmf_tgt_get(void);
+int nvmf_tgt_init_mask(const struct nvt_nvmf_tgt_opts *opts, const struct nvt_cpuset *mask,
+		       nvt_nvmf_done_cb cb, void *ctx);
+struct nvmf_transport *nvmf_tgt_find_transport(struct nvt_nvmf_tgt *tgt, const char *trtype);
+const struct nvmf_transport_ops *nvmf_transport_find_ops(const char *name);
+int nvmf_tgt_listen(struct nvt_nvmf_tgt *tgt, const struct nvt_nvmf_trid *trid,
+		    struct nvmf_transport **transport);
+void nvmf_tgt_stop_listen(struct nvt_nvmf_tgt *tgt, const struct nvt_nvmf_trid *trid);
+struct nvmf_listener *nvmf_tgt_find_listener(struct nvt_nvmf_tgt *tgt,
+					     const struct nvt_nvmf_trid *trid);
+void nvmf_poll_group_add_qpair(struct nvmf_poll_group *group, struct nvmf_qpair *qpair);
+void nvmf_poll_group_remove_qpair(struct nvmf_qpair *qpair);
+/* ops->qpair_fini() callback; \p ctx is the poll group. */
+void nvmf_poll_group_qpair_closed(void *ctx);
+int nvmf_validate_transport_opts(const struct nvt_nvmf_transport_opts *opts, uint32_t groups);
+/*
+ * Run fn(group, arg) on every poll group's thread, then done(arg) on the app
+ * thread. On allocation failure done(arg) runs at once (logged).
+ */
+void nvmf_tgt_for_each_group(struct nvt_nvmf_tgt *tgt, void (*fn)(struct nvmf_poll_group *, void *),
+			     void (*done)(void *), void *arg);
+
+/* subsystem.c */
+int nvmf_subsystem_create_internal(struct nvt_nvmf_tgt *tgt, const char *nqn,
+				   enum nvt_nvmf_subtype subtype, uint32_t max_ns,
+				   struct nvt_nvmf_subsystem **out);
+void nvmf_subsystem_free(struct nvt_nvmf_subsystem *subsystem);
+bool nvmf_subsystem_listener_allowed(const struct nvt_nvmf_subsystem *subsystem,
+				     const struct nvt_nvmf_trid *trid);
+int nvmf_pg_subsystem_build(struct nvmf_poll_group *group, struct nvt_nvmf_subsystem *subsystem);
+void nvmf_pg_subsystem_sync(struct nvmf_poll_group *group, struct nvt_nvmf_subsystem *subsystem);
+void nvmf_pg_subsystem_free(struct nvmf_poll_group *group, uint32_t id);
+struct nvmf_pg_ns *nvmf_pg_get_ns(struct nvmf_poll_group *group,
+				  const struct nvt_nvmf_subsystem *subsystem, uint32_t nsid);
+void nvmf_pg_ns_io_done(struct nvmf_poll_group *group, struct nvmf_pg_ns *pns);
+void nvmf_subsystem_ns_changed(struct nvt_nvmf_subsystem *subsystem, uint32_t nsid);
+
+/* ctrlr.c */
+void nvmf_req_set_status(struct nvmf_request *req, uint8_t sct, uint8_t sc, bool dnr);
+void nvmf_req_success(struct nvmf_request *req);
+void nvmf_req_invalid_field(struct nvmf_request *req);
+void nvmf_ctrlr_notify_ns_changed(struct nvmf_ctrlr *ctrlr, uint32_t nsid);
+void nvmf_ctrlr_keep_alive(struct nvmf_ctrlr *ctrlr);
+void nvmf_ctrlr_start_keep_alive(struct nvmf_ctrlr *ctrlr);
+bool nvmf_ctrlr_is_enabled(const struct nvmf_ctrlr *ctrlr);
+uint64_t nvmf_ctrlr_cap(const struct nvmf_ctrlr *ctrlr);
+void nvmf_qpair_set_state(struct nvmf_qpair *qpair, enum nvmf_qpair_state state);
+void nvmf_ctrlr_destruct(struct nvmf_ctrlr *ctrlr);
+void nvmf_ctrlr_remove_io_qpair(struct nvmf_ctrlr *ctrlr, struct nvmf_qpair *qpair);
+
+/* fabrics.c */
+void nvmf_fabrics_exec(struct nvmf_request *req);
+
+/* admin.c */
+void nvmf_admin_exec(struct nvmf_request *req);
+void nvmf_admin_aer_complete_all(struct nvmf_ctrlr *ctrlr, uint8_t sct, uint8_t sc);
+void nvmf_admin_aer_try_notify(struct nvmf_ctrlr *ctrlr);
+
+/* io.c */
+void nvmf_io_exec(struct nvmf_request *req);
+
+/* nvmf_rpc.c */
+void nvmf_rpc_register_config(void);
+
+/* discovery.c */
+void nvmf_discovery_get_log(struct nvmf_request *req, uint64_t offset, uint64_t len);
+
+#endif /* NVMF_INTERNAL_H */

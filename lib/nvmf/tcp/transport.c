@@ -1,0 +1,654 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The TCP transport: ops table, listeners and accept, poll groups (one
+ * socket group each, polled by the core's period-0 group poller), and the
+ * life of a qpair from accept to qpair_fini.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvtcp/log.h"
+#include "nvtcp/thread.h"
+
+#include "tcp_internal.h"
+
+NVT_LOG_REGISTER_COMPONENT(nvmf_tcp)
+
+#define TCP_MAXH2CDATA	  (128u * 1024u)
+#define TCP_ADMIN_ICD_MIN 8192u
+#define TCP_ACCEPT_BATCH  32
+/* Reads of unread host bytes before a close (of TCP_RX_BUF_SIZE each). */
+#define TCP_CLOSE_DRAIN_READS 32
+
+static const struct nvmf_transport_ops g_tcp_ops;
+
+static struct tcp_transport *
+to_tcp_transport(struct nvmf_transport *t)
+{
+	return TCP_CONTAINER_OF(t, struct tcp_transport, base);
+}
+
+static struct tcp_qpair *
+to_tcp_qpair(struct nvmf_qpair *q)
+{
+	return TCP_CONTAINER_OF(q, struct tcp_qpair, base);
+}
+
+static struct tcp_poll_group *
+to_tcp_group(struct nvmf_transport_poll_group *g)
+{
+	return TCP_CONTAINER_OF(g, struct tcp_poll_group, base);
+}
+
+const struct tcp_opts *
+tcp_qpair_opts(const struct tcp_qpair *qpair)
+{
+	return &qpair->transport->opts;
+}
+
+/* ---- transport ---- */
+
+static int
+tcp_create(const struct nvt_nvmf_transport_opts *opts, struct nvmf_transport **out)
+{
+	uint32_t max_bufs = (opts->max_io_size + opts->io_unit_size - 1) / opts->io_unit_size;
+	struct tcp_transport *t;
+
+	if (max_bufs == 0 || max_bufs > TCP_REQ_MAX_BUFS) {
+		NVT_ERRLOG("max_io_size %u needs %u buffers of %u bytes, at most %u allowed\n",
+			   opts->max_io_size, max_bufs, opts->io_unit_size, TCP_REQ_MAX_BUFS);
+		return -EINVAL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		return -ENOMEM;
+	}
+	t->max_bufs = max_bufs;
+	t->icd_max = opts->in_capsule_data_size > TCP_ADMIN_ICD_MIN ? opts->in_capsule_data_size
+								    : TCP_ADMIN_ICD_MIN;
+	t->opts.max_queue_depth = opts->max_queue_depth;
+	t->opts.max_io_size = opts->max_io_size;
+	t->opts.in_capsule_data_size = opts->in_capsule_data_size;
+	t->opts.io_unit_size = opts->io_unit_size;
+	t->opts.num_shared_buffers = opts->num_shared_buffers;
+	t->opts.buf_cache_size = opts->buf_cache_size;
+	t->opts.c2h_success = opts->c2h_success;
+	t->opts.maxh2cdata = TCP_MAXH2CDATA;
+	t->opts.hdgst_allowed = true;
+	t->opts.ddgst_allowed = true;
+	TAILQ_INIT(&t->listeners);
+	*out = &t->base;
+	return 0;
+}
+
+static void
+tcp_destroy(struct nvmf_transport *transport)
+{
+	struct tcp_transport *t = to_tcp_transport(transport);
+	struct tcp_listener *l;
+
+	while ((l = TAILQ_FIRST(&t->listeners)) != NULL) {
+		TAILQ_REMOVE(&t->listeners, l, link);
+		nvt_sock_close(&l->sock);
+		free(l);
+	}
+	free(t);
+}
+
+static int
+tcp_listen(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid)
+{
+	struct tcp_transport *t = to_tcp_transport(transport);
+	struct nvt_sock_opts sopts;
+	struct tcp_listener *l;
+	char *end = NULL;
+	int port, rc;
+
+	port = (int)strtol(trid->trsvcid, &end, 10);
+	if (end == trid->trsvcid || *end != '\0') {
+		return -EINVAL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		return -ENOMEM;
+	}
+	nvt_sock_get_default_opts(&sopts, sizeof(sopts));
+	sopts.priority = transport->opts.sock_priority;
+	rc = nvt_sock_listen(trid->traddr, port, NULL, &sopts, &l->sock);
+	if (rc != 0) {
+		free(l);
+		return rc;
+	}
+	l->trid = *trid;
+	TAILQ_INSERT_TAIL(&t->listeners, l, link);
+	NVT_NOTICELOG("NVMe/TCP target listening on %s port %s\n", trid->traddr, trid->trsvcid);
+	return 0;
+}
+
+static void
+tcp_stop_listen(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid)
+{
+	struct tcp_transport *t = to_tcp_transport(transport);
+	struct tcp_listener *l;
+
+	TAILQ_FOREACH(l, &t->listeners, link) {
+		if (nvt_nvmf_trid_equal(&l->trid, trid)) {
+			TAILQ_REMOVE(&t->listeners, l, link);
+			nvt_sock_close(&l->sock);
+			free(l);
+			return;
+		}
+	}
+}
+
+static void
+qpair_fill_trids(struct tcp_qpair *qpair, const struct tcp_listener *l)
+{
+	char caddr[NVT_SOCK_ADDR_LEN];
+	uint16_t cport = 0;
+
+	qpair->base.listen_trid = l->trid;
+	qpair->base.peer_trid.trtype = l->trid.trtype;
+	qpair->base.peer_trid.adrfam = l->trid.adrfam;
+	if (nvt_sock_getaddr(qpair->sock, NULL, 0, NULL, caddr, sizeof(caddr), &cport) == 0) {
+		snprintf(qpair->base.peer_trid.traddr, sizeof(qpair->base.peer_trid.traddr), "%s",
+			 caddr);
+		snprintf(qpair->base.peer_trid.trsvcid, sizeof(qpair->base.peer_trid.trsvcid), "%u",
+			 cport);
+	}
+}
+
+static struct tcp_qpair *
+qpair_create(struct tcp_transport *t, struct nvt_sock *sock)
+{
+	struct tcp_qpair *qpair = calloc(1, sizeof(*qpair));
+
+	if (qpair == NULL) {
+		return NULL;
+	}
+	qpair->rxbuf = malloc(TCP_RX_BUF_SIZE);
+	qpair->depth = t->opts.max_queue_depth;
+	qpair->transport = t;
+	qpair->sock = sock;
+	if (qpair->rxbuf == NULL || tcp_qpair_reqs_alloc(qpair) != 0) {
+		free(qpair->rxbuf);
+		free(qpair);
+		return NULL;
+	}
+	qpair->id = ++t->next_qpair_id;
+	qpair->base.transport = &t->base;
+	qpair->state = TCP_QPAIR_STATE_AWAIT_ICREQ;
+	qpair->recv_state = TCP_PDU_RECV_STATE_AWAIT_CH;
+	qpair->params.max_icd = t->icd_max;
+	qpair->params.maxh2cdata = t->opts.maxh2cdata;
+	return qpair;
+}
+
+static void
+qpair_free(struct tcp_qpair *qpair)
+{
+	nvmf_qpair_fini_cb cb = qpair->fini_cb;
+	void *cb_arg = qpair->fini_cb_arg;
+
+	tcp_qpair_reqs_free(qpair);
+	free(qpair->rxbuf);
+	free(qpair);
+	if (cb != NULL) {
+		cb(cb_arg);
+	}
+}
+
+static uint32_t
+accept_on(struct tcp_transport *t, struct tcp_listener *l)
+{
+	struct tcp_qpair *qpair;
+	struct nvt_sock *sock;
+	uint32_t n = 0;
+
+	while (n < TCP_ACCEPT_BATCH && nvt_sock_accept(l->sock, &sock) == 0) {
+		qpair = qpair_create(t, sock);
+		if (qpair == NULL) {
+			NVT_ERRLOG("out of memory for a new connection\n");
+			nvt_sock_close(&sock);
+			continue;
+		}
+		qpair_fill_trids(qpair, l);
+		NVT_DEBUGLOG(nvmf_tcp, "qpair %u: new connection from %s:%s\n", qpair->id,
+			     qpair->base.peer_trid.traddr, qpair->base.peer_trid.trsvcid);
+		nvmf_transport_new_qpair(&t->base, &qpair->base);
+		n++;
+	}
+	return n;
+}
+
+static uint32_t
+tcp_accept(struct nvmf_transport *transport)
+{
+	struct tcp_transport *t = to_tcp_transport(transport);
+	struct tcp_listener *l;
+	uint32_t n = 0;
+
+	TAILQ_FOREACH(l, &t->listeners, link) {
+		n += accept_on(t, l);
+	}
+	return n;
+}
+
+static void
+fill_padded(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len);
+
+	memset(dst, ' ', len);
+	memcpy(dst, src, n);
+}
+
+static void
+tcp_listener_discover(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid,
+		      struct nvt_nvmf_disc_log_entry *entry)
+{
+	(void)transport;
+	entry->trtype = NVT_NVMF_TRTYPE_TCP;
+	entry->adrfam = (uint8_t)trid->adrfam;
+	entry->treq = NVT_NVMF_TREQ_SECURE_CHANNEL_NOT_SPECIFIED;
+	fill_padded(entry->trsvcid, sizeof(entry->trsvcid), trid->trsvcid);
+	fill_padded(entry->traddr, sizeof(entry->traddr), trid->traddr);
+	memset(&entry->tsas, 0, sizeof(entry->tsas));
+}
+
+/* ---- poll groups ---- */
+
+static struct nvmf_transport_poll_group *
+tcp_poll_group_create(struct nvmf_transport *transport)
+{
+	struct tcp_poll_group *group = calloc(1, sizeof(*group));
+
+	if (group == NULL) {
+		return NULL;
+	}
+	group->transport = to_tcp_transport(transport);
+	TAILQ_INIT(&group->qpairs);
+	STAILQ_INIT(&group->free_ctxs);
+	STAILQ_INIT(&group->free_spills);
+	group->max_spills = TCP_SPILL_MAX_PER_GROUP;
+	/* The socket group registers its own fds for interrupt mode once it holds sockets. */
+	group->sock_group = nvt_sock_group_create(group);
+	if (group->sock_group == NULL) {
+		free(group);
+		return NULL;
+	}
+	group->buf_retry_poller = nvt_poller_register(
+		tcp_group_buf_retry, group, TCP_BUF_RETRY_PERIOD_US, "nvmf_tcp_buf_retry");
+	if (group->buf_retry_poller == NULL) {
+		nvt_sock_group_close(&group->sock_group);
+		free(group);
+		return NULL;
+	}
+	nvt_poller_pause(group->buf_retry_poller);
+	return &group->base;
+}
+
+static void
+tcp_poll_group_destroy(struct nvmf_transport_poll_group *tgroup)
+{
+	struct tcp_poll_group *group = to_tcp_group(tgroup);
+	struct tcp_data_ctx *ctx;
+
+	nvt_poller_unregister(&group->buf_retry_poller);
+	nvt_sock_group_close(&group->sock_group);
+	tcp_group_free_spills(group);
+	while ((ctx = STAILQ_FIRST(&group->free_ctxs)) != NULL) {
+		STAILQ_REMOVE_HEAD(&group->free_ctxs, link);
+		free(ctx);
+	}
+	free(group);
+}
+
+static void tcp_sock_cb(void *cb_arg, struct nvt_sock_group *sgroup, struct nvt_sock *sock);
+static void qpair_close_sock(struct tcp_qpair *qpair);
+
+static bool
+rx_is_paused(const struct tcp_qpair *qpair)
+{
+	return qpair->recv_state == TCP_PDU_RECV_STATE_AWAIT_BUF ||
+	       qpair->recv_state == TCP_PDU_RECV_STATE_AWAIT_REQ;
+}
+
+/*
+ * Receive waits for pool buffers or a free request: take the socket out of
+ * the group, or its readable callback would run on every poll (and keep an
+ * interrupt-mode thread awake) until then. Only with nothing queued to send:
+ * the group sends the queued writes of its sockets only, and those writes
+ * (responses, read data) are what gives buffers and requests back.
+ */
+static void
+rx_detach(struct tcp_qpair *qpair)
+{
+	if (qpair->rx_detached || qpair->sock == NULL || nvt_sock_has_pending_writes(qpair->sock)) {
+		return;
+	}
+	nvt_sock_group_remove_sock(qpair->group->sock_group, qpair->sock);
+	qpair->rx_detached = true;
+	qpair->group->stats.rx_pauses++;
+}
+
+/* Back in the group: readable callbacks and the group's sending resume. */
+static int
+rx_attach(struct tcp_qpair *qpair)
+{
+	int rc;
+
+	if (!qpair->rx_detached || qpair->sock == NULL) {
+		return 0;
+	}
+	if (qpair->group_removed) {
+		return -ESHUTDOWN;
+	}
+	rc = nvt_sock_group_add_sock(qpair->group->sock_group, qpair->sock, tcp_sock_cb, qpair);
+	if (rc != 0) {
+		NVT_ERRLOG("qpair %u: cannot resume receiving: %d (%s)\n", qpair->id, rc,
+			   strerror(-rc));
+		return rc;
+	}
+	qpair->rx_detached = false;
+	return 0;
+}
+
+/* Receive what there is: from a readable callback or a resume message. */
+void
+tcp_qpair_rx_run(struct tcp_qpair *qpair)
+{
+	int rc;
+
+	/* Held: receiving or disconnecting may finish the qpair under us. */
+	qpair->holds++;
+	rc = rx_attach(qpair);
+	if (rc == 0) {
+		rc = tcp_qpair_recv(qpair);
+	}
+	if (rc < 0) {
+		tcp_qpair_disconnect(qpair);
+	} else if (rx_is_paused(qpair)) {
+		rx_detach(qpair);
+	}
+	qpair->holds--;
+	tcp_qpair_try_free(qpair);
+}
+
+static void
+tcp_sock_cb(void *cb_arg, struct nvt_sock_group *sgroup, struct nvt_sock *sock)
+{
+	(void)sgroup;
+	(void)sock;
+	tcp_qpair_rx_run(cb_arg);
+}
+
+static void
+flush_msg(void *ctx)
+{
+	struct tcp_qpair *qpair = ctx;
+
+	/* The pending message keeps the qpair while flush callbacks run. */
+	qpair->flush_pending = false;
+	if (qpair->sock != NULL && qpair->rx_detached) {
+		(void)nvt_sock_flush(qpair->sock);
+		/* The send buffer is full: the group waits for room (and receives again). */
+		if (qpair->sock != NULL && nvt_sock_has_pending_writes(qpair->sock)) {
+			(void)rx_attach(qpair);
+		}
+	}
+	qpair->msgs_pending--;
+	tcp_qpair_try_free(qpair);
+}
+
+/* A PDU was queued on the socket: a socket out of its group is flushed by a message. */
+void
+tcp_qpair_tx_queued(struct tcp_qpair *qpair)
+{
+	if (!qpair->rx_detached || qpair->flush_pending) {
+		return;
+	}
+	if (nvt_thread_send_msg(nvt_get_thread(), flush_msg, qpair) == 0) {
+		qpair->flush_pending = true;
+		qpair->msgs_pending++;
+	} else {
+		/* Back in the group, which sends it (an error is logged by rx_attach). */
+		(void)rx_attach(qpair);
+	}
+}
+
+static int
+tcp_poll_group_add(struct nvmf_transport_poll_group *tgroup, struct nvmf_qpair *q)
+{
+	struct tcp_poll_group *group = to_tcp_group(tgroup);
+	struct tcp_qpair *qpair = to_tcp_qpair(q);
+	int rc;
+
+	qpair->group = group;
+	rc = nvt_sock_group_add_sock(group->sock_group, qpair->sock, tcp_sock_cb, qpair);
+	if (rc != 0) {
+		NVT_ERRLOG("qpair %u: cannot add to socket group: %d (%s)\n", qpair->id, rc,
+			   strerror(-rc));
+		return rc;
+	}
+	TAILQ_INSERT_TAIL(&group->qpairs, qpair, link);
+	group->stats.qpairs++;
+	return 0;
+}
+
+static void
+tcp_poll_group_remove(struct nvmf_transport_poll_group *tgroup, struct nvmf_qpair *q)
+{
+	struct tcp_poll_group *group = to_tcp_group(tgroup);
+	struct tcp_qpair *qpair = to_tcp_qpair(q);
+
+	/*
+	 * Stop serving for good: the core is done with the qpair (qpair_fini
+	 * follows). Closing here, rather than only leaving the group, is safe
+	 * inside the socket's own callback: the group defers that close.
+	 */
+	qpair->group_removed = true;
+	if (qpair->sock != NULL) {
+		if (qpair->recv_state != TCP_PDU_RECV_STATE_ERROR) {
+			tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_ERROR);
+		}
+		qpair_close_sock(qpair);
+	}
+	TAILQ_REMOVE(&group->qpairs, qpair, link);
+	group->stats.qpairs--;
+}
+
+static int
+tcp_poll_group_poll(struct nvmf_transport_poll_group *tgroup)
+{
+	struct tcp_poll_group *group = to_tcp_group(tgroup);
+	int rc;
+
+	rc = nvt_sock_group_poll(group->sock_group);
+	return rc > 0 ? NVT_POLLER_BUSY : NVT_POLLER_IDLE;
+}
+
+static void
+tcp_poll_group_dump_stat(struct nvmf_transport_poll_group *tgroup, json_t *obj)
+{
+	struct tcp_poll_group *group = to_tcp_group(tgroup);
+	struct tcp_poll_group_stats *s = &group->stats;
+
+	json_object_set_new(obj, "trtype", json_string("TCP"));
+	json_object_set_new(obj, "current_qpairs", json_integer(s->qpairs));
+	json_object_set_new(obj, "pdus_received", json_integer((json_int_t)s->pdus_rx));
+	json_object_set_new(obj, "pdus_sent", json_integer((json_int_t)s->pdus_tx));
+	json_object_set_new(obj, "bytes_received", json_integer((json_int_t)s->bytes_rx));
+	json_object_set_new(obj, "bytes_sent", json_integer((json_int_t)s->bytes_tx));
+	json_object_set_new(obj, "fatal_errors", json_integer((json_int_t)s->fatal_errors));
+	json_object_set_new(obj, "data_digest_errors", json_integer((json_int_t)s->ddgst_errors));
+	json_object_set_new(obj, "data_contexts", json_integer(group->num_ctxs));
+	json_object_set_new(obj, "rx_pauses", json_integer((json_int_t)s->rx_pauses));
+	json_object_set_new(obj, "icd_spills", json_integer((json_int_t)s->icd_spills));
+	json_object_set_new(obj, "spill_buffers", json_integer(group->num_spills));
+	json_object_set_new(obj, "buf_retries", json_integer((json_int_t)s->buf_retries));
+	/* The core dumps the iobuf cache counters of the poll group itself. */
+}
+
+static void
+tcp_dump_opts(struct nvmf_transport *transport, json_t *obj)
+{
+	struct tcp_transport *t = to_tcp_transport(transport);
+
+	json_object_set_new(obj, "maxh2cdata", json_integer(t->opts.maxh2cdata));
+	json_object_set_new(obj, "hdgst_allowed", json_boolean(t->opts.hdgst_allowed));
+	json_object_set_new(obj, "ddgst_allowed", json_boolean(t->opts.ddgst_allowed));
+}
+
+/* ---- requests and qpairs ---- */
+
+static int
+tcp_req_complete(struct nvmf_request *r)
+{
+	struct tcp_req *req = TCP_CONTAINER_OF(r, struct tcp_req, base);
+
+	if (req->state == TCP_REQ_STATE_EXECUTING) {
+		req->in_core = false;
+		tcp_req_set_state(req, TCP_REQ_STATE_EXECUTED);
+	}
+	tcp_req_process(req);
+	return 0;
+}
+
+/*
+ * Bytes the host sent that nobody will read would make close() answer with a
+ * reset, which may overtake a C2HTermReq still in flight: read (and drop) what
+ * is already there first, so the host sees an orderly end of stream.
+ */
+static void
+qpair_drain_sock(struct tcp_qpair *qpair)
+{
+	int i;
+
+	for (i = 0; i < TCP_CLOSE_DRAIN_READS; i++) {
+		if (nvt_sock_recv(qpair->sock, qpair->rxbuf, TCP_RX_BUF_SIZE) <= 0) {
+			return;
+		}
+	}
+}
+
+/*
+ * Close the socket: queued writes complete (cancelled) through their
+ * callbacks. A socket still in its group is closed as it is: the group
+ * defers the close when it happens inside one of its callbacks.
+ */
+static void
+qpair_close_sock(struct tcp_qpair *qpair)
+{
+	if (qpair->sock == NULL) {
+		return;
+	}
+	qpair_drain_sock(qpair);
+	nvt_sock_close(&qpair->sock);
+	qpair->rx_detached = false;
+}
+
+/*
+ * Stop the connection: no more receiving; requests not held by the core
+ * are finished; the core is told once. After a fatal error the socket stays
+ * open until the C2HTermReq is sent.
+ */
+void
+tcp_qpair_disconnect(struct tcp_qpair *qpair)
+{
+	if (qpair->recv_state != TCP_PDU_RECV_STATE_ERROR) {
+		tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_ERROR);
+	}
+	if (qpair->term.tx.state == TCP_PDU_SEND_STATE_QUEUED && qpair->sock != NULL) {
+		return;
+	}
+	if (qpair->state != TCP_QPAIR_STATE_EXITED) {
+		qpair->state = TCP_QPAIR_STATE_EXITED;
+		qpair_close_sock(qpair);
+		tcp_qpair_abort_reqs(qpair);
+	}
+	if (!qpair->disconnect_notified) {
+		qpair->disconnect_notified = true;
+		nvmf_qpair_disconnect(&qpair->base);
+	}
+}
+
+void
+tcp_qpair_fatal_error(struct tcp_qpair *qpair, uint16_t fes, uint32_t fei)
+{
+	uint32_t len;
+
+	if (qpair->state == TCP_QPAIR_STATE_EXITING || qpair->state == TCP_QPAIR_STATE_EXITED) {
+		return;
+	}
+	qpair->group->stats.fatal_errors++;
+	tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_ERROR);
+	qpair->state = TCP_QPAIR_STATE_EXITING;
+	len = qpair->rx_hdr_got < sizeof(qpair->rx_hdr) ? qpair->rx_hdr_got : sizeof(qpair->rx_hdr);
+	if (len > qpair->rx_hdr.ch.hlen && qpair->rx_hdr_got > sizeof(qpair->rx_hdr.ch)) {
+		len = qpair->rx_hdr.ch.hlen;
+	}
+	tcp_send_term_req(qpair, fes, fei, qpair->rx_hdr.raw, len);
+}
+
+/* Free the qpair once qpair_fini was called and nothing refers to it any more. */
+void
+tcp_qpair_try_free(struct tcp_qpair *qpair)
+{
+	if (!qpair->fini_called || qpair->outstanding != 0 || qpair->msgs_pending != 0 ||
+	    qpair->holds != 0 || qpair->sock != NULL ||
+	    qpair->icresp.tx.state != TCP_PDU_SEND_STATE_IDLE ||
+	    qpair->term.tx.state != TCP_PDU_SEND_STATE_IDLE) {
+		return;
+	}
+	qpair_free(qpair);
+}
+
+static void
+tcp_qpair_fini(struct nvmf_qpair *q, nvmf_qpair_fini_cb cb, void *cb_arg)
+{
+	struct tcp_qpair *qpair = to_tcp_qpair(q);
+
+	qpair->fini_cb = cb;
+	qpair->fini_cb_arg = cb_arg;
+	qpair->fini_called = true;
+	qpair->disconnect_notified = true;
+	if (qpair->recv_state != TCP_PDU_RECV_STATE_ERROR) {
+		tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_ERROR);
+	}
+	qpair->state = TCP_QPAIR_STATE_EXITED;
+	qpair_close_sock(qpair);
+	tcp_qpair_abort_reqs(qpair);
+	tcp_qpair_try_free(qpair);
+}
+
+static void
+tcp_opts_init(struct nvt_nvmf_transport_opts *opts)
+{
+	(void)opts;
+}
+
+static const struct nvmf_transport_ops g_tcp_ops = {
+	.name = "TCP",
+	.type = NVT_NVMF_TRTYPE_TCP,
+	.opts_init = tcp_opts_init,
+	.create = tcp_create,
+	.destroy = tcp_destroy,
+	.listen = tcp_listen,
+	.stop_listen = tcp_stop_listen,
+	.accept = tcp_accept,
+	.listener_discover = tcp_listener_discover,
+	.poll_group_create = tcp_poll_group_create,
+	.poll_group_destroy = tcp_poll_group_destroy,
+	.poll_group_add = tcp_poll_group_add,
+	.poll_group_remove = tcp_poll_group_remove,
+	.poll_group_poll = tcp_poll_group_poll,
+	.req_complete = tcp_req_complete,
+	.qpair_fini = tcp_qpair_fini,
+	.dump_opts = tcp_dump_opts,
+	.poll_group_dump_stat = tcp_poll_group_dump_stat,
+};
+
+NVMF_TRANSPORT_REGISTER(tcp, &g_tcp_ops)

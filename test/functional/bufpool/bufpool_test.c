@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Buffer-pool stress. Starts nvtcpd (path in argv[1]) with two poll groups
+ * and a data buffer pool far smaller than connections x queue depth x I/O
+ * size (64 buffers of 8 KiB, 8 cached per group: four 128 KiB I/Os fit at
+ * once), then drives it from raw NVMe/TCP connections, each with QD 32 of
+ * 128 KiB writes by R2T (and every fourth a 4 KiB in-capsule write), each
+ * read back and verified. Checks that every I/O
+ * completes and verifies, that every connection and both poll groups made
+ * progress, that gets did wait for buffers (iobuf "waits" from
+ * nvmf_get_stats over the RPC socket), and that nvtcpd's RSS stays flat
+ * between a warm-up and the main run.
+ *
+ * Usage: bufpool_test <nvtcpd>
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nvtcp/nvme_spec.h"
+#include "nvtcp/nvme_tcp.h"
+
+#define SUBNQN	  "nqn.2016-06.io.nvtcp:bufpool-test"
+#define HOSTNQN	  "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-0000000000b0"
+#define BLK	  512
+#define IO_SIZE	  (128u * 1024u)
+#define IO_BLOCKS (IO_SIZE / BLK)
+/* Every ICD_EVERY-th slot writes ICD_SIZE bytes in the capsule (one buffer each). */
+#define ICD_EVERY 4
+#define ICD_SIZE  4096u
+#ifndef NUM_CONNS
+#define NUM_CONNS 8
+#endif
+#ifndef QD
+#define QD 32
+#endif
+#define NS_BLOCKS  ((uint64_t)NUM_CONNS * QD * IO_BLOCKS)
+#define WARM_ITERS 2
+#define MAIN_ITERS 40
+/* RSS may grow by this much between the warm-up and the end of the main run. */
+#define RSS_SLACK_KB (4 * 1024)
+
+static int g_port;
+static pid_t g_pid;
+static char g_rpc_path[64];
+
+/* ---- raw socket helpers ---- */
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+		close(fd);
+		return -1;
+	}
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+static int
+tcp_open(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)g_port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_sec = 30 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static int
+send_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n <= 0) {
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+recv_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = recv(fd, p, len, 0);
+		if (n <= 0) {
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* ---- one queue: PDUs in and out ---- */
+
+enum slot_phase {
+	SLOT_WRITE, /* write sent, waiting for R2T or response */
+	SLOT_READ,  /* read sent, waiting for data and response */
+	SLOT_DONE,
+};
+
+struct slot {
+	enum slot_phase phase;
+	uint32_t iter;
+	uint64_t lba;
+	uint8_t *wbuf;
+	uint8_t *rbuf;
+	uint32_t rgot;
+	uint32_t size; /* bytes per I/O of this slot */
+};
+
+struct conn {
+	int fd;	      /* the I/O queue (or the admin queue while connecting it) */
+	int admin_fd; /* the admin queue, open for the whole test */
+	int index;
+	uint16_t cntlid;
+	uint16_t cid;
+	uint32_t iters;
+	uint64_t completed; /* I/Os completed and verified */
+	uint32_t inflight;
+	char error[160];
+	struct slot slots[QD];
+};
+
+struct rx_pdu {
+	union nvt_nvme_tcp_pdu_hdr h;
+};
+
+static int
+recv_hdr(struct conn *c, struct rx_pdu *p)
+{
+	if (recv_all(c->fd, &p->h.ch, sizeof(p->h.ch)) != 0 || p->h.ch.hlen < 8 ||
+	    p->h.ch.hlen > sizeof(p->h) || p->h.ch.plen < p->h.ch.hlen) {
+		return -1;
+	}
+	return recv_all(c->fd, p->h.raw + 8, p->h.ch.hlen - 8u);
+}
+
+static void
+sgl_icd(union nvt_nvme_sqe *sqe, uint32_t len)
+{
+	nvt_nvme_sgl_set_unkeyed(&sqe->cmd.dptr.sgl1, NVT_NVME_SGL_TYPE_DATA_BLOCK,
+				 NVT_NVME_SGL_SUBTYPE_OFFSET, 0, len);
+	sqe->cmd.flags = 1u << NVT_NVME_CMD_PSDT_SHIFT;
+}
+
+static void
+sgl_transport(union nvt_nvme_sqe *sqe, uint32_t len)
+{
+	nvt_nvme_sgl_set_unkeyed(&sqe->cmd.dptr.sgl1, NVT_NVME_SGL_TYPE_TRANSPORT_DATA_BLOCK,
+				 NVT_NVME_SGL_SUBTYPE_TRANSPORT, 0, len);
+	sqe->cmd.flags = 1u << NVT_NVME_CMD_PSDT_SHIFT;
+}
+
+static int
+send_capsule(struct conn *c, const union nvt_nvme_sqe *sqe, const void *data, uint32_t len)
+{
+	uint8_t buf[72 + 4096];
+	struct nvt_nvme_tcp_capsule_cmd *cmd = (void *)buf;
+
+	memset(buf, 0, 72);
+	cmd->ch.type = NVT_NVME_TCP_PDU_CAPSULE_CMD;
+	cmd->ch.hlen = 72;
+	cmd->ch.pdo = len > 0 ? 72 : 0;
+	cmd->ch.plen = 72 + len;
+	cmd->sqe = *sqe;
+	if (len > 0) {
+		memcpy(buf + 72, data, len);
+	}
+	return send_all(c->fd, buf, cmd->ch.plen);
+}
+
+/* Synchronous: wait for the response of \p cid; returns the status or -1. */
+static int
+wait_rsp(struct conn *c, uint16_t cid, struct nvt_nvme_cpl *cpl)
+{
+	struct rx_pdu p;
+
+	while (recv_hdr(c, &p) == 0) {
+		if (p.h.ch.type == NVT_NVME_TCP_PDU_CAPSULE_RESP &&
+		    p.h.capsule_resp.cqe.cid == cid) {
+			*cpl = p.h.capsule_resp.cqe;
+			return cpl->status & 0xfffe;
+		}
+		if (p.h.ch.plen != p.h.ch.hlen) {
+			return -1;
+		}
+	}
+	return -1;
+}
+
+static int
+icreq(struct conn *c)
+{
+	struct nvt_nvme_tcp_ic_req req;
+	struct rx_pdu p;
+
+	memset(&req, 0, sizeof(req));
+	req.ch.type = NVT_NVME_TCP_PDU_IC_REQ;
+	req.ch.hlen = req.ch.plen = sizeof(req);
+	if (send_all(c->fd, &req, sizeof(req)) != 0 || recv_hdr(c, &p) != 0 ||
+	    p.h.ch.type != NVT_NVME_TCP_PDU_IC_RESP || p.h.ic_resp.maxh2cdata < IO_SIZE) {
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fabrics_connect(struct conn *c, uint16_t qid, uint16_t sqsize)
+{
+	struct nvt_nvmf_connect_data data;
+	union nvt_nvme_sqe sqe;
+	struct nvt_nvme_cpl cpl;
+	int st;
+
+	memset(&sqe, 0, sizeof(sqe));
+	memset(&data, 0, sizeof(data));
+	sqe.connect.opc = NVT_NVME_OPC_FABRICS;
+	sqe.connect.fctype = NVT_NVMF_FCTYPE_CONNECT;
+	sqe.connect.cid = ++c->cid;
+	sqe.connect.qid = qid;
+	sqe.connect.sqsize = sqsize;
+	sqe.connect.kato = qid ? 0 : 120000;
+	sgl_icd(&sqe, sizeof(data));
+	data.cntlid = qid ? c->cntlid : NVT_NVMF_CNTLID_DYNAMIC;
+	snprintf(data.subnqn, sizeof(data.subnqn), "%s", SUBNQN);
+	snprintf(data.hostnqn, sizeof(data.hostnqn), "%s", HOSTNQN);
+	if (icreq(c) != 0 || send_capsule(c, &sqe, &data, sizeof(data)) != 0) {
+		return -1;
+	}
+	st = wait_rsp(c, sqe.connect.cid, &cpl);
+	if (st == 0 && qid == 0) {
+		c->cntlid = nvt_nvmf_connect_rsp_cntlid(&cpl);
+	}
+	return st;
+}
+
+static int
+enable_ctrlr(struct conn *c)
+{
+	union nvt_nvme_sqe sqe;
+	struct nvt_nvme_cpl cpl;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.prop_set.opc = NVT_NVME_OPC_FABRICS;
+	sqe.prop_set.fctype = NVT_NVMF_FCTYPE_PROPERTY_SET;
+	sqe.prop_set.cid = ++c->cid;
+	sqe.prop_set.attrib = NVT_NVMF_PROP_SIZE_4;
+	sqe.prop_set.ofst = NVT_NVME_PROP_CC;
+	sqe.prop_set.value = NVT_NVME_CC_EN | (6u << NVT_NVME_CC_IOSQES_SHIFT) |
+			     (4u << NVT_NVME_CC_IOCQES_SHIFT);
+	if (send_capsule(c, &sqe, NULL, 0) != 0) {
+		return -1;
+	}
+	return wait_rsp(c, sqe.prop_set.cid, &cpl);
+}
+
+/* ---- the pipelined write / read-back loop of one I/O queue ---- */
+
+static uint64_t
+pattern_word(const struct conn *c, uint32_t slot, uint32_t iter, uint32_t i)
+{
+	return ((uint64_t)c->index << 56) | ((uint64_t)slot << 48) | ((uint64_t)iter << 24) | i;
+}
+
+static void
+fill_pattern(struct conn *c, uint32_t s)
+{
+	uint64_t *w = (uint64_t *)c->slots[s].wbuf;
+	uint32_t i;
+
+	for (i = 0; i < c->slots[s].size / 8; i++) {
+		w[i] = pattern_word(c, s, c->slots[s].iter, i);
+	}
+}
+
+static int
+submit(struct conn *c, uint32_t s, uint8_t opc)
+{
+	struct slot *sl = &c->slots[s];
+	union nvt_nvme_sqe sqe;
+
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.cmd.opc = opc;
+	/* cid: slot and phase, so a stale answer is recognised. */
+	sqe.cmd.cid = (uint16_t)(s * 2 + (opc == NVT_NVME_OPC_READ));
+	sqe.cmd.nsid = 1;
+	sqe.cmd.cdw10 = (uint32_t)sl->lba;
+	sqe.cmd.cdw11 = (uint32_t)(sl->lba >> 32);
+	sqe.cmd.cdw12 = sl->size / BLK - 1;
+	sl->phase = opc == NVT_NVME_OPC_READ ? SLOT_READ : SLOT_WRITE;
+	sl->rgot = 0;
+	c->inflight++;
+	if (opc == NVT_NVME_OPC_WRITE && sl->size <= ICD_SIZE) {
+		/* In the capsule: with the pool dry the target stops reading meanwhile. */
+		sgl_icd(&sqe, sl->size);
+		return send_capsule(c, &sqe, sl->wbuf, sl->size);
+	}
+	sgl_transport(&sqe, sl->size);
+	return send_capsule(c, &sqe, NULL, 0);
+}
+
+static int
+conn_fail(struct conn *c, const char *what, uint32_t a, uint32_t b)
+{
+	snprintf(c->error, sizeof(c->error), "conn %d: %s (%u, %u)", c->index, what, a, b);
+	return -1;
+}
+
+static int
+on_r2t(struct conn *c, const struct nvt_nvme_tcp_r2t *r2t)
+{
+	struct nvt_nvme_tcp_h2c_data h2c;
+	uint32_t s = r2t->cccid / 2;
+
+	if (s >= QD || c->slots[s].phase != SLOT_WRITE ||
+	    r2t->r2to + r2t->r2tl > c->slots[s].size) {
+		return conn_fail(c, "unexpected R2T", r2t->cccid, r2t->r2tl);
+	}
+	memset(&h2c, 0, sizeof(h2c));
+	h2c.ch.type = NVT_NVME_TCP_PDU_H2C_DATA;
+	h2c.ch.flags = NVT_NVME_TCP_F_LAST_PDU;
+	h2c.ch.hlen = sizeof(h2c);
+	h2c.ch.pdo = sizeof(h2c);
+	h2c.ch.plen = (uint32_t)sizeof(h2c) + r2t->r2tl;
+	h2c.cccid = r2t->cccid;
+	h2c.ttag = r2t->ttag;
+	h2c.datao = r2t->r2to;
+	h2c.datal = r2t->r2tl;
+	if (send_all(c->fd, &h2c, sizeof(h2c)) != 0 ||
+	    send_all(c->fd, c->slots[s].wbuf + r2t->r2to, r2t->r2tl) != 0) {
+		return conn_fail(c, "send H2CData", s, 0);
+	}
+	return 0;
+}
+
+/* A read of slot \p s is complete: verify and start the next write (or stop). */
+static int
+read_done(struct conn *c, uint32_t s)
+{
+	struct slot *sl = &c->slots[s];
+
+	c->inflight--;
+	if (sl->rgot != sl->size || memcmp(sl->rbuf, sl->wbuf, sl->size) != 0) {
+		return conn_fail(c, "read-back mismatch at slot/iter", s, sl->iter);
+	}
+	c->completed++;
+	if (++sl->iter == c->iters) {
+		sl->phase = SLOT_DONE;
+		return 0;
+	}
+	fill_pattern(c, s);
+	return submit(c, s, NVT_NVME_OPC_WRITE);
+}
+
+static int
+on_c2h(struct conn *c, const struct nvt_nvme_tcp_c2h_data *c2h)
+{
+	uint32_t s = c2h->cccid / 2;
+	struct slot *sl = &c->slots[s];
+	uint32_t pad = c2h->ch.pdo - c2h->ch.hlen;
+	uint8_t skip[256];
+
+	if (s >= QD || sl->phase != SLOT_READ || c2h->datao + c2h->datal > sl->size ||
+	    pad > sizeof(skip)) {
+		return conn_fail(c, "unexpected C2HData", c2h->cccid, c2h->datal);
+	}
+	if ((pad && recv_all(c->fd, skip, pad) != 0) ||
+	    recv_all(c->fd, sl->rbuf + c2h->datao, c2h->datal) != 0) {
+		return conn_fail(c, "recv C2H data", s, 0);
+	}
+	sl->rgot += c2h->datal;
+	if (c2h->ch.flags & NVT_NVME_TCP_F_SUCCESS) {
+		return read_done(c, s);
+	}
+	return 0;
+}
+
+static int
+on_rsp(struct conn *c, const struct nvt_nvme_cpl *cpl)
+{
+	uint32_t s = cpl->cid / 2;
+
+	if (s >= QD || (cpl->status & 0xfffe) != 0) {
+		return conn_fail(c, "command failed: cid/status", cpl->cid, cpl->status);
+	}
+	if (c->slots[s].phase == SLOT_WRITE && cpl->cid % 2 == 0) {
+		c->inflight--;
+		return submit(c, s, NVT_NVME_OPC_READ);
+	}
+	if (c->slots[s].phase == SLOT_READ && cpl->cid % 2 == 1) {
+		return read_done(c, s);
+	}
+	return conn_fail(c, "unexpected response", cpl->cid, c->slots[s].phase);
+}
+
+static int
+conn_step(struct conn *c)
+{
+	struct rx_pdu p;
+
+	if (recv_hdr(c, &p) != 0) {
+		return conn_fail(c, "receive failed or timed out, in flight/completed", c->inflight,
+				 (uint32_t)c->completed);
+	}
+	switch (p.h.ch.type) {
+	case NVT_NVME_TCP_PDU_R2T:
+		return on_r2t(c, &p.h.r2t);
+	case NVT_NVME_TCP_PDU_C2H_DATA:
+		return on_c2h(c, &p.h.c2h_data);
+	case NVT_NVME_TCP_PDU_CAPSULE_RESP:
+		return on_rsp(c, &p.h.capsule_resp.cqe);
+	default:
+		return conn_fail(c, "unexpected PDU type", p.h.ch.type, 0);
+	}
+}
+
+static void *
+conn_run(void *arg)
+{
+	struct conn *c = arg;
+	uint32_t s;
+
+	for (s = 0; s < QD; s++) {
+		c->slots[s].iter = 0;
+		fill_pattern(c, s);
+		if (submit(c, s, NVT_NVME_OPC_WRITE) != 0) {
+			conn_fail(c, "submit", s, 0);
+			return NULL;
+		}
+	}
+	while (c->inflight > 0) {
+		if (conn_step(c) != 0) {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* ---- daemon, RPC and /proc ---- */
+
+static const char *g_config =
+	"{ \"subsystems\": [\n"
+	"  { \"subsystem\": \"bdev\", \"config\": [\n"
+	"    { \"method\": \"bdev_malloc_create\", \"params\": { \"name\": \"Malloc0\",\n"
+	"      \"num_blocks\": %llu, \"block_size\": %d } } ] },\n"
+	"  { \"subsystem\": \"nvmf\", \"config\": [\n"
+	"    { \"method\": \"nvmf_create_transport\", \"params\": { \"trtype\": \"TCP\",\n"
+	"      \"io_unit_size\": 8192, \"max_io_size\": 131072, \"num_shared_buffers\": 64,\n"
+	"      \"buf_cache_size\": 8, \"in_capsule_data_size\": 4096 } },\n"
+	"    { \"method\": \"nvmf_create_subsystem\", \"params\": { \"nqn\": \"%s\",\n"
+	"      \"allow_any_host\": true } },\n"
+	"    { \"method\": \"nvmf_subsystem_add_ns\", \"params\": { \"nqn\": \"%s\",\n"
+	"      \"namespace\": { \"bdev_name\": \"Malloc0\", \"nsid\": 1 } } },\n"
+	"    { \"method\": \"nvmf_subsystem_add_listener\", \"params\": { \"nqn\": \"%s\",\n"
+	"      \"listen_address\": { \"trtype\": \"TCP\", \"adrfam\": \"IPv4\",\n"
+	"        \"traddr\": \"127.0.0.1\", \"trsvcid\": \"%d\" } } } ] } ] }\n";
+
+static bool
+daemon_alive(void)
+{
+	int status;
+
+	return waitpid(g_pid, &status, WNOHANG) == 0;
+}
+
+static int
+daemon_start(const char *nvtcpd, char *cfg_path)
+{
+	FILE *f;
+	int i, fd;
+
+	fd = mkstemp(cfg_path);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL) {
+		return -1;
+	}
+	fprintf(f, g_config, (unsigned long long)NS_BLOCKS, BLK, SUBNQN, SUBNQN, SUBNQN, g_port);
+	fclose(f);
+	snprintf(g_rpc_path, sizeof(g_rpc_path), "/tmp/nvtcp-bufpool-%d.sock", (int)getpid());
+	unlink(g_rpc_path);
+	g_pid = fork();
+	if (g_pid == 0) {
+		/* Never outlive the test, even when it crashes. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl(nvtcpd, nvtcpd, "-c", cfg_path, "-m", "0x3", "-r", g_rpc_path, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100 && daemon_alive(); i++) {
+		fd = tcp_open();
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		usleep(100 * 1000);
+	}
+	return -1;
+}
+
+static int
+daemon_stop(void)
+{
+	int status;
+
+	kill(g_pid, SIGTERM);
+	if (waitpid(g_pid, &status, 0) != g_pid) {
+		return -1;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static long
+daemon_rss_kb(void)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)g_pid);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) {
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/* One JSON-RPC call on the daemon's Unix socket; the "result" or NULL. */
+static json_t *
+rpc_call(const char *method)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static char buf[1 << 20];
+	json_t *rsp = NULL, *result;
+	size_t got = 0;
+	ssize_t n;
+	char req[128];
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g_rpc_path);
+	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"id\":1}", method);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    send_all(fd, req, strlen(req)) != 0) {
+		goto out;
+	}
+	while (rsp == NULL && got < sizeof(buf) &&
+	       (n = recv(fd, buf + got, sizeof(buf) - got, 0)) > 0) {
+		got += (size_t)n;
+		rsp = json_loadb(buf, got, JSON_DISABLE_EOF_CHECK, NULL);
+	}
+out:
+	if (fd >= 0) {
+		close(fd);
+	}
+	result = json_incref(json_object_get(rsp, "result"));
+	json_decref(rsp);
+	return result;
+}
+
+struct group_stats {
+	json_int_t waits;
+	json_int_t completed;
+	json_int_t io_qpairs;
+	json_int_t in_use;
+	json_int_t rx_pauses;
+	json_int_t buf_retries;
+};
+
+static int
+get_group_stats(struct group_stats *gs, int max)
+{
+	json_t *res = rpc_call("nvmf_get_stats"), *groups, *g, *t;
+	size_t i, j;
+	int n = 0;
+
+	groups = json_object_get(res, "poll_groups");
+	json_array_foreach(groups, i, g)
+	{
+		if (n == max) {
+			break;
+		}
+		memset(&gs[n], 0, sizeof(gs[n]));
+		gs[n].completed = json_integer_value(json_object_get(g, "completed_requests"));
+		gs[n].io_qpairs = json_integer_value(json_object_get(g, "current_io_qpairs"));
+		json_array_foreach(json_object_get(g, "transports"), j, t)
+		{
+			json_t *io = json_object_get(t, "iobuf");
+
+			gs[n].waits += json_integer_value(json_object_get(io, "waits"));
+			gs[n].in_use += json_integer_value(json_object_get(io, "in_use"));
+			gs[n].rx_pauses += json_integer_value(json_object_get(t, "rx_pauses"));
+			gs[n].buf_retries += json_integer_value(json_object_get(t, "buf_retries"));
+		}
+		n++;
+	}
+	json_decref(res);
+	return n;
+}
+
+/* ---- the test ---- */
+
+static int
+conns_open(struct conn *c)
+{
+	int i;
+
+	/* Admin queues first, then I/O queues: the I/O queues spread over both groups. */
+	for (i = 0; i < NUM_CONNS; i++) {
+		c[i].index = i;
+		c[i].fd = tcp_open();
+		if (c[i].fd < 0 || fabrics_connect(&c[i], 0, 31) != 0 || enable_ctrlr(&c[i]) != 0) {
+			fprintf(stderr, "conn %d: admin queue failed\n", i);
+			return -1;
+		}
+	}
+	for (i = 0; i < NUM_CONNS; i++) {
+		c[i].admin_fd = c[i].fd;
+		c[i].fd = tcp_open();
+		if (c[i].fd < 0 || fabrics_connect(&c[i], 1, 2 * QD - 1) != 0) {
+			fprintf(stderr, "conn %d: I/O queue failed\n", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+run_round(struct conn *c, uint32_t iters, const char *name)
+{
+	pthread_t th[NUM_CONNS];
+	struct timespec t0, t1;
+	uint64_t before[NUM_CONNS];
+	int i, failures = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < NUM_CONNS; i++) {
+		before[i] = c[i].completed;
+		c[i].iters = iters;
+		pthread_create(&th[i], NULL, conn_run, &c[i]);
+	}
+	for (i = 0; i < NUM_CONNS; i++) {
+		pthread_join(th[i], NULL);
+		if (c[i].error[0] != '\0') {
+			fprintf(stderr, "FAIL %s: %s\n", name, c[i].error);
+			failures++;
+		} else if (c[i].completed - before[i] != (uint64_t)iters * QD) {
+			fprintf(stderr, "FAIL %s: conn %d completed %llu of %u I/Os\n", name, i,
+				(unsigned long long)(c[i].completed - before[i]), iters * QD);
+			failures++;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr,
+		"%s: %d connections x QD %d x %u rounds of 128 KiB write + verify: %.2f s\n", name,
+		NUM_CONNS, QD, iters,
+		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return failures;
+}
+
+static int
+check_stats(const struct group_stats *gs, int n)
+{
+	json_int_t waits = 0;
+	int i, failures = 0;
+
+	if (n < 2) {
+		fprintf(stderr, "FAIL nvmf_get_stats: %d poll groups, expected 2\n", n);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		fprintf(stderr,
+			"poll group %d: io qpairs %lld, completed %lld, iobuf waits %lld, in use %lld, "
+			"rx pauses %lld, buffer retries %lld\n",
+			i, (long long)gs[i].io_qpairs, (long long)gs[i].completed,
+			(long long)gs[i].waits, (long long)gs[i].in_use, (long long)gs[i].rx_pauses,
+			(long long)gs[i].buf_retries);
+		waits += gs[i].waits;
+		if (gs[i].io_qpairs == 0 || gs[i].completed < (json_int_t)QD * MAIN_ITERS) {
+			fprintf(stderr, "FAIL poll group %d did not serve I/O\n", i);
+			failures++;
+		}
+		if (gs[i].in_use != 0) {
+			fprintf(stderr, "FAIL poll group %d still holds buffers when idle\n", i);
+			failures++;
+		}
+	}
+	if (waits == 0) {
+		fprintf(stderr, "FAIL no iobuf get ever waited: the pool was not exhausted\n");
+		failures++;
+	}
+	return failures;
+}
+
+int
+main(int argc, char **argv)
+{
+	char cfg[] = "/tmp/nvtcp-bufpool-test-XXXXXX";
+	static struct conn conns[NUM_CONNS];
+	struct group_stats gs[8];
+	long rss_warm, rss_end;
+	int i, s, n, failures = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s <nvtcpd>\n", argv[0]);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	g_port = free_port();
+	for (i = 0; i < NUM_CONNS; i++) {
+		for (s = 0; s < QD; s++) {
+			conns[i].slots[s].lba = ((uint64_t)i * QD + (uint64_t)s) * IO_BLOCKS;
+			conns[i].slots[s].size =
+				s % ICD_EVERY == ICD_EVERY - 1 ? ICD_SIZE : IO_SIZE;
+			conns[i].slots[s].wbuf = malloc(IO_SIZE);
+			conns[i].slots[s].rbuf = malloc(IO_SIZE);
+		}
+	}
+	if (g_port < 0 || daemon_start(argv[1], cfg) != 0) {
+		fprintf(stderr, "nvtcpd did not start listening on port %d\n", g_port);
+		unlink(cfg);
+		return 1;
+	}
+	if (conns_open(conns) != 0) {
+		failures++;
+		goto out;
+	}
+	failures += run_round(conns, WARM_ITERS, "warm-up");
+	rss_warm = daemon_rss_kb();
+	failures += run_round(conns, MAIN_ITERS, "main");
+	rss_end = daemon_rss_kb();
+	fprintf(stderr, "nvtcpd VmRSS: %ld kB after warm-up, %ld kB after the main run\n", rss_warm,
+		rss_end);
+	if (rss_warm < 0 || rss_end < 0 || rss_end - rss_warm > RSS_SLACK_KB) {
+		fprintf(stderr, "FAIL RSS grew by more than %d kB\n", RSS_SLACK_KB);
+		failures++;
+	}
+	n = get_group_stats(gs, 8);
+	failures += check_stats(gs, n);
+	if (!daemon_alive()) {
+		fprintf(stderr, "FAIL nvtcpd died\n");
+		failures++;
+	}
+out:
+	for (i = 0; i < NUM_CONNS; i++) {
+		if (conns[i].fd > 0) {
+			close(conns[i].fd);
+		}
+		if (conns[i].admin_fd > 0) {
+			close(conns[i].admin_fd);
+		}
+	}
+	if (daemon_stop() != 0) {
+		fprintf(stderr, "FAIL nvtcpd did not exit with status 0 on SIGTERM\n");
+		failures++;
+	}
+	unlink(cfg);
+	unlink(g_rpc_path);
+	fprintf(stderr, "%s: %d failure(s)\n", argv[0], failures);
+	return failures ? 1 : 0;
+}
