@@ -13,8 +13,9 @@
 
 #include "nvmf_internal.h"
 
-#define NVMF_VID      0x1d1d
-#define NVMF_IEEE_OUI 0x38a72d
+/* No PCI vendor ID or IEEE OUI is assigned to nvtcp: report none, as Linux's target does. */
+#define NVMF_VID      0x0000
+#define NVMF_IEEE_OUI 0x000000
 
 static bool
 ctrlr_is_discovery(const struct nvmf_ctrlr *ctrlr)
@@ -187,18 +188,6 @@ ns_desc_add(uint8_t *buf, size_t off, uint8_t nidt, const void *id, uint8_t len)
 	return off + sizeof(*d) + len;
 }
 
-static bool
-is_zero(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (p[i] != 0) {
-			return false;
-		}
-	}
-	return true;
-}
 
 static void
 identify_ns_descs(struct nvmf_request *req, struct nvmf_ctrlr *ctrlr, uint8_t *buf)
@@ -214,10 +203,10 @@ identify_ns_descs(struct nvmf_request *req, struct nvmf_ctrlr *ctrlr, uint8_t *b
 		return;
 	}
 	ns = pns->ns;
-	if (!is_zero(ns->opts.eui64, sizeof(ns->opts.eui64))) {
+	if (!nvmf_bytes_are_zero(ns->opts.eui64, sizeof(ns->opts.eui64))) {
 		off = ns_desc_add(buf, off, NVT_NVME_NIDT_EUI64, ns->opts.eui64, 8);
 	}
-	if (!is_zero(ns->opts.nguid, sizeof(ns->opts.nguid))) {
+	if (!nvmf_bytes_are_zero(ns->opts.nguid, sizeof(ns->opts.nguid))) {
 		off = ns_desc_add(buf, off, NVT_NVME_NIDT_NGUID, ns->opts.nguid, 16);
 	}
 	off = ns_desc_add(buf, off, NVT_NVME_NIDT_UUID, ns->opts.uuid, 16);

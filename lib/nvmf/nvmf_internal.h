@@ -280,4 +280,18 @@ void nvmf_rpc_register_config(void);
 /* discovery.c */
 void nvmf_discovery_get_log(struct nvmf_request *req, uint64_t offset, uint64_t len);
 
+/* Whether an identifier (NGUID, EUI64, ...) is unset. */
+static inline bool
+nvmf_bytes_are_zero(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
 #endif /* NVMF_INTERNAL_H */

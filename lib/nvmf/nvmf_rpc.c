@@ -101,18 +101,6 @@ parse_hex_id(const char *str, uint8_t *out, size_t len)
 	return n == len ? 0 : -EINVAL;
 }
 
-static bool
-bytes_are_zero(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (p[i] != 0) {
-			return false;
-		}
-	}
-	return true;
-}
 
 static void
 fmt_hex_id(char *buf, const uint8_t *id, size_t len)
@@ -1149,11 +1137,11 @@ ns_to_json(const struct nvmf_ns *ns)
 	json_t *obj = json_pack("{s:i, s:s, s:s}", "nsid", ns->nsid, "bdev_name", ns->bdev_name,
 				"name", ns->bdev_name);
 
-	if (!bytes_are_zero(ns->opts.nguid, sizeof(ns->opts.nguid))) {
+	if (!nvmf_bytes_are_zero(ns->opts.nguid, sizeof(ns->opts.nguid))) {
 		fmt_hex_id(buf, ns->opts.nguid, sizeof(ns->opts.nguid));
 		json_object_set_new(obj, "nguid", json_string(buf));
 	}
-	if (!bytes_are_zero(ns->opts.eui64, sizeof(ns->opts.eui64))) {
+	if (!nvmf_bytes_are_zero(ns->opts.eui64, sizeof(ns->opts.eui64))) {
 		fmt_hex_id(buf, ns->opts.eui64, sizeof(ns->opts.eui64));
 		json_object_set_new(obj, "eui64", json_string(buf));
 	}

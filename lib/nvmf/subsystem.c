@@ -657,6 +657,10 @@ ns_open(struct nvmf_ns *ns, const char *bdev_name)
 		memcpy(ns->opts.uuid, nvt_bdev_get_uuid(ns->bdev), sizeof(ns->opts.uuid));
 		ns->opts.uuid_set = true;
 	}
+	/* A stable NGUID lets hosts match the namespace across targets (multipath). */
+	if (nvmf_bytes_are_zero(ns->opts.nguid, sizeof(ns->opts.nguid))) {
+		memcpy(ns->opts.nguid, ns->opts.uuid, sizeof(ns->opts.nguid));
+	}
 	return 0;
 }
 

@@ -800,15 +800,19 @@ test_identify(void **state)
 	assert_int_equal(nsid, 0);
 	req_free(req);
 
-	/* Descriptors: the bdev's UUID, then the command set. */
+	/* Descriptors: NGUID and UUID, both the bdev's UUID by default, then the command set. */
 	req = identify_req(qp, NVT_NVME_CNS_NS_ID_DESC_LIST, 1);
 	req_run(req);
 	assert_int_equal(status_of(req), ST_OK);
 	d = (const void *)req->data;
+	assert_int_equal(d->nidt, NVT_NVME_NIDT_NGUID);
+	assert_int_equal(d->nidl, 16);
+	assert_memory_equal(d + 1, nvt_bdev_get_uuid(nvt_bdev_get_by_name("Malloc0")), 16);
+	d = (const void *)((const uint8_t *)d + sizeof(*d) + 16);
 	assert_int_equal(d->nidt, NVT_NVME_NIDT_UUID);
 	assert_int_equal(d->nidl, 16);
 	assert_memory_equal(d + 1, nvt_bdev_get_uuid(nvt_bdev_get_by_name("Malloc0")), 16);
-	d = (const void *)(req->data + sizeof(*d) + 16);
+	d = (const void *)((const uint8_t *)d + sizeof(*d) + 16);
 	assert_int_equal(d->nidt, NVT_NVME_NIDT_CSI);
 	assert_int_equal(d->nidl, 1);
 	assert_int_equal(*(const uint8_t *)(d + 1), NVT_NVME_CSI_NVM);
