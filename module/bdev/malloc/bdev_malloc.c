@@ -1,25 +1,27 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * RAM-backed bdevs. The whole disk is allocated and zeroed at creation, so
- * I/O never allocates and never fails for lack of memory. Data is copied
- * with memcpy; there is no write cache, so flush has nothing to do.
+ * RAM-backed bdevs. The whole disk is one anonymous mapping made at
+ * creation: zeroed by the kernel and backed page by page as it is written,
+ * so a large disk starts at once and costs memory only for what holds
+ * data. I/O itself never allocates. Data is copied with memcpy; there is no
+ * write cache, so flush has nothing to do.
  */
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nvtcp/internal/bdev_module.h"
 #include "nvtcp/string.h"
 #include "nvtcp/thread.h"
 #include "bdev_malloc.h"
 
-#define MALLOC_ALIGN 4096
-
 struct malloc_disk {
 	struct nvt_bdev bdev;
-	/* blockcnt * blocklen bytes; the disk's io-device is the disk itself. */
+	/* blockcnt * blocklen bytes, page aligned; the disk's io-device is the disk itself. */
 	uint8_t *buf;
+	size_t size;
 };
 
 const struct nvt_bdev_module g_bdev_malloc_module = {
@@ -62,6 +64,22 @@ malloc_compare(const uint8_t *disk, const struct iovec *iov, int iovcnt, size_t 
 	return 0;
 }
 
+/* Zero a range; whole pages go back to the kernel, which reads them as zeroes. */
+static void
+malloc_zero(uint8_t *buf, size_t off, size_t len)
+{
+	size_t page = 4096;
+	size_t start = (off + page - 1) & ~(page - 1);
+	size_t end = (off + len) & ~(page - 1);
+
+	if (end <= start || madvise(buf + start, end - start, MADV_DONTNEED) != 0) {
+		memset(buf + off, 0, len);
+		return;
+	}
+	memset(buf + off, 0, start - off);
+	memset(buf + end, 0, off + len - end);
+}
+
 static void
 malloc_submit_request(struct nvt_io_channel *ch, struct nvt_bdev_io *io)
 {
@@ -84,7 +102,7 @@ malloc_submit_request(struct nvt_io_channel *ch, struct nvt_bdev_io *io)
 	case NVT_BDEV_IO_TYPE_WRITE_ZEROES:
 	case NVT_BDEV_IO_TYPE_UNMAP:
 		/* Unmapped blocks read back as zeroes, as NVMe's DLFEAT lets a target say. */
-		memset(disk->buf + off, 0, len);
+		malloc_zero(disk->buf, off, len);
 		break;
 	case NVT_BDEV_IO_TYPE_FLUSH:
 		break;
@@ -111,7 +129,7 @@ malloc_get_io_channel(void *ctxt)
 static void
 malloc_disk_free(struct malloc_disk *disk)
 {
-	free(disk->buf);
+	munmap(disk->buf, disk->size);
 	free(disk);
 }
 
@@ -168,11 +186,12 @@ malloc_disk_alloc(const struct nvt_bdev_create_opts *opts)
 	if (disk == NULL) {
 		return NULL;
 	}
-	if (posix_memalign((void **)&disk->buf, MALLOC_ALIGN, size) != 0) {
+	disk->buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (disk->buf == MAP_FAILED) {
 		free(disk);
 		return NULL;
 	}
-	memset(disk->buf, 0, size);
+	disk->size = size;
 	nvt_strcpy_trunc(disk->bdev.name, sizeof(disk->bdev.name), opts->name);
 	disk->bdev.product_name = "Malloc disk";
 	disk->bdev.blocklen = opts->block_size;

@@ -401,6 +401,45 @@ test_malloc_io(void **state)
 	ut_done(&app);
 }
 
+/* Zeroing many pages gives whole pages back; the partial pages around them keep their data. */
+static void
+test_malloc_zeroes_pages(void **state)
+{
+	static uint8_t wbuf[BLOCKS * 512], rbuf[BLOCKS * 512];
+	struct nvt_thread *app = ut_thread("app");
+	struct iovec wiov = { wbuf, sizeof(wbuf) }, riov = { rbuf, sizeof(rbuf) };
+	struct ut_io io = { 0 };
+	struct ut_dev dev;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(wbuf); i++) {
+		wbuf[i] = (uint8_t)(i % 251 + 1);
+	}
+	ut_create(true, "Malloc0", BLOCKS, 512);
+	ut_dev_open(&dev, "Malloc0", true);
+	assert_int_equal(UT_SUBMIT(app, &io,
+				   nvt_bdev_writev_blocks(dev.desc, dev.ch, &wiov, 1, 0, BLOCKS,
+							  ut_io_done, &io)),
+			 0);
+	/* Blocks 3-39: bytes 1536-20479, pages 4096-16383 whole, partial around them. */
+	assert_int_equal(
+		UT_SUBMIT(app, &io,
+			  nvt_bdev_write_zeroes_blocks(dev.desc, dev.ch, 3, 37, ut_io_done, &io)),
+		0);
+	assert_int_equal(io.status, 0);
+	assert_int_equal(UT_SUBMIT(app, &io,
+				   nvt_bdev_readv_blocks(dev.desc, dev.ch, &riov, 1, 0, BLOCKS,
+							 ut_io_done, &io)),
+			 0);
+	assert_memory_equal(rbuf, wbuf, 3 * 512);
+	assert_true(is_zero(rbuf + 3 * 512, 37 * 512));
+	assert_memory_equal(rbuf + 40 * 512, wbuf + 40 * 512, (BLOCKS - 40) * 512);
+	ut_dev_close(&dev);
+	ut_delete(app, "Malloc0");
+	ut_done(&app);
+}
+
 /* Write zeroes and unmap clear exactly their blocks; flush has nothing to do. */
 static void
 test_malloc_zeroes(void **state)
@@ -895,6 +934,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_close, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_malloc_io, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_malloc_zeroes, ut_setup, ut_teardown),
+		cmocka_unit_test_setup_teardown(test_malloc_zeroes_pages, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_desc, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_null_io, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_range, ut_setup, ut_teardown),
