@@ -518,7 +518,7 @@ worker_init_msg(void *arg)
 			continue;
 		}
 		w->pending_connects++;
-		rc = nvt_nvme_ctrlr_connect_io_qpair(q->ctrlr, w->group, g_opts.queue_depth,
+		rc = nvt_nvme_ctrlr_connect_io_qpair(q->ctrlr, w->group, q->qpair_depth,
 						     qpair_connected, q);
 		if (rc != 0) {
 			w->pending_connects--;
@@ -575,6 +575,26 @@ qctx_setup_range(struct perf_qctx *q, uint64_t nunits, uint32_t index, uint32_t 
 	return q->gen != NULL && q->busy != NULL ? 0 : -ENOMEM;
 }
 
+/*
+ * -q counts I/Os; one larger than the controller's max transfer is split by
+ * the host library into several commands. Ask for a queue deep enough to
+ * keep all of them on the wire (up to CAP.MQES; beyond, children wait for
+ * free command ids in the library).
+ */
+static uint32_t
+qctx_qpair_depth(const struct nvt_nvme_ctrlr *ctrlr, uint32_t nsid, uint32_t io_blocks)
+{
+	uint32_t max_blocks = nvt_nvme_ctrlr_get_ns_max_io_blocks(ctrlr, nsid);
+	uint64_t mqes = nvt_nvme_ctrlr_get_cap(ctrlr) & NVT_NVME_CAP_MQES_MASK;
+	uint64_t cmds = (io_blocks + (uint64_t)max_blocks - 1) / max_blocks;
+	uint64_t depth = g_opts.queue_depth * cmds;
+
+	if (depth > mqes) {
+		depth = mqes;
+	}
+	return depth > g_opts.queue_depth ? (uint32_t)depth : g_opts.queue_depth;
+}
+
 static int
 add_qctx(struct perf_worker *w, struct nvt_nvme_ctrlr *ctrlr, uint32_t nsid, uint32_t index,
 	 uint32_t count)
@@ -593,13 +613,14 @@ add_qctx(struct perf_worker *w, struct nvt_nvme_ctrlr *ctrlr, uint32_t nsid, uin
 	q->block_size = bs;
 	perf_hist_init(&q->hist);
 	q->rand_state = 0x853c49e6748fea9bull ^ ((uint64_t)w->core << 32) ^ index ^ nsid;
-	if (g_opts.io_size % bs != 0 || g_opts.io_size > nvt_nvme_ctrlr_get_max_xfer_size(ctrlr)) {
+	if (g_opts.io_size % bs != 0 || nvt_nvme_ctrlr_get_ns_max_io_blocks(ctrlr, nsid) == 0) {
 		fprintf(stderr,
 			"nvtcp-perf: -o %u does not fit nsid %u (block %u, max transfer %u)\n",
 			g_opts.io_size, nsid, bs, nvt_nvme_ctrlr_get_max_xfer_size(ctrlr));
 		return -EINVAL;
 	}
 	q->io_blocks = g_opts.io_size / bs;
+	q->qpair_depth = qctx_qpair_depth(ctrlr, nsid, q->io_blocks);
 	if (ns->nsze < q->io_blocks) {
 		return -EINVAL;
 	}

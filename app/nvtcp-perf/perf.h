@@ -57,6 +57,8 @@ struct perf_qctx {
 	uint64_t num_units;
 	uint64_t seq_unit;
 	struct nvt_nvme_qpair *qpair;
+	/* Depth the queue is created with: -q x commands per I/O, at most CAP.MQES. */
+	uint32_t qpair_depth;
 	uint16_t qid;
 	struct perf_slot *slots;
 	uint32_t outstanding;

@@ -15,6 +15,19 @@
  * Commands are submitted and complete on that thread only; the controller's
  * identify data is read-only once connected and may be read from any thread.
  *
+ * Large I/O: a Read or Write longer than the controller's maximum data
+ * transfer size (MDTS), or a Write Zeroes beyond its Write Zeroes Size Limit,
+ * or any of them above 65536 blocks, is split into child commands sent in LBA
+ * order on the same queue, each with its slice of the blocks and the data. The
+ * caller sees one I/O: one callback, once every child completed, with the
+ * first error any child met (no further child is sent after one failed).
+ * Dataset Management is never split.
+ *
+ * Queue depth: a queue of depth D holds D command ids on the wire and accepts
+ * D I/Os of the caller, a split one counting once. Children take command ids
+ * as they free up; those that find none wait in order, oldest I/O first, and
+ * a new I/O never overtakes a waiting one. No memory is allocated per I/O.
+ *
  * Errors: -errno for the host side and transport; NVMe status words
  * (struct nvt_nvme_cpl status) for what the controller answered. A fatal
  * transport error (TermReq from the controller, bad digest, socket reset)
@@ -28,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/uio.h>
 
 #include "nvtcp/nvme_spec.h"
 
@@ -155,8 +169,26 @@ bool nvt_nvme_ctrlr_is_failed(const struct nvt_nvme_ctrlr *ctrlr);
 /** I/O queues granted by Set Features Number of Queues. */
 uint32_t nvt_nvme_ctrlr_get_num_io_queues(const struct nvt_nvme_ctrlr *ctrlr);
 
-/** Largest I/O in bytes (MDTS; UINT32_MAX when unlimited). */
+/**
+ * Largest data transfer of one command in bytes (MDTS; UINT32_MAX when
+ * unlimited). Larger reads and writes are split (see the top of this file).
+ */
 uint32_t nvt_nvme_ctrlr_get_max_xfer_size(const struct nvt_nvme_ctrlr *ctrlr);
+
+/**
+ * Largest Write Zeroes of one command in bytes (WZSL of the NVM command set's
+ * Identify Controller data, read from controllers of version 1.4 or later;
+ * UINT32_MAX when none is reported).
+ */
+uint32_t nvt_nvme_ctrlr_get_max_write_zeroes_size(const struct nvt_nvme_ctrlr *ctrlr);
+
+/**
+ * Most blocks of namespace \p nsid one Read or Write command carries: MDTS in
+ * blocks, at most 65536. A larger I/O is split into commands of this many
+ * blocks (the last one shorter). 0 for an unknown nsid or a block larger than
+ * MDTS (no I/O possible).
+ */
+uint32_t nvt_nvme_ctrlr_get_ns_max_io_blocks(const struct nvt_nvme_ctrlr *ctrlr, uint32_t nsid);
 
 /** Number of active namespaces, and their NSIDs in increasing order (index < count). */
 uint32_t nvt_nvme_ctrlr_get_active_ns_count(const struct nvt_nvme_ctrlr *ctrlr);
@@ -213,8 +245,11 @@ typedef void (*nvt_nvme_qpair_connect_cb)(void *cb_arg, struct nvt_nvme_qpair *q
 
 /**
  * Connect one I/O queue (its own TCP connection) of a connected controller,
- * in \p group, on the group's thread. At most \p depth commands may be
- * outstanding (the queue has depth + 1 entries; depth <= CAP.MQES).
+ * in \p group, on the group's thread. At most \p depth I/Os may be
+ * outstanding, and at most \p depth commands (children of split I/Os
+ * included) on the wire (the queue has depth + 1 entries; depth <= CAP.MQES).
+ * To keep N I/Os of B blocks each fully on the wire, ask for
+ * N x ceil(B / nvt_nvme_ctrlr_get_ns_max_io_blocks()) (capped by CAP.MQES).
  *
  * \return 0 (\p cb_fn runs once, later), -EINVAL, -ENOMEM, -ENOSPC (every
  * granted queue id is in use), -ENXIO (controller failed).
@@ -234,32 +269,62 @@ bool nvt_nvme_qpair_is_failed(const struct nvt_nvme_qpair *qpair);
 /** The queue id. */
 uint16_t nvt_nvme_qpair_get_id(const struct nvt_nvme_qpair *qpair);
 
-/** Number of commands outstanding on the queue. */
+/** Number of I/Os (or commands, on the admin queue) outstanding on the queue. */
 uint32_t nvt_nvme_qpair_get_outstanding(const struct nvt_nvme_qpair *qpair);
 
 /**
  * Read or write \p nlb blocks at \p slba of \p nsid from/into \p buf (nlb x
- * block size bytes, owned by the caller until the callback). Writes up to
- * the controller's in-capsule data size go in the capsule, larger ones on
- * R2T. Group thread only.
+ * block size bytes, owned by the caller until the callback). I/O above
+ * nvt_nvme_ctrlr_get_ns_max_io_blocks() is split into several commands (see
+ * the top of this file). Writes up to the controller's in-capsule data size
+ * go in the capsule, larger ones on R2T. Group thread only.
  *
- * \return 0 (\p cb_fn runs once, later), -EAGAIN (depth reached), -ENXIO
- * (queue failed), -EINVAL (nlb 0 or above 65536).
+ * \return 0 (\p cb_fn runs once, later), -EAGAIN (depth I/Os outstanding),
+ * -ENXIO (queue failed), -EINVAL (unknown nsid, nlb 0, 4 GiB or more of data,
+ * block larger than MDTS).
  */
 int nvt_nvme_ns_cmd_read(struct nvt_nvme_qpair *qpair, uint32_t nsid, void *buf, uint64_t slba,
 			 uint32_t nlb, nvt_nvme_cmd_cb cb_fn, void *cb_arg);
 int nvt_nvme_ns_cmd_write(struct nvt_nvme_qpair *qpair, uint32_t nsid, const void *buf,
 			  uint64_t slba, uint32_t nlb, nvt_nvme_cmd_cb cb_fn, void *cb_arg);
+
+/**
+ * nvt_nvme_ns_cmd_read() and nvt_nvme_ns_cmd_write() with the data in a
+ * scatter list: the first nlb x block size bytes of \p iov[0..iovcnt-1].
+ * The array and the buffers stay the caller's and must stay valid and
+ * unchanged until the callback. Besides the errors above, -EINVAL when the
+ * list holds fewer bytes.
+ */
+int nvt_nvme_ns_cmd_readv(struct nvt_nvme_qpair *qpair, uint32_t nsid, const struct iovec *iov,
+			  uint32_t iovcnt, uint64_t slba, uint32_t nlb, nvt_nvme_cmd_cb cb_fn,
+			  void *cb_arg);
+int nvt_nvme_ns_cmd_writev(struct nvt_nvme_qpair *qpair, uint32_t nsid, const struct iovec *iov,
+			   uint32_t iovcnt, uint64_t slba, uint32_t nlb, nvt_nvme_cmd_cb cb_fn,
+			   void *cb_arg);
+
+/** Flush \p nsid (one command). Returns as nvt_nvme_ns_cmd_read(). */
 int nvt_nvme_ns_cmd_flush(struct nvt_nvme_qpair *qpair, uint32_t nsid, nvt_nvme_cmd_cb cb_fn,
 			  void *cb_arg);
+
+/**
+ * Write Zeroes of \p nlb blocks at \p slba, split by the controller's Write
+ * Zeroes Size Limit (nvt_nvme_ctrlr_get_max_write_zeroes_size()) and into
+ * commands of at most 65536 blocks. Returns as nvt_nvme_ns_cmd_read()
+ * (no data, so no data size limit).
+ */
 int nvt_nvme_ns_cmd_write_zeroes(struct nvt_nvme_qpair *qpair, uint32_t nsid, uint64_t slba,
 				 uint32_t nlb, nvt_nvme_cmd_cb cb_fn, void *cb_arg);
-/** Dataset Management with the deallocate attribute; \p ranges stay valid until the callback. */
+
+/**
+ * Dataset Management with the deallocate attribute, one command whatever the
+ * ranges cover; \p ranges stay valid until the callback. -EINVAL when \p nr
+ * is 0 or above 256.
+ */
 int nvt_nvme_ns_cmd_deallocate(struct nvt_nvme_qpair *qpair, uint32_t nsid,
 			       const struct nvt_nvme_dsm_range *ranges, uint16_t nr,
 			       nvt_nvme_cmd_cb cb_fn, void *cb_arg);
 
-/** Counters of one queue. */
+/** Counters of one queue; a child of a split I/O counts as a command. */
 struct nvt_nvme_qpair_stats {
 	uint64_t submitted;	/**< commands submitted */
 	uint64_t completed;	/**< commands completed (errors included) */
@@ -272,6 +337,8 @@ struct nvt_nvme_qpair_stats {
 	uint64_t c2h_success;	/**< C2H Data PDUs with the SUCCESS flag */
 	uint64_t digest_errors; /**< header or data digest mismatches */
 	uint64_t recv_calls;	/**< socket reads */
+	uint64_t split_ios;	/**< I/Os split into several commands */
+	uint64_t queued_ios;	/**< I/Os that waited for a free command id */
 };
 
 void nvt_nvme_qpair_get_stats(const struct nvt_nvme_qpair *qpair,

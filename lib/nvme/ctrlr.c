@@ -4,8 +4,9 @@
  *
  * Set-up is one state machine driven by admin command completions: Fabrics
  * Connect (inside the admin queue's own set-up), CAP, VS, CC.EN, CSTS.RDY,
- * Identify controller, Number of Queues, active namespace list, Identify
- * namespace for each. Shutdown: CC.SHN, CSTS.SHST, close.
+ * Identify controller, the NVM command set's Identify controller (VS 1.4 on),
+ * Number of Queues, active namespace list, Identify namespace for each.
+ * Shutdown: CC.SHN, CSTS.SHST, close.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #define SHUTDOWN_TIMEOUT_MS 5000
 /* Most qids one controller hands out. */
 #define MAX_QID 1024
+/* Byte of the Write Zeroes Size Limit in the NVM command set's Identify controller data. */
+#define ID_CTRL_NVM_WZSL 1
 
 enum nvme_ctrlr_state {
 	/* Admin queue: TCP, ICReq, Fabrics Connect. */
@@ -33,6 +36,8 @@ enum nvme_ctrlr_state {
 	/* Property Get CSTS until RDY (bounded by CAP.TO). */
 	NVME_CTRLR_STATE_WAIT_RDY,
 	NVME_CTRLR_STATE_IDENTIFY,
+	/* Identify controller of the NVM command set (CNS 06h): WZSL. Optional. */
+	NVME_CTRLR_STATE_IDENTIFY_IOCS,
 	NVME_CTRLR_STATE_SET_NUM_QUEUES,
 	NVME_CTRLR_STATE_ACTIVE_NS_LIST,
 	/* Identify Namespace of ns_index. */
@@ -61,7 +66,13 @@ struct nvt_nvme_ctrlr {
 	uint32_t cc;
 	uint32_t num_io_queues;
 	struct nvt_nvme_id_ctrl cdata;
-	struct nvt_nvme_ns_list ns_list;
+	/* Write Zeroes Size Limit: 2^n minimum pages, 0 = none. */
+	uint8_t wzsl;
+	/* Set-up data: the NVM command set's Identify controller, then the namespace list. */
+	union {
+		uint8_t id_ctrl_nvm[NVT_NVME_IDENTIFY_DATA_SIZE];
+		struct nvt_nvme_ns_list ns_list;
+	};
 	uint32_t num_ns;
 	uint32_t ns_index;
 	uint32_t *nsids;
@@ -169,6 +180,7 @@ prop_set(struct nvt_nvme_ctrlr *ctrlr, uint32_t ofst, uint32_t value, nvt_nvme_c
 static int
 identify(struct nvt_nvme_ctrlr *ctrlr, uint8_t cns, uint32_t nsid, void *buf, nvt_nvme_cmd_cb cb_fn)
 {
+	/* CDW11 CSI (bits 31:24) is 0: the NVM command set. */
 	struct nvt_nvme_cmd cmd = { .opc = NVT_NVME_OPC_IDENTIFY, .nsid = nsid, .cdw10 = cns };
 
 	return nvme_qpair_submit(ctrlr->adminq, &cmd, buf, NVT_NVME_IDENTIFY_DATA_SIZE, false,
@@ -310,6 +322,12 @@ init_cmd_done(void *arg, const struct nvt_nvme_cpl *cpl)
 		init_fail(ctrlr, ctrlr->adminq->fatal_rc, 0);
 		return;
 	}
+	if (ctrlr->state == NVME_CTRLR_STATE_IDENTIFY_IOCS && nvt_nvme_cpl_is_error(cpl)) {
+		/* Not supported: Write Zeroes has no limit but its NLB field's. */
+		ctrlr_set_state(ctrlr, NVME_CTRLR_STATE_SET_NUM_QUEUES);
+		init_step(ctrlr);
+		return;
+	}
 	if (nvt_nvme_cpl_is_error(cpl)) {
 		char buf[96];
 
@@ -343,6 +361,12 @@ init_cmd_done(void *arg, const struct nvt_nvme_cpl *cpl)
 			init_done(ctrlr);
 			return;
 		}
+		/* CNS 06h came with NVMe 2.0; some 1.4 controllers have it too. */
+		next = ctrlr->vs >= NVT_NVME_VS_1_4 ? NVME_CTRLR_STATE_IDENTIFY_IOCS
+						    : NVME_CTRLR_STATE_SET_NUM_QUEUES;
+		break;
+	case NVME_CTRLR_STATE_IDENTIFY_IOCS:
+		ctrlr->wzsl = ctrlr->id_ctrl_nvm[ID_CTRL_NVM_WZSL];
 		next = NVME_CTRLR_STATE_SET_NUM_QUEUES;
 		break;
 	case NVME_CTRLR_STATE_SET_NUM_QUEUES:
@@ -405,6 +429,9 @@ init_step(struct nvt_nvme_ctrlr *ctrlr)
 		break;
 	case NVME_CTRLR_STATE_IDENTIFY:
 		rc = identify(ctrlr, NVT_NVME_CNS_CTRL, 0, &ctrlr->cdata, init_cmd_done);
+		break;
+	case NVME_CTRLR_STATE_IDENTIFY_IOCS:
+		rc = identify(ctrlr, NVT_NVME_CNS_IOCS_CTRL, 0, ctrlr->id_ctrl_nvm, init_cmd_done);
 		break;
 	case NVME_CTRLR_STATE_SET_NUM_QUEUES:
 		rc = init_set_num_queues(ctrlr);
@@ -783,16 +810,56 @@ nvt_nvme_ctrlr_get_num_io_queues(const struct nvt_nvme_ctrlr *ctrlr)
 	return ctrlr->num_io_queues;
 }
 
-uint32_t
-nvt_nvme_ctrlr_get_max_xfer_size(const struct nvt_nvme_ctrlr *ctrlr)
+/* 2^n minimum memory pages in bytes (MDTS, WZSL), or UINT32_MAX for 0 or 4 GiB and more. */
+static uint32_t
+ctrlr_pages_pow2(const struct nvt_nvme_ctrlr *ctrlr, uint8_t n)
 {
 	uint32_t mpsmin =
 		(uint32_t)((ctrlr->cap >> NVT_NVME_CAP_MPSMIN_SHIFT) & NVT_NVME_CAP_MPSMIN_MASK);
 
-	if (ctrlr->cdata.mdts == 0 || ctrlr->cdata.mdts + 12u + mpsmin >= 32) {
+	if (n == 0 || n + 12u + mpsmin >= 32) {
 		return UINT32_MAX;
 	}
-	return 1u << (ctrlr->cdata.mdts + 12u + mpsmin);
+	return 1u << (n + 12u + mpsmin);
+}
+
+uint32_t
+nvt_nvme_ctrlr_get_max_xfer_size(const struct nvt_nvme_ctrlr *ctrlr)
+{
+	return ctrlr_pages_pow2(ctrlr, ctrlr->cdata.mdts);
+}
+
+uint32_t
+nvt_nvme_ctrlr_get_max_write_zeroes_size(const struct nvt_nvme_ctrlr *ctrlr)
+{
+	return ctrlr_pages_pow2(ctrlr, ctrlr->wzsl);
+}
+
+uint32_t
+nvme_ctrlr_get_write_zeroes_max_nlb(const struct nvt_nvme_ctrlr *ctrlr,
+				    const struct nvt_nvme_id_ns *ns)
+{
+	uint32_t n;
+
+	if (ctrlr->wzsl == 0) {
+		return NVME_CMD_MAX_NLB;
+	}
+	n = nvme_split_max_nlb(nvt_nvme_id_ns_block_size(ns),
+			       nvt_nvme_ctrlr_get_max_write_zeroes_size(ctrlr));
+	/* A limit below one block makes no sense; send one block at a time. */
+	return n > 0 ? n : 1;
+}
+
+uint32_t
+nvt_nvme_ctrlr_get_ns_max_io_blocks(const struct nvt_nvme_ctrlr *ctrlr, uint32_t nsid)
+{
+	const struct nvt_nvme_id_ns *ns = nvt_nvme_ctrlr_get_ns_data(ctrlr, nsid);
+
+	if (ns == NULL) {
+		return 0;
+	}
+	return nvme_split_max_nlb(nvt_nvme_id_ns_block_size(ns),
+				  nvt_nvme_ctrlr_get_max_xfer_size(ctrlr));
 }
 
 uint32_t

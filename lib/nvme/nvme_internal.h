@@ -23,6 +23,15 @@
 #define NVME_ADMIN_ICD_SIZE 8192
 /* Largest capsule header buffer: 72 bytes, digest, padding to a 128-byte CPDA. */
 #define NVME_HDR_BUF_SIZE 256
+/*
+ * Most data segments in one PDU. A write whose data spans more is not sent in
+ * the capsule, and an H2C Data PDU ends early at the last segment that fits.
+ */
+#define NVME_PDU_MAX_DATA_IOVS 16
+/* Socket iovecs of one PDU: header, data segments, data digest. */
+#define NVME_PDU_MAX_IOVS (NVME_PDU_MAX_DATA_IOVS + 2)
+/* Most blocks in one Read, Write or Write Zeroes (NLB is 16 bits, 0's based). */
+#define NVME_CMD_MAX_NLB 65536u
 
 /* Life of a queue pair. */
 enum nvme_qpair_state {
@@ -69,14 +78,72 @@ enum nvme_req_state {
 
 struct nvt_nvme_qpair;
 
+/*
+ * Where the data of a command or an I/O starts in a scatter list: iov[0] holds
+ * its first byte at offset off, and the data runs on through iov[1..iovcnt-1].
+ * The elements themselves belong to the caller (or to the request or I/O that
+ * embeds a single one) and are never written.
+ */
+struct nvme_payload {
+	const struct iovec *iov;
+	uint32_t iovcnt;
+	size_t off;
+};
+
+/*
+ * One I/O of the caller (read, write, write zeroes, flush, dataset
+ * management), carried by one or more child commands. A read, write or write
+ * zeroes larger than the per-command limit is split: child k moves blocks
+ * [k * max_nlb, (k + 1) * max_nlb) of the range and the matching slice of the
+ * data. Children are submitted in LBA order as requests free up; the I/O
+ * completes once every submitted child has, with the first error seen (after
+ * which no more children are sent).
+ */
+struct nvme_io {
+	struct nvt_nvme_qpair *qpair;
+	/* Template of every child: opcode, nsid, dwords other than the LBA range. */
+	struct nvt_nvme_cmd cmd;
+	/* Data of the whole I/O; one is the caller's buffer when not a vector. */
+	struct nvme_payload payload;
+	struct iovec one;
+	/* Bytes of data in total (block_size x nlb when split by blocks). */
+	uint32_t len;
+	bool h2c;
+	/* Children carry an LBA range (slba + next_blk, up to max_nlb blocks). */
+	bool has_lba;
+	/* Data bytes per block; 0 when no data moves (write zeroes). */
+	uint32_t block_size;
+	uint64_t slba;
+	/* Blocks of the whole I/O (1 for commands without an LBA range). */
+	uint32_t nlb;
+	uint32_t max_nlb;
+	/* First block not yet given to a child. */
+	uint32_t next_blk;
+	/* Children submitted and not yet finished. */
+	uint32_t inflight;
+	/* On the queue's list of I/Os waiting for a free request. */
+	bool queued;
+	/* A child or the queue failed: no further child is submitted. */
+	bool failed;
+	/* Completion handed to the caller: the first error, else the last child's. */
+	struct nvt_nvme_cpl cpl;
+	nvt_nvme_cmd_cb cb_fn;
+	void *cb_arg;
+	/* Free list or waiting list of the queue. */
+	TAILQ_ENTRY(nvme_io) link;
+};
+
 struct nvme_req {
 	struct nvt_nvme_qpair *qpair;
 	enum nvme_req_state state;
 	uint16_t cid;
-	/* Data of the command: caller's buffer, length, and direction. */
-	uint8_t *buf;
+	/* Data of the command: where it lies, its length, and direction. */
+	struct nvme_payload payload;
+	struct iovec one;
 	uint32_t len;
 	bool h2c;
+	/* The I/O this command is a child of; NULL for a command of its own (admin). */
+	struct nvme_io *io;
 	/* C2H: bytes received so far; H2C: offset and end of the current R2T. */
 	uint32_t data_done;
 	uint32_t r2t_off;
@@ -93,7 +160,7 @@ struct nvme_req {
 		uint8_t raw[NVME_HDR_BUF_SIZE];
 	} tx;
 	uint32_t ddgst;
-	struct iovec iov[3];
+	struct iovec iov[NVME_PDU_MAX_IOVS];
 	struct nvt_sock_request sreq;
 	TAILQ_ENTRY(nvme_req) link;
 };
@@ -104,8 +171,12 @@ struct nvt_nvme_qpair {
 	struct nvt_sock *sock;
 	uint16_t qid;
 	enum nvme_qpair_state state;
-	/* Outstanding commands allowed (sqsize, 0's based on the wire). */
+	/*
+	 * Outstanding commands allowed (sqsize, 0's based on the wire); also the
+	 * number of requests (command ids) and of I/Os of the caller.
+	 */
 	uint32_t depth;
+	/* Commands and I/Os of the caller not yet completed, at most depth. */
 	uint32_t outstanding;
 	/* Negotiated in ICResp. */
 	bool hdgst;
@@ -132,6 +203,10 @@ struct nvt_nvme_qpair {
 	struct nvme_req *reqs;
 	uint32_t num_reqs;
 	TAILQ_HEAD(, nvme_req) free_reqs;
+	/* I/Os of the caller; those with children left to send wait in order. */
+	struct nvme_io *ios;
+	TAILQ_HEAD(, nvme_io) free_ios;
+	TAILQ_HEAD(, nvme_io) waiting_ios;
 	/* ICReq, sent once. */
 	struct nvt_nvme_tcp_ic_req icreq;
 	struct iovec ic_iov;
@@ -147,8 +222,11 @@ struct nvt_nvme_qpair {
 	struct nvt_nvme_qpair_stats stats;
 	/* Set while the queue is being closed, so callbacks do not reenter. */
 	bool closing;
-	/* Deferred destruction: completion callbacks ran inside the rx path. */
-	uint32_t in_rx;
+	/*
+	 * Deferred destruction: non-zero inside the rx path and while being
+	 * destroyed, whose callbacks (completions, cancelled sends) must not free us.
+	 */
+	uint32_t busy;
 	bool free_pending;
 	/* Set-up timeout. */
 	struct nvt_poller *timer;
@@ -171,9 +249,58 @@ void nvme_qpair_destroy(struct nvt_nvme_qpair *qpair);
 void nvme_qpair_fail(struct nvt_nvme_qpair *qpair, int rc);
 int nvme_qpair_submit(struct nvt_nvme_qpair *qpair, const struct nvt_nvme_cmd *cmd, void *buf,
 		      uint32_t len, bool h2c, nvt_nvme_cmd_cb cb_fn, void *cb_arg);
+/* Whether a request is free for a child command. */
+bool nvme_qpair_has_free_req(const struct nvt_nvme_qpair *qpair);
+/*
+ * Send one child command of \p io: \p len bytes of \p payload. The request
+ * finishes through nvme_io_child_finish(). 0, or -EAGAIN when no request is
+ * free, -ENXIO when the queue is not ready.
+ */
+int nvme_qpair_submit_child(struct nvt_nvme_qpair *qpair, const struct nvt_nvme_cmd *cmd,
+			    const struct nvme_payload *payload, uint32_t len, struct nvme_io *io);
 void nvme_qpair_set_state(struct nvt_nvme_qpair *qpair, enum nvme_qpair_state state);
 /* Start the TCP connection; ready_fn runs when Fabrics Connect completed. */
 int nvme_qpair_connect(struct nvt_nvme_qpair *qpair);
+
+/* I/Os of the caller and their children (io.c) */
+/* Set up the queue's I/O pool (qpair->depth entries); 0 or -ENOMEM. */
+int nvme_qpair_ios_init(struct nvt_nvme_qpair *qpair);
+void nvme_qpair_ios_fini(struct nvt_nvme_qpair *qpair);
+/* A child of \p io finished with \p cpl (its request is free again). */
+void nvme_io_child_finish(struct nvme_io *io, const struct nvt_nvme_cpl *cpl);
+/* Send children of waiting I/Os, oldest first, while requests are free. */
+void nvme_qpair_kick_ios(struct nvt_nvme_qpair *qpair);
+/* The queue failed: waiting I/Os send nothing more and complete with \p status. */
+void nvme_qpair_fail_ios(struct nvt_nvme_qpair *qpair, uint16_t status);
+/* Split arithmetic, exported for the unit tests. */
+uint32_t nvme_split_max_nlb(uint32_t block_size, uint64_t max_bytes);
+void nvme_io_init(struct nvme_io *io, const struct nvt_nvme_cmd *cmd, uint64_t slba, uint32_t nlb,
+		  uint32_t max_nlb, uint32_t block_size);
+bool nvme_io_has_next(const struct nvme_io *io);
+/* The next child: its command, data and length; counts it in flight. */
+void nvme_io_next_child(struct nvme_io *io, struct nvt_nvme_cmd *cmd, struct nvme_payload *payload,
+			uint32_t *len);
+/* Note a child's completion; true when the whole I/O is complete. */
+bool nvme_io_child_done(struct nvme_io *io, const struct nvt_nvme_cpl *cpl);
+/* Stop sending children, completing with \p status unless a child failed first. */
+bool nvme_io_abort(struct nvme_io *io, uint16_t status);
+
+/* Scatter lists (payload.c) */
+/* Total bytes of an iovec array. */
+uint64_t nvme_iov_bytes(const struct iovec *iov, uint32_t iovcnt);
+/* \p out: the data of \p pl from byte \p off on; false when off is past its end. */
+bool nvme_payload_sub(const struct nvme_payload *pl, uint64_t off, struct nvme_payload *out);
+/*
+ * Describe bytes [off, off + len) of \p pl in at most \p max iovecs of \p out.
+ * Returns the iovecs used; *bytes the bytes they hold (short of len when max
+ * was reached or the payload ended).
+ */
+uint32_t nvme_payload_slice(const struct nvme_payload *pl, uint64_t off, uint32_t len,
+			    struct iovec *out, uint32_t max, uint32_t *bytes);
+/* Copy \p n bytes of \p src into \p pl from byte \p off on. */
+void nvme_payload_copy_in(const struct nvme_payload *pl, uint64_t off, const void *src, uint32_t n);
+/* CRC32C of bytes [off, off + n) of \p pl, continuing \p crc. */
+uint32_t nvme_payload_crc32c(const struct nvme_payload *pl, uint64_t off, uint32_t n, uint32_t crc);
 
 /* PDU building (pdu.c): exported for the unit tests. */
 void nvme_pdu_build_icreq(struct nvt_nvme_tcp_ic_req *icreq, bool hdgst, bool ddgst);
@@ -195,5 +322,8 @@ const struct nvt_nvme_ctrlr_opts *nvme_ctrlr_get_opts(const struct nvt_nvme_ctrl
 void nvme_ctrlr_fill_connect(const struct nvt_nvme_ctrlr *ctrlr, uint16_t qid, uint32_t sqsize,
 			     struct nvt_nvmf_connect_cmd *cmd, struct nvt_nvmf_connect_data *data);
 uint32_t nvme_ctrlr_get_io_icd_size(const struct nvt_nvme_ctrlr *ctrlr);
+/* Most blocks per Write Zeroes of \p ns (WZSL, else the NLB field's limit). */
+uint32_t nvme_ctrlr_get_write_zeroes_max_nlb(const struct nvt_nvme_ctrlr *ctrlr,
+					     const struct nvt_nvme_id_ns *ns);
 
 #endif /* NVME_INTERNAL_H */

@@ -19,7 +19,7 @@ NVT_LOG_REGISTER_COMPONENT(nvme)
 /* Socket reads per readable callback, so one queue cannot starve the others. */
 #define RX_BUDGET 8
 
-static void req_send(struct nvme_req *req, uint32_t hdr_len, void *data, uint32_t datal);
+static void req_send(struct nvme_req *req, uint32_t hdr_len, uint32_t nseg, uint32_t datal);
 static void qpair_try_free(struct nvt_nvme_qpair *qpair);
 
 void
@@ -50,26 +50,41 @@ req_get(struct nvt_nvme_qpair *qpair)
 		return NULL;
 	}
 	TAILQ_REMOVE(&qpair->free_reqs, req, link);
-	qpair->outstanding++;
 	return req;
 }
 
-/* Return the request and run its callback; the callback may submit again. */
+bool
+nvme_qpair_has_free_req(const struct nvt_nvme_qpair *qpair)
+{
+	return !TAILQ_EMPTY(&qpair->free_reqs);
+}
+
+/*
+ * Return the request, then hand the completion to its I/O or run its
+ * callback; either may submit again. The freed request goes to the oldest
+ * I/O waiting for one before any callback runs.
+ */
 static void
 req_finish(struct nvme_req *req)
 {
 	struct nvt_nvme_qpair *qpair = req->qpair;
 	nvt_nvme_cmd_cb cb_fn = req->cb_fn;
 	void *cb_arg = req->cb_arg;
+	struct nvme_io *io = req->io;
 	struct nvt_nvme_cpl cpl = req->cpl;
 
 	req_set_state(req, NVME_REQ_STATE_FREE);
 	TAILQ_INSERT_HEAD(&qpair->free_reqs, req, link);
-	qpair->outstanding--;
 	qpair->stats.completed++;
 	if (nvt_nvme_cpl_is_error(&cpl)) {
 		qpair->stats.errors++;
 	}
+	if (io != NULL) {
+		nvme_io_child_finish(io, &cpl);
+		return;
+	}
+	qpair->outstanding--;
+	nvme_qpair_kick_ios(qpair);
 	if (cb_fn != NULL) {
 		cb_fn(cb_arg, &cpl);
 	}
@@ -99,6 +114,7 @@ req_complete_status(struct nvme_req *req, uint16_t status)
 	req_complete(req, &cpl);
 }
 
+/* Fail every command sent, then every I/O still waiting to send some. */
 static void
 qpair_fail_reqs(struct nvt_nvme_qpair *qpair, uint16_t status)
 {
@@ -111,6 +127,7 @@ qpair_fail_reqs(struct nvt_nvme_qpair *qpair, uint16_t status)
 			req_complete_status(req, status);
 		}
 	}
+	nvme_qpair_fail_ios(qpair, status);
 }
 
 static void
@@ -152,22 +169,40 @@ nvme_qpair_fail(struct nvt_nvme_qpair *qpair, int rc)
 
 /* ---- send path ---- */
 
+/* Place data [off, off + len) of the request after the header; returns the bytes placed. */
+static uint32_t
+req_place_data(struct nvme_req *req, uint32_t off, uint32_t len, uint32_t *nseg)
+{
+	uint32_t bytes;
+
+	*nseg = nvme_payload_slice(&req->payload, off, len, req->iov + 1, NVME_PDU_MAX_DATA_IOVS,
+				   &bytes);
+	return bytes;
+}
+
+/* One H2C Data PDU: up to MAXH2CDATA bytes, fewer when the data has many segments. */
 static void
 h2c_send_next(struct nvme_req *req)
 {
 	struct nvt_nvme_qpair *qpair = req->qpair;
 	uint32_t datal = req->r2t_end - req->r2t_off;
-	uint32_t hlen;
+	uint32_t hlen, nseg;
 	bool last;
 
 	if (datal > qpair->maxh2cdata) {
 		datal = qpair->maxh2cdata;
 	}
+	datal = req_place_data(req, req->r2t_off, datal, &nseg);
+	if (nvt_unlikely(datal == 0)) {
+		/* Cannot happen: submission checked the data covers len. */
+		nvme_qpair_fail(qpair, -EFAULT);
+		return;
+	}
 	last = req->r2t_off + datal == req->r2t_end;
 	hlen = nvme_pdu_build_h2c(&req->tx.hdr, req->cid, req->ttag, req->r2t_off, datal, last,
 				  qpair->hdgst, qpair->ddgst, qpair->cpda);
 	qpair->stats.h2c_pdus++;
-	req_send(req, hlen, req->buf + req->r2t_off, datal);
+	req_send(req, hlen, nseg, datal);
 	req->r2t_off += datal;
 }
 
@@ -178,26 +213,29 @@ req_send_done(void *arg, int err)
 	struct nvt_nvme_qpair *qpair = req->qpair;
 
 	req->sends--;
+	/* A completion callback may disconnect the queue: free it only below. */
+	qpair->busy++;
 	if (err != 0 && qpair->state != NVME_QPAIR_STATE_FAILED) {
 		nvme_qpair_fail(qpair, err);
 	}
-	if (req->sends > 0) {
-		return;
-	}
-	if (req->state == NVME_REQ_STATE_DONE_WAIT_SEND) {
+	if (req->sends == 0 && req->state == NVME_REQ_STATE_DONE_WAIT_SEND) {
 		req_finish(req);
-	} else if (req->state == NVME_REQ_STATE_H2C && req->r2t_off < req->r2t_end &&
-		   qpair->state != NVME_QPAIR_STATE_FAILED) {
+	} else if (req->sends == 0 && req->state == NVME_REQ_STATE_H2C &&
+		   req->r2t_off < req->r2t_end && qpair->state != NVME_QPAIR_STATE_FAILED) {
 		h2c_send_next(req);
 	}
+	qpair->busy--;
 	if (qpair->closing) {
 		qpair_try_free(qpair);
 	}
 }
 
-/* Queue header + data + data digest of one PDU; the group poll sends it. */
+/*
+ * Queue header + data + data digest of one PDU; the group poll sends it. The
+ * data, \p nseg segments of \p datal bytes, is already in iov[1..nseg].
+ */
 static void
-req_send(struct nvme_req *req, uint32_t hdr_len, void *data, uint32_t datal)
+req_send(struct nvme_req *req, uint32_t hdr_len, uint32_t nseg, uint32_t datal)
 {
 	struct nvt_nvme_qpair *qpair = req->qpair;
 	int iovcnt = 1;
@@ -205,10 +243,11 @@ req_send(struct nvme_req *req, uint32_t hdr_len, void *data, uint32_t datal)
 	req->iov[0].iov_base = req->tx.raw;
 	req->iov[0].iov_len = hdr_len;
 	if (datal > 0) {
-		req->iov[iovcnt].iov_base = data;
-		req->iov[iovcnt++].iov_len = datal;
+		iovcnt += (int)nseg;
 		if (qpair->ddgst) {
-			req->ddgst = nvt_crc32c(data, datal);
+			req->ddgst =
+				nvt_crc32c_update_iov(req->iov + 1, (int)nseg, NVT_CRC32C_INIT) ^
+				NVT_CRC32C_XOR;
 			req->iov[iovcnt].iov_base = &req->ddgst;
 			req->iov[iovcnt++].iov_len = sizeof(req->ddgst);
 		}
@@ -222,44 +261,44 @@ req_send(struct nvme_req *req, uint32_t hdr_len, void *data, uint32_t datal)
 	nvt_sock_writev_async(qpair->sock, &req->sreq);
 }
 
+/*
+ * Whether a write goes in the capsule; if so its data is placed after the
+ * header. Data in more segments than a PDU takes goes on R2T instead.
+ */
 static bool
-cmd_data_in_capsule(const struct nvt_nvme_qpair *qpair, const struct nvt_nvme_cmd *cmd,
-		    uint32_t len, bool h2c)
+req_data_in_capsule(struct nvme_req *req, const struct nvt_nvme_cmd *cmd, uint32_t *nseg)
 {
-	if (!h2c || len == 0) {
+	const struct nvt_nvme_qpair *qpair = req->qpair;
+
+	*nseg = 0;
+	if (!req->h2c || req->len == 0) {
 		return false;
 	}
 	/* Fabrics Connect data always travels in the capsule. */
-	return cmd->opc == NVT_NVME_OPC_FABRICS || len <= qpair->icd_size;
+	if (cmd->opc != NVT_NVME_OPC_FABRICS && req->len > qpair->icd_size) {
+		return false;
+	}
+	return req_place_data(req, 0, req->len, nseg) == req->len;
 }
 
-int
-nvme_qpair_submit(struct nvt_nvme_qpair *qpair, const struct nvt_nvme_cmd *cmd, void *buf,
-		  uint32_t len, bool h2c, nvt_nvme_cmd_cb cb_fn, void *cb_arg)
+static bool
+qpair_accepts_cmds(const struct nvt_nvme_qpair *qpair)
 {
-	struct nvme_req *req;
-	struct nvt_nvme_cmd c = *cmd;
-	bool icd = cmd_data_in_capsule(qpair, cmd, len, h2c);
-	uint32_t hlen;
+	return qpair->state == NVME_QPAIR_STATE_READY ||
+	       qpair->state == NVME_QPAIR_STATE_FABRIC_CONNECT;
+}
 
-	if (nvt_unlikely(qpair->state != NVME_QPAIR_STATE_READY &&
-			 qpair->state != NVME_QPAIR_STATE_FABRIC_CONNECT)) {
-		return -ENXIO;
-	}
-	if (nvt_unlikely(qpair->outstanding >= qpair->depth)) {
-		return -EAGAIN;
-	}
-	req = req_get(qpair);
-	if (nvt_unlikely(req == NULL)) {
-		return -EAGAIN;
-	}
-	req->buf = buf;
-	req->len = len;
-	req->h2c = h2c;
+/* Build the capsule of a request whose data and callback are set, and queue it. */
+static void
+req_submit(struct nvme_req *req, const struct nvt_nvme_cmd *cmd)
+{
+	struct nvt_nvme_qpair *qpair = req->qpair;
+	struct nvt_nvme_cmd c = *cmd;
+	uint32_t hlen, nseg, len = req->len;
+	bool icd = req_data_in_capsule(req, cmd, &nseg);
+
 	req->data_done = 0;
 	req->r2t_off = req->r2t_end = 0;
-	req->cb_fn = cb_fn;
-	req->cb_arg = cb_arg;
 	c.cid = req->cid;
 	c.flags = (uint8_t)(NVT_NVME_PSDT_SGL_MPTR_CONTIG << NVT_NVME_CMD_PSDT_SHIFT);
 	if (icd) {
@@ -274,7 +313,58 @@ nvme_qpair_submit(struct nvt_nvme_qpair *qpair, const struct nvt_nvme_cmd *cmd, 
 	hlen = nvme_pdu_build_capsule(&req->tx.hdr, &c, icd ? len : 0, qpair->hdgst, qpair->ddgst,
 				      qpair->cpda);
 	qpair->stats.submitted++;
-	req_send(req, hlen, buf, icd ? len : 0);
+	req_send(req, hlen, nseg, icd ? len : 0);
+}
+
+int
+nvme_qpair_submit(struct nvt_nvme_qpair *qpair, const struct nvt_nvme_cmd *cmd, void *buf,
+		  uint32_t len, bool h2c, nvt_nvme_cmd_cb cb_fn, void *cb_arg)
+{
+	struct nvme_req *req;
+
+	if (nvt_unlikely(!qpair_accepts_cmds(qpair))) {
+		return -ENXIO;
+	}
+	if (nvt_unlikely(qpair->outstanding >= qpair->depth)) {
+		return -EAGAIN;
+	}
+	req = req_get(qpair);
+	if (nvt_unlikely(req == NULL)) {
+		return -EAGAIN;
+	}
+	qpair->outstanding++;
+	req->one.iov_base = buf;
+	req->one.iov_len = len;
+	req->payload = (struct nvme_payload){ .iov = &req->one, .iovcnt = 1 };
+	req->len = len;
+	req->h2c = h2c;
+	req->io = NULL;
+	req->cb_fn = cb_fn;
+	req->cb_arg = cb_arg;
+	req_submit(req, cmd);
+	return 0;
+}
+
+int
+nvme_qpair_submit_child(struct nvt_nvme_qpair *qpair, const struct nvt_nvme_cmd *cmd,
+			const struct nvme_payload *payload, uint32_t len, struct nvme_io *io)
+{
+	struct nvme_req *req;
+
+	if (nvt_unlikely(qpair->state != NVME_QPAIR_STATE_READY)) {
+		return -ENXIO;
+	}
+	req = req_get(qpair);
+	if (req == NULL) {
+		return -EAGAIN;
+	}
+	req->payload = *payload;
+	req->len = len;
+	req->h2c = io->h2c;
+	req->io = io;
+	req->cb_fn = NULL;
+	req->cb_arg = NULL;
+	req_submit(req, cmd);
 	return 0;
 }
 
@@ -459,13 +549,15 @@ rx_c2h_end(struct nvt_nvme_qpair *qpair)
 	return 1;
 }
 
+/* \p n more bytes of C2H data are in the request's buffer. */
 static int
-rx_data_consumed(struct nvt_nvme_qpair *qpair, const uint8_t *data, uint32_t n)
+rx_data_consumed(struct nvt_nvme_qpair *qpair, uint32_t n)
 {
 	struct nvme_req *req = qpair->rx_req;
 
-	if (qpair->ddgst) {
-		qpair->rx_ddgst_calc = nvt_crc32c_update(data, n, qpair->rx_ddgst_calc);
+	if (qpair->ddgst && n > 0) {
+		qpair->rx_ddgst_calc =
+			nvme_payload_crc32c(&req->payload, req->data_done, n, qpair->rx_ddgst_calc);
 	}
 	req->data_done += n;
 	qpair->rx_data_left -= n;
@@ -534,14 +626,14 @@ rx_step_data(struct nvt_nvme_qpair *qpair, uint32_t avail)
 	uint32_t n = avail < qpair->rx_data_left ? avail : qpair->rx_data_left;
 
 	if (qpair->rx_data_left == 0) {
-		return rx_data_consumed(qpair, NULL, 0);
+		return rx_data_consumed(qpair, 0);
 	}
 	if (n == 0) {
 		return 0;
 	}
-	memcpy(req->buf + req->data_done, qpair->rx_buf + qpair->rx_rd, n);
+	nvme_payload_copy_in(&req->payload, req->data_done, qpair->rx_buf + qpair->rx_rd, n);
 	qpair->rx_rd += n;
-	return rx_data_consumed(qpair, req->buf + req->data_done, n);
+	return rx_data_consumed(qpair, n);
 }
 
 static int
@@ -590,6 +682,28 @@ rx_step(struct nvt_nvme_qpair *qpair)
 	}
 }
 
+/* Read C2H data straight into the request's buffer. */
+static ssize_t
+rx_read_data(struct nvt_nvme_qpair *qpair)
+{
+	struct nvme_req *req = qpair->rx_req;
+	struct iovec seg[NVME_PDU_MAX_DATA_IOVS];
+	uint32_t cnt, bytes;
+	ssize_t n;
+
+	cnt = nvme_payload_slice(&req->payload, req->data_done, qpair->rx_data_left, seg,
+				 NVME_PDU_MAX_DATA_IOVS, &bytes);
+	if (nvt_unlikely(bytes == 0)) {
+		/* Cannot happen: the C2H header was checked against the request's length. */
+		return -EFAULT;
+	}
+	n = nvt_sock_readv(qpair->sock, seg, (int)cnt);
+	if (n > 0 && rx_data_consumed(qpair, (uint32_t)n) < 0) {
+		return -EPROTO;
+	}
+	return n;
+}
+
 /* Read from the socket: large C2H data goes straight to the request's buffer. */
 static int
 rx_fill(struct nvt_nvme_qpair *qpair)
@@ -606,11 +720,9 @@ rx_fill(struct nvt_nvme_qpair *qpair)
 	qpair->stats.recv_calls++;
 	if (qpair->rx_state == NVME_RX_STATE_DATA && qpair->rx_wr == 0 &&
 	    qpair->rx_data_left >= 4096) {
-		uint8_t *dst = qpair->rx_req->buf + qpair->rx_req->data_done;
-
-		n = nvt_sock_recv(qpair->sock, dst, qpair->rx_data_left);
+		n = rx_read_data(qpair);
 		if (n > 0) {
-			return rx_data_consumed(qpair, dst, (uint32_t)n) < 0 ? -EPROTO : 1;
+			return 1;
 		}
 	} else {
 		n = nvt_sock_recv(qpair->sock, qpair->rx_buf + qpair->rx_wr,
@@ -657,12 +769,12 @@ qpair_sock_cb(void *arg, struct nvt_sock_group *group, struct nvt_sock *sock)
 	if (qpair->rx_state == NVME_RX_STATE_ERROR || qpair->closing) {
 		return;
 	}
-	qpair->in_rx++;
+	qpair->busy++;
 	rc = rx_process(qpair);
 	if (rc < 0) {
 		nvme_qpair_fail(qpair, rc);
 	}
-	qpair->in_rx--;
+	qpair->busy--;
 	if (qpair->closing) {
 		qpair_try_free(qpair);
 	}
@@ -763,7 +875,7 @@ nvme_qpair_create(struct nvt_nvme_ctrlr *ctrlr, struct nvt_nvme_poll_group *grou
 	qpair->maxh2cdata = NVT_NVME_TCP_MAXH2CDATA_MIN;
 	qpair->rx_buf = malloc(NVME_RX_BUF_SIZE);
 	qpair->reqs = calloc(depth, sizeof(*qpair->reqs));
-	if (qpair->rx_buf == NULL || qpair->reqs == NULL) {
+	if (qpair->rx_buf == NULL || qpair->reqs == NULL || nvme_qpair_ios_init(qpair) != 0) {
 		free(qpair->rx_buf);
 		free(qpair->reqs);
 		free(qpair);
@@ -798,10 +910,11 @@ qpair_has_sends(const struct nvt_nvme_qpair *qpair)
 static void
 qpair_try_free(struct nvt_nvme_qpair *qpair)
 {
-	if (qpair->in_rx > 0 || qpair_has_sends(qpair) || qpair->free_pending) {
+	if (qpair->busy > 0 || qpair_has_sends(qpair) || qpair->free_pending) {
 		return;
 	}
 	qpair->free_pending = true;
+	nvme_qpair_ios_fini(qpair);
 	free(qpair->rx_buf);
 	free(qpair->reqs);
 	free(qpair);
@@ -814,6 +927,8 @@ nvme_qpair_destroy(struct nvt_nvme_qpair *qpair)
 		return;
 	}
 	qpair->closing = true;
+	/* Failing commands and closing the socket run callbacks that may try to free us. */
+	qpair->busy++;
 	nvt_poller_unregister(&qpair->timer);
 	qpair->ready_fn = NULL;
 	if (qpair->state != NVME_QPAIR_STATE_FAILED) {
@@ -827,83 +942,11 @@ nvme_qpair_destroy(struct nvt_nvme_qpair *qpair)
 		nvt_sock_close(&qpair->sock);
 		qpair->group->num_qpairs--;
 	}
+	qpair->busy--;
 	qpair_try_free(qpair);
 }
 
-/* ---- public I/O queue API ---- */
-
-static int
-ns_cmd_rw(struct nvt_nvme_qpair *qpair, uint8_t opc, uint32_t nsid, void *buf, uint64_t slba,
-	  uint32_t nlb, nvt_nvme_cmd_cb cb_fn, void *cb_arg)
-{
-	const struct nvt_nvme_id_ns *ns = nvt_nvme_ctrlr_get_ns_data(qpair->ctrlr, nsid);
-	struct nvt_nvme_cmd cmd = { .opc = opc, .nsid = nsid };
-	uint64_t len;
-
-	if (nvt_unlikely(ns == NULL || nlb == 0 || nlb > 65536)) {
-		return -EINVAL;
-	}
-	len = (uint64_t)nlb * nvt_nvme_id_ns_block_size(ns);
-	if (nvt_unlikely(len > UINT32_MAX)) {
-		return -EINVAL;
-	}
-	nvt_nvme_rw_set(&cmd, slba, nlb);
-	return nvme_qpair_submit(qpair, &cmd, buf, (uint32_t)len, opc == NVT_NVME_OPC_WRITE, cb_fn,
-				 cb_arg);
-}
-
-int
-nvt_nvme_ns_cmd_read(struct nvt_nvme_qpair *qpair, uint32_t nsid, void *buf, uint64_t slba,
-		     uint32_t nlb, nvt_nvme_cmd_cb cb_fn, void *cb_arg)
-{
-	return ns_cmd_rw(qpair, NVT_NVME_OPC_READ, nsid, buf, slba, nlb, cb_fn, cb_arg);
-}
-
-int
-nvt_nvme_ns_cmd_write(struct nvt_nvme_qpair *qpair, uint32_t nsid, const void *buf, uint64_t slba,
-		      uint32_t nlb, nvt_nvme_cmd_cb cb_fn, void *cb_arg)
-{
-	return ns_cmd_rw(qpair, NVT_NVME_OPC_WRITE, nsid, (void *)(uintptr_t)buf, slba, nlb, cb_fn,
-			 cb_arg);
-}
-
-int
-nvt_nvme_ns_cmd_flush(struct nvt_nvme_qpair *qpair, uint32_t nsid, nvt_nvme_cmd_cb cb_fn,
-		      void *cb_arg)
-{
-	struct nvt_nvme_cmd cmd = { .opc = NVT_NVME_OPC_FLUSH, .nsid = nsid };
-
-	return nvme_qpair_submit(qpair, &cmd, NULL, 0, false, cb_fn, cb_arg);
-}
-
-int
-nvt_nvme_ns_cmd_write_zeroes(struct nvt_nvme_qpair *qpair, uint32_t nsid, uint64_t slba,
-			     uint32_t nlb, nvt_nvme_cmd_cb cb_fn, void *cb_arg)
-{
-	struct nvt_nvme_cmd cmd = { .opc = NVT_NVME_OPC_WRITE_ZEROES, .nsid = nsid };
-
-	if (nlb == 0 || nlb > 65536) {
-		return -EINVAL;
-	}
-	nvt_nvme_rw_set(&cmd, slba, nlb);
-	return nvme_qpair_submit(qpair, &cmd, NULL, 0, false, cb_fn, cb_arg);
-}
-
-int
-nvt_nvme_ns_cmd_deallocate(struct nvt_nvme_qpair *qpair, uint32_t nsid,
-			   const struct nvt_nvme_dsm_range *ranges, uint16_t nr,
-			   nvt_nvme_cmd_cb cb_fn, void *cb_arg)
-{
-	struct nvt_nvme_cmd cmd = { .opc = NVT_NVME_OPC_DATASET_MANAGEMENT, .nsid = nsid };
-
-	if (nr == 0 || nr > NVT_NVME_DSM_MAX_RANGES) {
-		return -EINVAL;
-	}
-	cmd.cdw10 = nr - 1u;
-	cmd.cdw11 = NVT_NVME_DSM_ATTR_AD;
-	return nvme_qpair_submit(qpair, &cmd, (void *)(uintptr_t)ranges,
-				 nr * (uint32_t)sizeof(*ranges), true, cb_fn, cb_arg);
-}
+/* ---- public queue API ---- */
 
 bool
 nvt_nvme_qpair_is_failed(const struct nvt_nvme_qpair *qpair)

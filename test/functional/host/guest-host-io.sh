@@ -6,12 +6,12 @@
 # sh) once the target listens; works against the kernel's nvmet-tcp and nvtcpd.
 #
 # Steps: identify controller + namespaces, discovery log, every workload briefly
-# with --verify, large I/O (R2T / multi-PDU C2H), digests, discovery-driven perf,
+# with --verify, large I/O (R2T / multi-PDU C2H; above the target's MDTS the
+# host library splits it into several commands), digests, discovery-driven perf,
 # an unknown subsystem (must fail cleanly with a decoded status).
 #
 # Environment: TRADDR, TRSVCID, SUBNQN (set by run-guest.sh); PERF_SECS=2;
-# BIN=/extra (where the binaries are); LARGE_IO=1048576 (bytes; at most the
-# target's MDTS: nvtcp-perf does not split I/O yet).
+# BIN=/extra (where the binaries are); LARGE_IO=1048576 (bytes).
 TRADDR=${TRADDR:-127.0.0.1}
 TRSVCID=${TRSVCID:-4420}
 SUBNQN=${SUBNQN:-nqn.2024-01.io.example:nvtcp-interop}
@@ -52,6 +52,9 @@ for w in write read randwrite randread rw randrw; do
 done
 perf -q 8 -o 131072 -w randrw -M 50
 perf -q 4 -o "$LARGE_IO" -w rw
+perf -q 8 -o "$LARGE_IO" -w randrw -M 50 -I
+# 1 MiB + 4 KiB: split I/O whose last command is short.
+perf -q 2 -o 1052672 -w randrw
 perf -q 16 -o 4096 -w randrw -H -I
 perf -q 8 -o 65536 -w randrw -H -I
 perf -q 8 -o 4096 -w randrw -P 2 -L
