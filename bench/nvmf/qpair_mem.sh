@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# What idle queue pairs cost nvtcpd (one reactor on core 0, interrupt mode):
+#   - memory: VmRSS before and after 1,000 queue pairs at depth 128 connect
+#     (10 controllers of an admin queue and 99 I/O queues, SQSIZE 127 each,
+#     ICReq + Fabrics Connect + CC.EN by bench/nvmf/idle_qpairs), per queue
+#     pair, against the 64 KiB aim;
+#   - CPU (utime + stime of /proc/<pid>/stat, % of a core) over IDLE_TIME
+#     seconds with no host, with the 1,000 queue pairs idle, and with one host
+#     (admin + one I/O queue) connected with KATO 10 s sending a Keep Alive
+#     every 3 s; the aim is under 1 % of a core.
+# Each run starts a fresh nvtcpd; medians of RUNS runs are printed. The
+# namespace is a 64 MiB RAM disk so that the baseline stays small; the
+# queue pairs do not depend on it.
+#
+# Environment: BUILD (build dir, default /tmp/nvtcp-bench-host, set up as a
+# release build without tests; MESON_ARGS adds setup options), RUNS (default
+# 3), IDLE_TIME (seconds of CPU sampling per case, default 10), CTRLRS
+# (default 10) and IO_QUEUES (per controller, default 99), PORT (default
+# 4420, or the first free port above it).
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-/tmp/nvtcp-bench-host}
+RUNS=${RUNS:-3}
+IDLE_TIME=${IDLE_TIME:-10}
+CTRLRS=${CTRLRS:-10}
+IO_QUEUES=${IO_QUEUES:-99}
+PORT=${PORT:-}
+MESON_ARGS=${MESON_ARGS:-}
+HZ=$(getconf CLK_TCK)
+NQN=nqn.2016-06.io.nvtcp:cnode1
+NVTCPD=$BUILD/app/nvtcpd/nvtcpd
+IDLE=$BUILD/bench/nvmf/idle_qpairs
+NQPAIRS=$((CTRLRS * (IO_QUEUES + 1)))
+AIM_KIB=64
+SPDK_REF_KIB=512
+
+build() {
+	if [[ ! -f $BUILD/build.ninja ]]; then
+		# shellcheck disable=SC2086
+		meson setup "$BUILD" "$SRC" --buildtype=release -Dtests=false $MESON_ARGS >/dev/null
+	fi
+	ninja -C "$BUILD" app/nvtcpd/nvtcpd bench/nvmf/idle_qpairs >/dev/null
+}
+
+# The median of the numbers on stdin.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "n/a"; exit }
+		if (NR % 2) { print v[(NR + 1) / 2] } else { print (v[NR / 2] + v[NR / 2 + 1]) / 2 }
+	}'
+}
+
+# utime + stime of process $1, in clock ticks.
+cpu_ticks() {
+	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# Busy clock ticks of cores 0 and 1, whoever used them (/proc/stat).
+cores_busy() {
+	awk '$1 == "cpu0" || $1 == "cpu1" { b += $2 + $3 + $4 + $7 + $8 + $9 }
+	     END { print b }' /proc/stat
+}
+
+rss_kib() {
+	awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"
+}
+
+machine_cpu() {
+	awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo
+}
+
+now() {
+	date +%s.%N
+}
+
+port_busy() {
+	ss -Hltn "sport = :$1" | grep -q .
+}
+
+pick_port() {
+	local p=${PORT:-4420}
+
+	while port_busy "$p"; do
+		if [[ -n $PORT ]]; then
+			echo "port $PORT is busy" >&2
+			exit 1
+		fi
+		p=$((p + 1))
+	done
+	echo "$p"
+}
+
+write_config() {
+	cat <<EOF
+{"subsystems": [
+ {"subsystem": "bdev", "config": [
+  {"method": "bdev_malloc_create",
+   "params": {"name": "Malloc0", "num_blocks": 131072, "block_size": 512}}]},
+ {"subsystem": "nvmf", "config": [
+  {"method": "nvmf_create_transport", "params": {"trtype": "TCP"}},
+  {"method": "nvmf_create_subsystem",
+   "params": {"nqn": "$NQN", "serial_number": "NVTCP0000000000001",
+    "model_number": "nvtcp Controller", "allow_any_host": true}},
+  {"method": "nvmf_subsystem_add_ns",
+   "params": {"nqn": "$NQN", "namespace": {"bdev_name": "Malloc0"}}},
+  {"method": "nvmf_subsystem_add_listener",
+   "params": {"nqn": "$NQN", "listen_address": {"trtype": "TCP", "adrfam": "IPv4",
+    "traddr": "127.0.0.1", "trsvcid": "$1"}}}]}]}
+EOF
+}
+
+# Wait until file $1 has a line matching $2 (or process $3 died).
+wait_for() {
+	local i
+
+	for ((i = 0; i < 600; i++)); do
+		if grep -q "$2" "$1" 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$3" 2>/dev/null; then
+			break
+		fi
+		sleep 0.1
+	done
+	echo "startup failed:" >&2
+	cat "$1" >&2
+	exit 1
+}
+
+# Prints "<cpu % of a core of nvtcpd> <others' % of a core on cores 0-1>" over IDLE_TIME s.
+cpu_sample() {
+	local c0 c1 b0 b1 t0 t1
+
+	c0=$(cpu_ticks "$TGT_PID")
+	b0=$(cores_busy)
+	t0=$(now)
+	sleep "$IDLE_TIME"
+	c1=$(cpu_ticks "$TGT_PID")
+	b1=$(cores_busy)
+	t1=$(now)
+	awk -v c="$((c1 - c0))" -v o="$((b1 - b0 - (c1 - c0)))" -v hz="$HZ" -v t0="$t0" \
+		-v t1="$t1" 'BEGIN { printf "%.2f %.1f\n", 100 * c / hz / (t1 - t0),
+				     100 * (o < 0 ? 0 : o) / hz / (t1 - t0) }'
+}
+
+# Start idle_qpairs with arguments "$@" and wait until its queue pairs are up.
+host_start() {
+	"$IDLE" -p "$TGT_PORT" -n "$NQN" "$@" >"$TMP/host.log" 2>&1 &
+	HOST_PID=$!
+	wait_for "$TMP/host.log" "^connected=" "$HOST_PID"
+}
+
+# Stop the host; fails if it had already exited (the target dropped a connection).
+host_stop() {
+	local rc=0
+
+	if ! kill -0 "$HOST_PID" 2>/dev/null; then
+		echo "idle_qpairs ended early:" >&2
+		cat "$TMP/host.log" >&2
+		rc=1
+	fi
+	kill -TERM "$HOST_PID" 2>/dev/null || true
+	wait "$HOST_PID" || rc=1
+	HOST_PID=
+	return $rc
+}
+
+cleanup() {
+	if [[ -n ${HOST_PID:-} ]]; then
+		kill -TERM "$HOST_PID" 2>/dev/null || true
+		wait "$HOST_PID" 2>/dev/null || true
+	fi
+	if [[ -n ${TGT_PID:-} ]]; then
+		kill -TERM "$TGT_PID" 2>/dev/null || true
+		wait "$TGT_PID" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+
+one_run() {
+	local rss0 rss1 rss2 cpu others rc
+
+	TGT_PORT=$(pick_port)
+	write_config "$TGT_PORT" >"$TMP/nvtcpd.json"
+	"$NVTCPD" -m 0x1 -c "$TMP/nvtcpd.json" >"$TMP/nvtcpd.log" 2>&1 &
+	TGT_PID=$!
+	wait_for "$TMP/nvtcpd.log" "^nvtcpd: listening on 127.0.0.1:$TGT_PORT" "$TGT_PID"
+	sleep 1
+	rss0=$(rss_kib "$TGT_PID")
+	read -r cpu others < <(cpu_sample)
+	echo "$cpu" >>"$TMP/cpu.none"
+	echo "$others" >>"$TMP/others"
+
+	host_start -c "$CTRLRS" -q "$IO_QUEUES" -s 127 -k 0
+	sleep 1
+	rss1=$(rss_kib "$TGT_PID")
+	read -r cpu others < <(cpu_sample)
+	echo "$cpu" >>"$TMP/cpu.idle"
+	echo "$others" >>"$TMP/others"
+	host_stop
+	sleep 1
+	rss2=$(rss_kib "$TGT_PID")
+	awk -v a="$rss0" -v b="$rss1" -v n="$NQPAIRS" 'BEGIN { printf "%.1f\n", (b - a) / n }' \
+		>>"$TMP/per_qpair"
+	echo "$rss0" >>"$TMP/rss0"
+	echo "$rss1" >>"$TMP/rss1"
+	echo "$rss2" >>"$TMP/rss2"
+
+	host_start -c 1 -q 1 -s 127 -k 10000 -i 3000
+	read -r cpu others < <(cpu_sample)
+	echo "$cpu" >>"$TMP/cpu.ka"
+	echo "$others" >>"$TMP/others"
+	host_stop
+
+	kill -TERM "$TGT_PID"
+	rc=0
+	wait "$TGT_PID" || rc=$?
+	TGT_PID=
+	echo "$rc" >>"$TMP/exit"
+}
+
+row() {
+	printf '%-46s %10s  %s\n' "$1" "$2" "${*:3}" | sed 's/ *$//'
+}
+
+aim() {
+	awk -v v="$1" -v a="$2" 'BEGIN { print (v < a ? "yes" : "NO") }'
+}
+
+main() {
+	local r per cpu
+	TMP=$(mktemp -d)
+	HOST_PID=''
+	TGT_PID=''
+	trap cleanup EXIT
+	if (($(ulimit -n) < NQPAIRS + 256)); then
+		ulimit -n $((NQPAIRS + 256))
+	fi
+	build
+	for ((r = 0; r < RUNS; r++)); do
+		one_run
+	done
+	echo "nvtcpd idle queue pairs on 127.0.0.1, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "machine: $(nproc) cores, $(uname -sr), $(machine_cpu)"
+	echo "release build in $BUILD; nvtcpd -m 0x1 (core 0, interrupt mode)," \
+		"64 MiB RAM namespace; median of $RUNS runs"
+	echo "$NQPAIRS queue pairs = $CTRLRS controllers x (admin + $IO_QUEUES I/O), SQSIZE 127" \
+		"(depth 128), KATO 0; CPU sampled over $IDLE_TIME s"
+	echo
+	row "case" "median" ""
+	row "----" "------" ""
+	per=$(median <"$TMP/per_qpair")
+	row "VmRSS per idle queue pair, depth 128" "$per KiB" \
+		"aim $AIM_KIB KiB: $(aim "$per" "$AIM_KIB");" \
+		"VmRSS $(median <"$TMP/rss0") -> $(median <"$TMP/rss1") KiB" \
+		"($(median <"$TMP/rss2") KiB once they left)"
+	row "  reference: SPDK nvmf_tgt at its defaults" "$SPDK_REF_KIB KiB" \
+		"stated, not measured here"
+	cpu=$(median <"$TMP/cpu.none")
+	row "nvtcpd CPU, no host" "$cpu %" "of a core"
+	cpu=$(median <"$TMP/cpu.idle")
+	row "nvtcpd CPU, $NQPAIRS idle queue pairs" "$cpu %" \
+		"of a core; aim < 1 %: $(aim "$cpu" 1)"
+	cpu=$(median <"$TMP/cpu.ka")
+	row "nvtcpd CPU, 1 host, KATO 10 s, Keep Alive / 3 s" "$cpu %" \
+		"of a core; aim < 1 %: $(aim "$cpu" 1)"
+	echo
+	sort -g "$TMP/others" | awk '{ v[NR] = $1 } END {
+		med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "other processes on cores 0-1 while sampling: median %.1f %%, max %.1f %%",
+		       med, v[NR]
+		printf " of a core"
+		note = " (quiet)"
+		if (v[NR] > 25) note = " (quiet, with bursts)"
+		if (med > 10) note = " (busy: read the numbers with care)"
+		print note }'
+	echo "nvtcpd exit status after SIGTERM: $(sort -u "$TMP/exit" | paste -sd ' ')"
+	echo "VmRSS counts user space only; the kernel's socket buffers are not in it."
+}
+
+main "$@"
