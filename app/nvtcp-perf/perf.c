@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nvtcp/likely.h"
 #include "nvtcp/event.h"
 #include "nvtcp/log.h"
 #include "nvtcp/string.h"
@@ -445,7 +446,7 @@ worker_go_msg(void *arg)
 
 	w->running = true;
 	TAILQ_FOREACH(q, &w->qctxs, link) {
-		for (i = 0; i < g_opts.queue_depth && !q->failed; i++) {
+		for (i = 0; i < q->io_depth && !q->failed; i++) {
 			if (submit_one(&q->slots[i]) != 0) {
 				break;
 			}
@@ -589,10 +590,13 @@ qctx_qpair_depth(const struct nvt_nvme_ctrlr *ctrlr, uint32_t nsid, uint32_t io_
 	uint64_t cmds = (io_blocks + (uint64_t)max_blocks - 1) / max_blocks;
 	uint64_t depth = g_opts.queue_depth * cmds;
 
+	if (depth < g_opts.queue_depth) {
+		depth = g_opts.queue_depth;
+	}
 	if (depth > mqes) {
 		depth = mqes;
 	}
-	return depth > g_opts.queue_depth ? (uint32_t)depth : g_opts.queue_depth;
+	return (uint32_t)depth;
 }
 
 static int
@@ -621,6 +625,14 @@ add_qctx(struct perf_worker *w, struct nvt_nvme_ctrlr *ctrlr, uint32_t nsid, uin
 	}
 	q->io_blocks = g_opts.io_size / bs;
 	q->qpair_depth = qctx_qpair_depth(ctrlr, nsid, q->io_blocks);
+	/* Like spdk_nvme_perf, a -q above what the controller takes is cut to its limit. */
+	q->io_depth = NVT_MIN(g_opts.queue_depth, q->qpair_depth);
+	if (q->io_depth < g_opts.queue_depth && index == 0) {
+		fprintf(stderr,
+			"nvtcp-perf: -q %u exceeds the queue size of nsid %u's controller "
+			"(%u commands): using %u\n",
+			g_opts.queue_depth, nsid, q->qpair_depth, q->io_depth);
+	}
 	if (ns->nsze < q->io_blocks) {
 		return -EINVAL;
 	}

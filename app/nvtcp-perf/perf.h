@@ -59,6 +59,7 @@ struct perf_qctx {
 	struct nvt_nvme_qpair *qpair;
 	/* Depth the queue is created with: -q x commands per I/O, at most CAP.MQES. */
 	uint32_t qpair_depth;
+	uint32_t io_depth; /* I/Os kept in flight: -q, cut to the queue's size */
 	uint16_t qid;
 	struct perf_slot *slots;
 	uint32_t outstanding;
