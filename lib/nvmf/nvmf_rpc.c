@@ -24,6 +24,8 @@
 
 #define RPC_ANY_STATE (NVT_RPC_STARTUP | NVT_RPC_RUNTIME)
 
+NVT_LOG_REGISTER_COMPONENT(nvmf_rpc)
+
 /* ---- helpers ---- */
 
 static bool
@@ -100,7 +102,6 @@ parse_hex_id(const char *str, uint8_t *out, size_t len)
 	}
 	return n == len ? 0 : -EINVAL;
 }
-
 
 static void
 fmt_hex_id(char *buf, const uint8_t *id, size_t len)
@@ -249,6 +250,109 @@ static const struct nvt_json_field g_set_config_fields[] = {
 
 #define NFIELDS(f) (sizeof(f) / sizeof((f)[0]))
 
+/* SPDK's admin command passthrough switches: to an NVMe bdev, which nvtcp lacks. */
+static const char *const g_passthru_names[] = {
+	"identify_ctrlr",     "identify_uuid_list", "get_log_page", "get_set_features", "sanitize",
+	"security_send_recv", "fw_update",	    "nvme_mi",	    "vendor_specific",
+};
+
+/* DH-HMAC-CHAP algorithms SPDK lets hosts negotiate (nvtcp has no authentication). */
+static const char *const g_dhchap_digests[] = { "sha256", "sha384", "sha512" };
+static const char *const g_dhchap_dhgroups[] = {
+	"null", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192",
+};
+
+static bool
+name_in(const char *name, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(name, names[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* NULL when \p obj turns no passthrough on; else why, with \p key the switch. */
+static const char *
+passthru_check(const json_t *obj, const char **key)
+{
+	const json_t *val;
+	const char *k;
+
+	*key = NULL;
+	if (!json_is_object(obj)) {
+		return "expected an object";
+	}
+	json_object_foreach((json_t *)obj, k, val)
+	{
+		*key = k;
+		if (!name_in(k, g_passthru_names, NFIELDS(g_passthru_names))) {
+			return "unknown switch";
+		}
+		if (!json_is_boolean(val)) {
+			return "expected a boolean";
+		}
+		if (json_is_true(val)) {
+			return "passthrough to an NVMe bdev is not supported (false only)";
+		}
+	}
+	return NULL;
+}
+
+/* NULL when \p arr lists only \p names; else why, with \p bad the culprit. */
+static const char *
+names_check(const json_t *arr, const char *const *names, size_t n, const char **bad)
+{
+	const json_t *val;
+	size_t i;
+
+	*bad = NULL;
+	if (!json_is_array(arr)) {
+		return "expected an array of names";
+	}
+	json_array_foreach(arr, i, val)
+	{
+		*bad = json_string_value(val);
+		if (*bad == NULL || !name_in(*bad, names, n)) {
+			return "unknown name";
+		}
+	}
+	return NULL;
+}
+
+/* The SPDK fields with no effect here; answers and returns false when one asks for one. */
+static bool
+set_config_check_spdk(struct nvt_jsonrpc_request *req, const struct rpc_set_config *p)
+{
+	const char *field = NULL, *why = NULL, *what = NULL;
+	char name[96];
+
+	if (p->admin_cmd_passthru != NULL) {
+		field = "admin_cmd_passthru";
+		why = passthru_check(p->admin_cmd_passthru, &what);
+	}
+	if (why == NULL && p->dhchap_digests != NULL) {
+		field = "dhchap_digests";
+		why = names_check(p->dhchap_digests, g_dhchap_digests, NFIELDS(g_dhchap_digests),
+				  &what);
+	}
+	if (why == NULL && p->dhchap_dhgroups != NULL) {
+		field = "dhchap_dhgroups";
+		why = names_check(p->dhchap_dhgroups, g_dhchap_dhgroups, NFIELDS(g_dhchap_dhgroups),
+				  &what);
+	}
+	if (why == NULL) {
+		return true;
+	}
+	snprintf(name, sizeof(name), "%s%s%s", field, what != NULL ? "." : "",
+		 what != NULL ? what : "");
+	send_field_error(req, name, why);
+	return false;
+}
+
 static const char *
 set_config_check(const struct rpc_set_config *p)
 {
@@ -279,6 +383,10 @@ rpc_nvmf_set_config(struct nvt_jsonrpc_request *req, const json_t *params)
 		nvt_json_free_strings(g_set_config_fields, NFIELDS(g_set_config_fields), &p);
 		return;
 	}
+	if (!set_config_check_spdk(req, &p)) {
+		nvt_json_free_strings(g_set_config_fields, NFIELDS(g_set_config_fields), &p);
+		return;
+	}
 	nvt_nvmf_tgt_get_opts(&opts, sizeof(opts));
 	opts.acceptor_poll_rate = p.acceptor_poll_rate;
 	if (p.poll_groups_mask != NULL) {
@@ -289,6 +397,47 @@ rpc_nvmf_set_config(struct nvt_jsonrpc_request *req, const json_t *params)
 	rpc_set_opts(req, &opts, "poll_groups_mask");
 }
 NVT_RPC_REGISTER("nvmf_set_config", rpc_nvmf_set_config, NVT_RPC_STARTUP)
+
+/* ---- nvmf_set_crdt ---- */
+
+struct rpc_set_crdt {
+	uint16_t crdt[3];
+};
+
+static const struct nvt_json_field g_set_crdt_fields[] = {
+	{ "crdt1", NVT_JSON_UINT16, offsetof(struct rpc_set_crdt, crdt[0]), true },
+	{ "crdt2", NVT_JSON_UINT16, offsetof(struct rpc_set_crdt, crdt[1]), true },
+	{ "crdt3", NVT_JSON_UINT16, offsetof(struct rpc_set_crdt, crdt[2]), true },
+};
+
+/*
+ * Command retry delay times (Identify Controller CRDT1..3, in 100 ms). nvtcp
+ * never asks a host to delay a retry: its completions carry CRD 0 and its
+ * Identify Controller reports no delay time, which 0 (SPDK's default) says.
+ * A delay would change what hosts see (a Linux host turns ACRE on when CRDT1
+ * is set), so it is refused.
+ */
+static void
+rpc_nvmf_set_crdt(struct nvt_jsonrpc_request *req, const json_t *params)
+{
+	struct rpc_set_crdt p = { { 0 } };
+	size_t i;
+
+	if (!decode_or_fail(req, params, g_set_crdt_fields, NFIELDS(g_set_crdt_fields), &p)) {
+		return;
+	}
+	for (i = 0; i < NFIELDS(p.crdt); i++) {
+		if (p.crdt[i] != 0) {
+			send_field_error(req, g_set_crdt_fields[i].name,
+					 "only 0 is supported (nvtcp reports no command retry "
+					 "delay)");
+			return;
+		}
+	}
+	NVT_DEBUGLOG(nvmf_rpc, "nvmf_set_crdt: no command retry delay, as nvtcp has none\n");
+	nvt_jsonrpc_send_result(req, NULL);
+}
+NVT_RPC_REGISTER("nvmf_set_crdt", rpc_nvmf_set_crdt, NVT_RPC_STARTUP)
 
 /* ---- nvmf_create_transport, nvmf_get_transports ---- */
 
@@ -413,6 +562,11 @@ rpc_create_transport_run(struct nvt_jsonrpc_request *req, const json_t *params)
 		p.opts.max_io_qpairs_per_ctrlr = (uint16_t)(p.max_qpairs_per_ctrlr - 1);
 	}
 	nvt_json_free_strings(g_create_transport_fields, NFIELDS(g_create_transport_fields), &p);
+	if (p.opts.buf_cache_size == UINT32_MAX) {
+		/* SPDK's "pick one": 3/4 of the pool, split between the poll groups. */
+		p.opts.buf_cache_size = (uint32_t)((uint64_t)p.opts.num_shared_buffers * 3 / 4 /
+						   (tgt->num_groups != 0 ? tgt->num_groups : 1));
+	}
 	bad = create_transport_check(&p.opts, tgt->num_groups);
 	if (bad != NULL) {
 		send_field_error(req, bad, "invalid value");
@@ -1344,6 +1498,8 @@ config_write_tgt(json_t *config, const struct nvt_nvmf_tgt *tgt)
 
 	config_add(config, "nvmf_set_max_subsystems",
 		   json_pack("{s:i}", "max_subsystems", tgt->opts.max_subsystems));
+	config_add(config, "nvmf_set_crdt",
+		   json_pack("{s:i, s:i, s:i}", "crdt1", 0, "crdt2", 0, "crdt3", 0));
 	params = json_object();
 	if (tgt->opts.acceptor_poll_rate != 0) {
 		json_object_set_new(params, "acceptor_poll_rate",
