@@ -265,7 +265,6 @@ tcp_req_get_bufs(struct tcp_req *req, nvt_iobuf_get_cb cb)
 	}
 	if (rc == 0) {
 		req->bufs_waiting = true;
-		tcp_group_buf_wait_started(group);
 		return 0;
 	}
 	tcp_req_bufs_held(req);
@@ -547,41 +546,4 @@ tcp_qpair_abort_reqs(struct tcp_qpair *qpair)
 			break;
 		}
 	}
-}
-
-/*
- * A get larger than the poll group's cache is topped up from the shared
- * pool only when this group puts buffers back; buffers other groups return
- * to the pool meanwhile do not wake it. While this group has gets waiting,
- * a timed poller retries them from the pool (an empty put), so a group that
- * holds nothing in flight is not left waiting for ever.
- */
-void
-tcp_group_buf_wait_started(struct tcp_poll_group *group)
-{
-	if (group->buf_retry_poller != NULL && nvt_poller_is_paused(group->buf_retry_poller)) {
-		nvt_poller_resume(group->buf_retry_poller);
-	}
-}
-
-int
-tcp_group_buf_retry(void *ctx)
-{
-	struct tcp_poll_group *group = ctx;
-	struct nvt_iobuf_cache_stats before, after;
-	void *none[1] = { NULL };
-
-	nvt_iobuf_cache_get_stats(group->base.buf_cache, &before);
-	if (before.waiting == 0) {
-		nvt_poller_pause(group->buf_retry_poller);
-		return NVT_POLLER_IDLE;
-	}
-	/* Callbacks of the gets it serves run inside. */
-	nvt_iobuf_put(group->base.buf_cache, none, 0);
-	nvt_iobuf_cache_get_stats(group->base.buf_cache, &after);
-	if (after.waiting == before.waiting) {
-		return NVT_POLLER_IDLE;
-	}
-	group->stats.buf_retries++;
-	return NVT_POLLER_BUSY;
 }

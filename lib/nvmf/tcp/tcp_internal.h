@@ -38,7 +38,6 @@
 /* Extra iovec entries of a request's send: C2H header, padding, data digest, response. */
 #define TCP_REQ_TX_EXTRA_IOVS 4
 /* Period of the poller that retries buffer waits from the shared pool (us). */
-#define TCP_BUF_RETRY_PERIOD_US 1000
 /* Spill buffers (in-capsule data when the pool is dry) a poll group may hold. */
 #define TCP_SPILL_MAX_PER_GROUP 256
 /* Room for the offending header copied into a C2HTermReq. */
@@ -89,10 +88,9 @@ struct tcp_poll_group_stats {
 	uint64_t bytes_tx;
 	uint64_t fatal_errors;
 	uint64_t ddgst_errors;
-	uint64_t rx_pauses;   /* receive stopped to wait for buffers or requests */
-	uint64_t icd_spills;  /* in-capsule data taken outside the pool (pool dry) */
-	uint64_t buf_retries; /* buffer waits retried from the shared pool */
-	uint32_t qpairs;      /* current */
+	uint64_t rx_pauses;  /* receive stopped to wait for buffers or requests */
+	uint64_t icd_spills; /* in-capsule data taken outside the pool (pool dry) */
+	uint32_t qpairs;     /* current */
 };
 
 enum tcp_qpair_state {
@@ -284,7 +282,6 @@ struct tcp_poll_group {
 	uint32_t num_spills;
 	uint32_t max_spills; /* TCP_SPILL_MAX_PER_GROUP */
 	/* Retries buffer waits from the shared pool; paused while nothing waits. */
-	struct nvt_poller *buf_retry_poller;
 	struct tcp_poll_group_stats stats;
 };
 
@@ -329,8 +326,6 @@ void tcp_req_fail(struct tcp_req *req, uint8_t sct, uint8_t sc);
 void tcp_req_data_iov(struct tcp_req *req, uint32_t offset, uint32_t len, struct iovec *iov,
 		      int *iovcnt, int max);
 void tcp_qpair_abort_reqs(struct tcp_qpair *qpair);
-void tcp_group_buf_wait_started(struct tcp_poll_group *group);
-int tcp_group_buf_retry(void *ctx);
 
 /* transport.c */
 void tcp_qpair_fatal_error(struct tcp_qpair *qpair, uint16_t fes, uint32_t fei);

@@ -279,14 +279,6 @@ tcp_poll_group_create(struct nvmf_transport *transport)
 		free(group);
 		return NULL;
 	}
-	group->buf_retry_poller = nvt_poller_register(
-		tcp_group_buf_retry, group, TCP_BUF_RETRY_PERIOD_US, "nvmf_tcp_buf_retry");
-	if (group->buf_retry_poller == NULL) {
-		nvt_sock_group_close(&group->sock_group);
-		free(group);
-		return NULL;
-	}
-	nvt_poller_pause(group->buf_retry_poller);
 	return &group->base;
 }
 
@@ -296,7 +288,6 @@ tcp_poll_group_destroy(struct nvmf_transport_poll_group *tgroup)
 	struct tcp_poll_group *group = to_tcp_group(tgroup);
 	struct tcp_data_ctx *ctx;
 
-	nvt_poller_unregister(&group->buf_retry_poller);
 	nvt_sock_group_close(&group->sock_group);
 	tcp_group_free_spills(group);
 	while ((ctx = STAILQ_FIRST(&group->free_ctxs)) != NULL) {
@@ -488,7 +479,6 @@ tcp_poll_group_dump_stat(struct nvmf_transport_poll_group *tgroup, json_t *obj)
 	json_object_set_new(obj, "rx_pauses", json_integer((json_int_t)s->rx_pauses));
 	json_object_set_new(obj, "icd_spills", json_integer((json_int_t)s->icd_spills));
 	json_object_set_new(obj, "spill_buffers", json_integer(group->num_spills));
-	json_object_set_new(obj, "buf_retries", json_integer((json_int_t)s->buf_retries));
 	/* The core dumps the iobuf cache counters of the poll group itself. */
 }
 

@@ -609,7 +609,6 @@ struct group_stats {
 	json_int_t io_qpairs;
 	json_int_t in_use;
 	json_int_t rx_pauses;
-	json_int_t buf_retries;
 };
 
 static int
@@ -635,7 +634,6 @@ get_group_stats(struct group_stats *gs, int max)
 			gs[n].waits += json_integer_value(json_object_get(io, "waits"));
 			gs[n].in_use += json_integer_value(json_object_get(io, "in_use"));
 			gs[n].rx_pauses += json_integer_value(json_object_get(t, "rx_pauses"));
-			gs[n].buf_retries += json_integer_value(json_object_get(t, "buf_retries"));
 		}
 		n++;
 	}
@@ -716,10 +714,10 @@ check_stats(const struct group_stats *gs, int n)
 	for (i = 0; i < n; i++) {
 		fprintf(stderr,
 			"poll group %d: io qpairs %lld, completed %lld, iobuf waits %lld, in use %lld, "
-			"rx pauses %lld, buffer retries %lld\n",
+			"rx pauses %lld\n",
 			i, (long long)gs[i].io_qpairs, (long long)gs[i].completed,
-			(long long)gs[i].waits, (long long)gs[i].in_use, (long long)gs[i].rx_pauses,
-			(long long)gs[i].buf_retries);
+			(long long)gs[i].waits, (long long)gs[i].in_use,
+			(long long)gs[i].rx_pauses);
 		waits += gs[i].waits;
 		if (gs[i].io_qpairs == 0 || gs[i].completed < (json_int_t)QD * MAIN_ITERS) {
 			fprintf(stderr, "FAIL poll group %d did not serve I/O\n", i);

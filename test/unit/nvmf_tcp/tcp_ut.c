@@ -183,7 +183,7 @@ nvt_sock_group_poll(struct nvt_sock_group *g)
 static bool g_iobuf_wait;
 static struct nvt_iobuf_entry *g_wait_entry;
 static void **g_wait_bufs;
-static uint32_t g_wait_count, g_put_count, g_empty_puts;
+static uint32_t g_wait_count, g_put_count;
 
 int
 nvt_iobuf_get(struct nvt_iobuf_cache *c, uint32_t count, void **bufs, struct nvt_iobuf_entry *e,
@@ -224,9 +224,6 @@ nvt_iobuf_put(struct nvt_iobuf_cache *c, void **bufs, uint32_t count)
 {
 	(void)c, (void)bufs;
 	g_put_count += count;
-	if (count == 0) {
-		g_empty_puts++;
-	}
 }
 void
 nvt_iobuf_entry_abort(struct nvt_iobuf_cache *c, struct nvt_iobuf_entry *e)
@@ -279,39 +276,6 @@ run_msgs(void)
 		g_num_msgs--;
 		fn(ctx);
 	}
-}
-
-static bool g_poller_paused = true;
-static int g_poller_token;
-
-struct nvt_poller *
-nvt_poller_register(nvt_poller_fn fn, void *arg, uint64_t period_us, const char *name)
-{
-	(void)fn, (void)arg, (void)period_us, (void)name;
-	return (struct nvt_poller *)&g_poller_token;
-}
-void
-nvt_poller_unregister(struct nvt_poller **p)
-{
-	*p = NULL;
-}
-void
-nvt_poller_pause(struct nvt_poller *p)
-{
-	(void)p;
-	g_poller_paused = true;
-}
-void
-nvt_poller_resume(struct nvt_poller *p)
-{
-	(void)p;
-	g_poller_paused = false;
-}
-bool
-nvt_poller_is_paused(const struct nvt_poller *p)
-{
-	(void)p;
-	return g_poller_paused;
 }
 
 /* ---- helpers ---- */
@@ -537,7 +501,6 @@ fixture_new(void)
 	f->t.opts.c2h_success = true;
 	f->t.max_bufs = 16;
 	f->g.transport = &f->t;
-	f->g.buf_retry_poller = (struct nvt_poller *)&g_poller_token;
 	STAILQ_INIT(&f->g.free_ctxs);
 	STAILQ_INIT(&f->g.free_spills);
 	f->t.icd_max = 8192;
@@ -870,13 +833,7 @@ test_icd_wait_pauses_rx(void **state)
 	assert_int_equal(f->q.recv_state, TCP_PDU_RECV_STATE_AWAIT_BUF);
 	assert_true(f->q.rx_detached);
 	assert_int_equal(g_remove_sock_count, 1);
-	assert_false(g_poller_paused);
 	assert_int_equal(g_exec_count, 0);
-
-	/* The retry poller puts nothing back, only asks the pool again. */
-	g_empty_puts = 0;
-	tcp_group_buf_retry(&f->g);
-	assert_int_equal(g_empty_puts, 1);
 
 	g_rx_len += 4096;
 	g_iobuf_wait = false;
@@ -890,9 +847,6 @@ test_icd_wait_pauses_rx(void **state)
 	assert_int_equal(req->state, TCP_REQ_STATE_EXECUTING);
 	assert_int_equal(((uint8_t *)req->base.iov[0].iov_base)[4095], 0x5a);
 
-	/* Nothing waits any more: the retry poller pauses itself. */
-	tcp_group_buf_retry(&f->g);
-	assert_true(g_poller_paused);
 	g_tcp_ops.req_complete(&req->base);
 	g_last_sreq->cb_fn(g_last_sreq->cb_arg, 0);
 	assert_int_equal(f->q.outstanding, 0);
