@@ -8,7 +8,7 @@
 set -uo pipefail
 
 build_pkgs="gcc pkg-config meson ninja-build python3 liburing-dev libisal-dev libjansson-dev"
-test_pkgs="libcmocka-dev"
+test_pkgs="libcmocka-dev clang-format"
 
 want=$build_pkgs
 for what in "$@"; do

@@ -741,10 +741,10 @@ parse_args(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "C:p:q:o:w:t:n:i:")) != -1) {
 		switch (ch) {
 		case 'C':
-			g_opts.core = atoi(optarg);
+			g_opts.core = (int)strtol(optarg, NULL, 0);
 			break;
 		case 'p':
-			g_opts.port = atoi(optarg);
+			g_opts.port = (int)strtol(optarg, NULL, 0);
 			break;
 		case 'q':
 			g_opts.depth = (uint32_t)strtoul(optarg, NULL, 0);
@@ -762,7 +762,7 @@ parse_args(int argc, char **argv)
 			g_opts.seconds = atof(optarg);
 			break;
 		case 'n':
-			g_opts.conns = atoi(optarg);
+			g_opts.conns = (int)strtol(optarg, NULL, 0);
 			break;
 		case 'i':
 			g_opts.icd = (uint32_t)strtoul(optarg, NULL, 0);

@@ -427,19 +427,19 @@ parse_args(int argc, char **argv)
 			g_opts.addr = optarg;
 			break;
 		case 'p':
-			g_opts.port = atoi(optarg);
+			g_opts.port = (int)strtol(optarg, NULL, 0);
 			break;
 		case 'n':
 			g_opts.subnqn = optarg;
 			break;
 		case 'c':
-			g_opts.ctrlrs = atoi(optarg);
+			g_opts.ctrlrs = (int)strtol(optarg, NULL, 0);
 			break;
 		case 'q':
-			g_opts.io_queues = atoi(optarg);
+			g_opts.io_queues = (int)strtol(optarg, NULL, 0);
 			break;
 		case 's':
-			g_opts.sqsize = (uint16_t)atoi(optarg);
+			g_opts.sqsize = (uint16_t)strtol(optarg, NULL, 0);
 			break;
 		case 'k':
 			g_opts.kato_ms = (uint32_t)strtoul(optarg, NULL, 0);

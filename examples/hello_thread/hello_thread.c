@@ -96,7 +96,8 @@ app_start(void *arg)
 		nvt_app_stop(-1);
 		return;
 	}
-	NVT_ENV_FOREACH_CORE(core) {
+	NVT_ENV_FOREACH_CORE(core)
+	{
 		nvt_cpuset_zero(&mask);
 		nvt_cpuset_set_cpu(&mask, core, true);
 		snprintf(name, sizeof(name), "hello_%u", core);

@@ -55,7 +55,7 @@ void nvt_cpuset_or(struct nvt_cpuset *dst, const struct nvt_cpuset *src);
 int32_t nvt_cpuset_next(const struct nvt_cpuset *set, int32_t prev);
 
 /** Iterate over the cores of a set in ascending order. */
-#define NVT_CPUSET_FOREACH(cpu, set)                                                               \
+#define NVT_CPUSET_FOREACH(cpu, set) \
 	for ((cpu) = nvt_cpuset_next((set), -1); (cpu) >= 0; (cpu) = nvt_cpuset_next((set), (cpu)))
 
 /**

@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 #define NVT_CRC32C_INIT 0xffffffffu
-#define NVT_CRC32C_XOR  0xffffffffu
+#define NVT_CRC32C_XOR	0xffffffffu
 
 /** Continue a CRC32C over \p len bytes of \p buf (no final xor). */
 uint32_t nvt_crc32c_update(const void *buf, size_t len, uint32_t crc);

@@ -60,9 +60,9 @@ struct nvt_app_opts {
 void nvt_app_opts_init(struct nvt_app_opts *opts, size_t opts_size);
 
 enum nvt_app_parse_args_rvals {
-	NVT_APP_PARSE_ARGS_HELP = 0,    /**< --help was printed; exit 0 */
+	NVT_APP_PARSE_ARGS_HELP = 0,	/**< --help was printed; exit 0 */
 	NVT_APP_PARSE_ARGS_SUCCESS = 1, /**< go on */
-	NVT_APP_PARSE_ARGS_FAIL = 2,    /**< bad arguments (reported); exit non-zero */
+	NVT_APP_PARSE_ARGS_FAIL = 2,	/**< bad arguments (reported); exit non-zero */
 };
 
 /**
@@ -136,7 +136,7 @@ uint32_t nvt_env_get_core_count(void);
 /** The running app's core mask. */
 const struct nvt_cpuset *nvt_env_get_core_mask(void);
 
-#define NVT_ENV_FOREACH_CORE(i)                                                                    \
+#define NVT_ENV_FOREACH_CORE(i) \
 	for ((i) = nvt_env_get_first_core(); (i) < UINT32_MAX; (i) = nvt_env_get_next_core(i))
 
 /** Reactor accounting, in ticks. busy + idle + sleep covers its whole life. */

@@ -12,7 +12,7 @@
 #define NVT_COUNTOF(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 /** Pointer to the structure that embeds \p ptr as member \p member. */
-#define NVT_CONTAINEROF(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define NVT_CONTAINEROF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #define NVT_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define NVT_MAX(a, b) ((a) > (b) ? (a) : (b))

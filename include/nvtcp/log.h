@@ -80,25 +80,25 @@ void nvt_vlog(enum nvt_log_level level, const char *file, int line, const char *
  * Define the debug flag of a component, e.g. NVT_LOG_REGISTER_COMPONENT(thread),
  * once in one .c file; NVT_DEBUGLOG(thread, ...) then uses it.
  */
-#define NVT_LOG_REGISTER_COMPONENT(flagname)                                                       \
-	struct nvt_log_flag nvt_log_flag_##flagname = { .name = #flagname };                       \
-	__attribute__((constructor)) static void nvt_log_register_##flagname(void)                 \
-	{                                                                                          \
-		nvt_log_register_flag(&nvt_log_flag_##flagname);                                   \
+#define NVT_LOG_REGISTER_COMPONENT(flagname)                                       \
+	struct nvt_log_flag nvt_log_flag_##flagname = { .name = #flagname };       \
+	__attribute__((constructor)) static void nvt_log_register_##flagname(void) \
+	{                                                                          \
+		nvt_log_register_flag(&nvt_log_flag_##flagname);                   \
 	}
 
-#define NVT_ERRLOG(...)    nvt_log(NVT_LOG_ERROR, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define NVT_ERRLOG(...)	   nvt_log(NVT_LOG_ERROR, __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define NVT_WARNLOG(...)   nvt_log(NVT_LOG_WARN, __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define NVT_NOTICELOG(...) nvt_log(NVT_LOG_NOTICE, __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define NVT_INFOLOG(...)   nvt_log(NVT_LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
 
 /** Debug message of component \p flagname; costs one branch while the flag is off. */
-#define NVT_DEBUGLOG(flagname, ...)                                                                \
-	do {                                                                                       \
-		extern struct nvt_log_flag nvt_log_flag_##flagname;                                \
-		if (__builtin_expect(nvt_log_flag_##flagname.enabled, 0)) {                        \
-			nvt_log(NVT_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__);         \
-		}                                                                                  \
+#define NVT_DEBUGLOG(flagname, ...)                                                        \
+	do {                                                                               \
+		extern struct nvt_log_flag nvt_log_flag_##flagname;                        \
+		if (__builtin_expect(nvt_log_flag_##flagname.enabled, 0)) {                \
+			nvt_log(NVT_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__); \
+		}                                                                          \
 	} while (0)
 
 #ifdef __cplusplus

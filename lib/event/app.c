@@ -230,7 +230,8 @@ app_parse_mask(const char *str, struct nvt_cpuset *mask)
 	for (i = 0; i < CPU_SETSIZE && i < NVT_CPUSET_SIZE; i++) {
 		nvt_cpuset_set_cpu(&allowed, (uint32_t)i, CPU_ISSET(i, &cpus));
 	}
-	NVT_CPUSET_FOREACH(core, mask) {
+	NVT_CPUSET_FOREACH(core, mask)
+	{
 		if (!nvt_cpuset_get_cpu(&allowed, (uint32_t)core)) {
 			nvt_cpuset_fmt_list(&allowed, list, sizeof(list));
 			NVT_ERRLOG("core %d of mask '%s' is not available (this process may run "
@@ -348,8 +349,7 @@ app_init(const struct nvt_app_opts *opts, struct nvt_cpuset *mask)
 	int rc;
 
 	nvt_log_set_level((enum nvt_log_level)opts->log_level);
-	rc = app_parse_mask(opts->reactor_mask ? opts->reactor_mask : DEFAULT_REACTOR_MASK,
-			    mask);
+	rc = app_parse_mask(opts->reactor_mask ? opts->reactor_mask : DEFAULT_REACTOR_MASK, mask);
 	if (rc != 0) {
 		return rc;
 	}
@@ -394,7 +394,8 @@ nvt_app_start(const struct nvt_app_opts *opts, nvt_msg_fn start_fn, void *ctx)
 	rc = app_create_thread(&mask);
 	if (rc == 0) {
 		NVT_NOTICELOG("%s: %u reactor(s) on cores %s, %s mode\n", g_app_name,
-			      nvt_cpuset_count(&mask), nvt_cpuset_fmt(&mask, maskstr, sizeof(maskstr)),
+			      nvt_cpuset_count(&mask),
+			      nvt_cpuset_fmt(&mask, maskstr, sizeof(maskstr)),
 			      opts->polling ? "polling" : "interrupt (sleep when idle)");
 	} else {
 		NVT_ERRLOG("%s: cannot create the app thread: %s\n", g_app_name, nvt_strerror(rc));

@@ -180,8 +180,8 @@ reactor_add_thread(void *arg1, void *arg2)
 	lw->resched = false;
 	TAILQ_INSERT_TAIL(&reactor->threads, lw, link);
 	if (epoll_ctl(reactor->epfd, EPOLL_CTL_ADD, nvt_thread_get_interrupt_fd(thread), &ev)) {
-		NVT_ERRLOG("reactor %u: cannot watch thread %s: %s; polling only\n",
-			   reactor->lcore, nvt_thread_get_name(thread), nvt_strerror(errno));
+		NVT_ERRLOG("reactor %u: cannot watch thread %s: %s; polling only\n", reactor->lcore,
+			   nvt_thread_get_name(thread), nvt_strerror(errno));
 		reactor->interrupt_mode = false;
 	}
 	NVT_DEBUGLOG(reactor, "thread %s placed on core %u\n", nvt_thread_get_name(thread),
@@ -198,7 +198,8 @@ reactor_pick_core(const struct nvt_cpuset *cpumask)
 	uint32_t best = UINT32_MAX, best_count = UINT32_MAX, count;
 	int32_t core;
 
-	NVT_CPUSET_FOREACH(core, &g_mask) {
+	NVT_CPUSET_FOREACH(core, &g_mask)
+	{
 		if (!nvt_cpuset_get_cpu(cpumask, (uint32_t)core)) {
 			continue;
 		}
@@ -218,8 +219,7 @@ reactor_schedule_thread(struct nvt_thread *thread)
 	uint32_t core;
 
 	if (atomic_load(&g_stopping)) {
-		NVT_ERRLOG("thread %s: the application is stopping\n",
-			   nvt_thread_get_name(thread));
+		NVT_ERRLOG("thread %s: the application is stopping\n", nvt_thread_get_name(thread));
 		return -ESHUTDOWN;
 	}
 	core = reactor_pick_core(nvt_thread_get_cpumask(thread));
@@ -412,7 +412,8 @@ reactors_stop(void)
 	if (atomic_exchange(&g_stopping, true)) {
 		return;
 	}
-	NVT_CPUSET_FOREACH(core, &g_mask) {
+	NVT_CPUSET_FOREACH(core, &g_mask)
+	{
 		event = nvt_event_allocate((uint32_t)core, reactor_stop_event, NULL, NULL);
 		if (event == NULL) {
 			NVT_ERRLOG("cannot stop reactor %d: out of memory\n", core);
@@ -506,7 +507,8 @@ reactors_init(const struct nvt_cpuset *mask, const struct reactor_opts *opts)
 {
 	int32_t core, last = -1;
 
-	NVT_CPUSET_FOREACH(core, mask) {
+	NVT_CPUSET_FOREACH(core, mask)
+	{
 		last = core;
 	}
 	if (last < 0) {
@@ -519,7 +521,8 @@ reactors_init(const struct nvt_cpuset *mask, const struct reactor_opts *opts)
 	}
 	g_mask = *mask;
 	atomic_store(&g_stopping, false);
-	NVT_CPUSET_FOREACH(core, mask) {
+	NVT_CPUSET_FOREACH(core, mask)
+	{
 		g_reactors[core] = reactor_create((uint32_t)core, opts);
 		if (g_reactors[core] == NULL) {
 			reactors_fini();
@@ -558,7 +561,8 @@ reactors_start(void)
 	/* The calling thread outlives the app: it gets its own cores back at the end. */
 	restore = pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0;
 
-	NVT_CPUSET_FOREACH(core, &g_mask) {
+	NVT_CPUSET_FOREACH(core, &g_mask)
+	{
 		reactor = g_reactors[core];
 		if ((uint32_t)core == main_core) {
 			continue;
@@ -577,7 +581,8 @@ reactors_start(void)
 			   nvt_strerror(rc));
 	}
 	reactor_run(g_reactors[main_core]);
-	NVT_CPUSET_FOREACH(core, &g_mask) {
+	NVT_CPUSET_FOREACH(core, &g_mask)
+	{
 		if (g_reactors[core]->has_pthread) {
 			pthread_join(g_reactors[core]->tid, NULL);
 			g_reactors[core]->has_pthread = false;

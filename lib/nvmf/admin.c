@@ -188,7 +188,6 @@ ns_desc_add(uint8_t *buf, size_t off, uint8_t nidt, const void *id, uint8_t len)
 	return off + sizeof(*d) + len;
 }
 
-
 static void
 identify_ns_descs(struct nvmf_request *req, struct nvmf_ctrlr *ctrlr, uint8_t *buf)
 {

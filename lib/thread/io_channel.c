@@ -392,8 +392,7 @@ for_each_channel_finish(struct nvt_io_channel_iter *iter)
 }
 
 void
-nvt_for_each_channel(void *io_device, nvt_channel_msg fn, void *ctx,
-		     nvt_channel_for_each_cpl cpl)
+nvt_for_each_channel(void *io_device, nvt_channel_msg fn, void *ctx, nvt_channel_for_each_cpl cpl)
 {
 	struct nvt_io_channel_iter *iter;
 	struct io_device *dev;

@@ -250,8 +250,8 @@ nvt_poller_resume(struct nvt_poller *poller)
 		 * Not moved yet. A timed poller can only be pausing from inside its
 		 * own callback (a waiting one is paused at once), so it is running.
 		 */
-		poller->state = poller_is_timed(poller) ? POLLER_STATE_RUNNING :
-							  POLLER_STATE_WAITING;
+		poller->state =
+			poller_is_timed(poller) ? POLLER_STATE_RUNNING : POLLER_STATE_WAITING;
 		return;
 	case POLLER_STATE_PAUSED:
 		TAILQ_REMOVE(&thread->paused_pollers, poller, link);

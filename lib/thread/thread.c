@@ -21,9 +21,9 @@
 NVT_LOG_REGISTER_COMPONENT(thread)
 
 /* Big enough that a burst of cross-thread work never fails for lack of room. */
-#define MSG_RING_SIZE	   16384
-#define MSG_BATCH_DEFAULT  64
-#define MSG_CACHE_MAX	   1024
+#define MSG_RING_SIZE	  16384
+#define MSG_BATCH_DEFAULT 64
+#define MSG_CACHE_MAX	  1024
 
 pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 struct thread_list g_threads = TAILQ_HEAD_INITIALIZER(g_threads);
@@ -486,8 +486,7 @@ for_each_thread_done(void *arg)
 }
 
 /* Send to the first live thread after the one with id cur_id; false if none. */
-static bool
-for_each_thread_next(struct for_each_thread_ctx *fe, struct nvt_thread *cur);
+static bool for_each_thread_next(struct for_each_thread_ctx *fe, struct nvt_thread *cur);
 
 static void
 for_each_thread_step(void *arg)

@@ -20,11 +20,11 @@
 #define THREAD_EXIT_TIMEOUT_SEC 5
 
 enum poller_state {
-	POLLER_STATE_WAITING,      /* in the active list or the timer heap */
-	POLLER_STATE_RUNNING,      /* its callback is executing */
+	POLLER_STATE_WAITING,	   /* in the active list or the timer heap */
+	POLLER_STATE_RUNNING,	   /* its callback is executing */
 	POLLER_STATE_UNREGISTERED, /* freed by the loop that next meets it */
-	POLLER_STATE_PAUSING,      /* moved to the paused list by the loop */
-	POLLER_STATE_PAUSED,       /* in the paused list */
+	POLLER_STATE_PAUSING,	   /* moved to the paused list by the loop */
+	POLLER_STATE_PAUSED,	   /* in the paused list */
 };
 
 struct nvt_poller {
@@ -33,7 +33,7 @@ struct nvt_poller {
 	enum poller_state state;
 	uint64_t period_ticks; /* 0: runs every iteration */
 	uint64_t next_run;     /* timed pollers: tick at which it is due */
-	uint64_t seq;          /* timed pollers: orders equal expiries FIFO */
+	uint64_t seq;	       /* timed pollers: orders equal expiries FIFO */
 	uint32_t heap_idx;     /* position in the timer heap, or HEAP_NONE */
 	nvt_poller_fn fn;
 	void *arg;
@@ -84,11 +84,11 @@ struct nvt_thread {
 	struct nvt_thread_stats stats;
 
 	/* interrupt mode */
-	int epfd;              /* the interrupt fd: efd + tfd + wakeup fds */
-	int efd;               /* eventfd kicked by senders while sleeping */
-	int tfd;               /* timerfd for the next timed poller */
-	uint64_t timer_armed;  /* absolute tick the timerfd is set to; 0: none */
-	_Atomic int sleeping;  /* 1 between prepare_sleep and a kick/end_sleep */
+	int epfd;	      /* the interrupt fd: efd + tfd + wakeup fds */
+	int efd;	      /* eventfd kicked by senders while sleeping */
+	int tfd;	      /* timerfd for the next timed poller */
+	uint64_t timer_armed; /* absolute tick the timerfd is set to; 0: none */
+	_Atomic int sleeping; /* 1 between prepare_sleep and a kick/end_sleep */
 
 	TAILQ_ENTRY(nvt_thread) link; /* g_threads, under g_lock */
 

@@ -333,8 +333,8 @@ qpair_new(const char *traddr, const char *trsvcid)
 	assert_non_null(qp);
 	qp->base.listen_trid.trtype = NVT_NVMF_TRTYPE_TCP;
 	qp->base.listen_trid.adrfam = NVT_NVMF_ADRFAM_IPV4;
-	strcpy(qp->base.listen_trid.traddr, traddr);
-	strcpy(qp->base.listen_trid.trsvcid, trsvcid);
+	snprintf(qp->base.listen_trid.traddr, sizeof(qp->base.listen_trid.traddr), "%s", traddr);
+	snprintf(qp->base.listen_trid.trsvcid, sizeof(qp->base.listen_trid.trsvcid), "%s", trsvcid);
 	nvt_set_thread(g_app);
 	nvmf_transport_new_qpair(&g_ft->base, &qp->base);
 	poll_all();
@@ -372,8 +372,8 @@ connect_req(struct fake_qpair *qp, uint16_t qid, uint16_t sqsize, const char *su
 	memset(&data, 0, sizeof(data));
 	data.cntlid = cntlid;
 	data.hostid[0] = 0x42;
-	strcpy(data.subnqn, subnqn);
-	strcpy(data.hostnqn, hostnqn);
+	snprintf(data.subnqn, sizeof(data.subnqn), "%s", subnqn);
+	snprintf(data.hostnqn, sizeof(data.hostnqn), "%s", hostnqn);
 	nvmf_request_copy_to_iov(&req->base, 0, &data, sizeof(data));
 	return req;
 }
@@ -509,8 +509,8 @@ add_listener(struct nvt_nvmf_subsystem *s, const char *traddr, const char *trsvc
 	struct nvt_nvmf_trid trid = { .trtype = NVT_NVMF_TRTYPE_TCP,
 				      .adrfam = NVT_NVMF_ADRFAM_IPV4 };
 
-	strcpy(trid.traddr, traddr);
-	strcpy(trid.trsvcid, trsvcid);
+	snprintf(trid.traddr, sizeof(trid.traddr), "%s", traddr);
+	snprintf(trid.trsvcid, sizeof(trid.trsvcid), "%s", trsvcid);
 	assert_int_equal(nvt_nvmf_subsystem_add_listener(s, &trid), 0);
 }
 
@@ -1258,7 +1258,7 @@ test_io_errors(void **state)
 /* ---- discovery ---- */
 
 static uint64_t
-discovery_numrec(struct fake_qpair *qp, char *first_subnqn)
+discovery_numrec(struct fake_qpair *qp, char first_subnqn[NVT_NVMF_NQN_FIELD_SIZE])
 {
 	struct fake_req *req = get_log_req(qp, NVT_NVME_LOG_DISCOVERY, 1024, 0);
 	const struct nvt_nvmf_disc_log_hdr *hdr;
@@ -1284,7 +1284,7 @@ discovery_numrec(struct fake_qpair *qp, char *first_subnqn)
 	assert_int_equal(e->cntlid, NVT_NVMF_CNTLID_DYNAMIC);
 	assert_memory_equal(e->trsvcid, "4420 ", 5);
 	assert_memory_equal(e->traddr, "127.0.0.1 ", 10);
-	strcpy(first_subnqn, e->subnqn);
+	snprintf(first_subnqn, NVT_NVMF_NQN_FIELD_SIZE, "%.*s", (int)sizeof(e->subnqn), e->subnqn);
 	req_free(req);
 	return n;
 }

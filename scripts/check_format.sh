@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# House-style checks on the tracked sources (see the style notes in README):
+# SPDX headers, clang-format, /* */ comments only, no banned functions.
+# Exits 0 when clean, 1 with one line per finding otherwise; 77 when
+# clang-format is missing.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
+command -v clang-format > /dev/null || { echo "check_format: clang-format not installed: skipped"; exit 77; }
+
+mapfile -t csrc < <(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
+mapfile -t scripts < <(git ls-files '*.sh' '*.py' 2>/dev/null)
+bad=0
+report() { echo "check_format: $*"; bad=1; }
+
+for f in "${csrc[@]}" "${scripts[@]}"; do
+    head -n 3 "$f" | grep -q 'SPDX-License-Identifier' || report "$f: no SPDX-License-Identifier in its first lines"
+done
+out=$(clang-format --dry-run "${csrc[@]}" 2>&1 | grep 'warning:' | cut -d: -f1 | sort | uniq -c)
+[ -z "$out" ] || report "not clang-formatted (run clang-format -i):"$'\n'"$out"
+out=$(grep -nE '(^|[;{}),]\s*)//' "${csrc[@]}" | grep -v '://' || true)
+[ -z "$out" ] || report "// comments (use /* */):"$'\n'"$out"
+out=$(grep -nwE '(strcpy|sprintf|atoi|strtok|gets)\s*\(' "${csrc[@]}" || true)
+[ -z "$out" ] || report "banned functions (use snprintf, nvt_strcpy_trunc, nvt_parse_u64, strtok_r):"$'\n'"$out"
+[ "$bad" = 0 ] && echo "check_format: ${#csrc[@]} C files and ${#scripts[@]} scripts clean"
+exit "$bad"
