@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * RAM-backed bdevs. The whole disk is one anonymous mapping made at
- * creation: zeroed by the kernel and backed page by page as it is written,
- * so a large disk starts at once and costs memory only for what holds
- * data. I/O itself never allocates. Data is copied with memcpy; there is no
- * write cache, so flush has nothing to do.
+ * RAM-backed bdevs. The whole disk is one anonymous mapping, in huge pages
+ * where the kernel has them, populated at creation: the kernel zeroes it
+ * faster than memset would, and I/O never takes a page fault or fails for
+ * lack of memory. Data is copied with memcpy; there is no write cache, so
+ * flush has nothing to do.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -177,6 +177,21 @@ static const struct nvt_bdev_fn_table g_malloc_fn_table = {
 	.write_config_json = malloc_write_config_json,
 };
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static void
+malloc_populate(uint8_t *buf, size_t size)
+{
+	/* Best effort: fewer faults and TLB misses where transparent huge pages exist. */
+	madvise(buf, size, MADV_HUGEPAGE);
+	if (madvise(buf, size, MADV_POPULATE_WRITE) != 0) {
+		/* Kernels before 5.14: touch every page. */
+		memset(buf, 0, size);
+	}
+}
+
 static struct malloc_disk *
 malloc_disk_alloc(const struct nvt_bdev_create_opts *opts)
 {
@@ -192,6 +207,7 @@ malloc_disk_alloc(const struct nvt_bdev_create_opts *opts)
 		return NULL;
 	}
 	disk->size = size;
+	malloc_populate(disk->buf, size);
 	nvt_strcpy_trunc(disk->bdev.name, sizeof(disk->bdev.name), opts->name);
 	disk->bdev.product_name = "Malloc disk";
 	disk->bdev.blocklen = opts->block_size;
