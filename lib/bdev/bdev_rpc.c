@@ -169,3 +169,63 @@ bdev_write_config(json_t *config)
 	}
 }
 NVT_CONFIG_REGISTER_SUBSYSTEM("bdev", bdev_write_config)
+
+/* ---- helpers for the modules ---- */
+
+void
+nvt_bdev_write_create_config(const struct nvt_bdev *bdev, const char *method, json_t *config)
+{
+	char uuid[NVT_UUID_STRING_LEN];
+
+	nvt_uuid_fmt(uuid, bdev->uuid);
+	json_array_append_new(config, json_pack("{s:s, s:{s:s, s:I, s:i, s:s}}", "method", method,
+						"params", "name", bdev->name, "num_blocks",
+						(json_int_t)bdev->blockcnt, "block_size",
+						(int)bdev->blocklen, "uuid", uuid));
+}
+
+struct rpc_module_delete {
+	char *name;
+};
+
+static const struct nvt_json_field g_module_delete_fields[] = {
+	{ "name", NVT_JSON_STRING, offsetof(struct rpc_module_delete, name), false },
+};
+
+static void
+module_delete_done(void *cb_arg, int status)
+{
+	struct nvt_jsonrpc_request *request = cb_arg;
+
+	if (status != 0) {
+		nvt_jsonrpc_send_error(request, status, "%s: %s",
+				       nvt_jsonrpc_request_method(request), nvt_strerror(status));
+		return;
+	}
+	nvt_jsonrpc_send_result(request, NULL);
+}
+
+void
+nvt_bdev_rpc_delete(struct nvt_jsonrpc_request *request, const json_t *params, const char *method,
+		    const struct nvt_bdev_module *module)
+{
+	struct rpc_module_delete req = { 0 };
+	struct nvt_bdev *bdev;
+	char err[256];
+
+	if (nvt_json_decode_object(params, g_module_delete_fields,
+				   NVT_COUNTOF(g_module_delete_fields), &req, err,
+				   sizeof(err)) != 0) {
+		nvt_jsonrpc_send_error(request, NVT_JSONRPC_ERROR_INVALID_PARAMS, "%s: %s", method,
+				       err);
+		return;
+	}
+	bdev = nvt_bdev_get_by_name(req.name);
+	/* Answered once every opener has closed the bdev. */
+	if (bdev == NULL || bdev->module != module ||
+	    nvt_bdev_unregister(bdev, module_delete_done, request) != 0) {
+		nvt_jsonrpc_send_error(request, -ENODEV, "%s: no %s bdev '%s'", method,
+				       module->name, req.name);
+	}
+	nvt_json_free_strings(g_module_delete_fields, NVT_COUNTOF(g_module_delete_fields), &req);
+}

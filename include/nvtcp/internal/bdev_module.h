@@ -34,6 +34,7 @@ struct nvt_bdev_io;
 struct nvt_io_channel;
 /* jansson's json_t, so modules that write configuration need not include it here. */
 struct json_t;
+struct nvt_jsonrpc_request;
 
 /** A module's description, shared by all its bdevs. */
 struct nvt_bdev_module {
@@ -147,6 +148,20 @@ int nvt_bdev_register(struct nvt_bdev *bdev);
  * \return 0, or -ENODEV when the bdev is already being unregistered.
  */
 int nvt_bdev_unregister(struct nvt_bdev *bdev, nvt_bdev_delete_cb cb, void *cb_arg);
+
+/**
+ * Append the {"method": \p method, "params": {name, num_blocks, block_size,
+ * uuid}} entry that recreates \p bdev to a saved configuration.
+ */
+void nvt_bdev_write_create_config(const struct nvt_bdev *bdev, const char *method,
+				  struct json_t *config);
+
+/**
+ * Serve an SPDK-style "<module>_delete" RPC ({"name": ...}): unregister the
+ * bdev of that name if \p module owns it and answer once it is gone. App thread.
+ */
+void nvt_bdev_rpc_delete(struct nvt_jsonrpc_request *request, const struct json_t *params,
+			 const char *method, const struct nvt_bdev_module *module);
 
 /** End an asynchronous destruct() with 0 or -errno; call before freeing the bdev. */
 void nvt_bdev_destruct_done(struct nvt_bdev *bdev, int status);

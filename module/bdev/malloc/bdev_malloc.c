@@ -160,13 +160,7 @@ malloc_destruct(void *ctxt)
 static void
 malloc_write_config_json(struct nvt_bdev *bdev, json_t *config)
 {
-	char uuid[NVT_UUID_STRING_LEN];
-
-	nvt_uuid_fmt(uuid, bdev->uuid);
-	json_array_append_new(config, json_pack("{s:s, s:{s:s, s:I, s:i, s:s}}", "method",
-						"bdev_malloc_create", "params", "name", bdev->name,
-						"num_blocks", (json_int_t)bdev->blockcnt,
-						"block_size", (int)bdev->blocklen, "uuid", uuid));
+	nvt_bdev_write_create_config(bdev, "bdev_malloc_create", config);
 }
 
 static const struct nvt_bdev_fn_table g_malloc_fn_table = {

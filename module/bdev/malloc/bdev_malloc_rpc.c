@@ -133,48 +133,9 @@ out:
 }
 NVT_RPC_REGISTER("bdev_malloc_create", rpc_bdev_malloc_create, NVT_RPC_RUNTIME)
 
-struct rpc_malloc_delete {
-	char *name;
-};
-
-static const struct nvt_json_field g_malloc_delete_fields[] = {
-	{ "name", NVT_JSON_STRING, offsetof(struct rpc_malloc_delete, name), false },
-};
-
-static void
-malloc_delete_done(void *cb_arg, int status)
-{
-	struct nvt_jsonrpc_request *request = cb_arg;
-
-	if (status != 0) {
-		nvt_jsonrpc_send_error(request, status, "bdev_malloc_delete: %s",
-				       nvt_strerror(status));
-		return;
-	}
-	nvt_jsonrpc_send_result(request, NULL);
-}
-
 static void
 rpc_bdev_malloc_delete(struct nvt_jsonrpc_request *request, const json_t *params)
 {
-	struct rpc_malloc_delete req = { 0 };
-	struct nvt_bdev *bdev;
-	char err[256];
-
-	if (nvt_json_decode_object(params, g_malloc_delete_fields,
-				   NVT_COUNTOF(g_malloc_delete_fields), &req, err,
-				   sizeof(err)) != 0) {
-		nvt_jsonrpc_send_error(request, NVT_JSONRPC_ERROR_INVALID_PARAMS,
-				       "bdev_malloc_delete: %s", err);
-		return;
-	}
-	bdev = nvt_bdev_get_by_name(req.name);
-	/* Answered once every opener has closed the bdev. */
-	if (bdev == NULL || bdev->module != &g_bdev_malloc_module ||
-	    nvt_bdev_unregister(bdev, malloc_delete_done, request) != 0) {
-		nvt_jsonrpc_send_error(request, -ENODEV, "bdev_malloc_delete: no malloc bdev '%s'",
-				       req.name);
-	}
-	nvt_json_free_strings(g_malloc_delete_fields, NVT_COUNTOF(g_malloc_delete_fields), &req);
+	nvt_bdev_rpc_delete(request, params, "bdev_malloc_delete", &g_bdev_malloc_module);
 }
 NVT_RPC_REGISTER("bdev_malloc_delete", rpc_bdev_malloc_delete, NVT_RPC_RUNTIME)

@@ -123,13 +123,7 @@ null_destruct(void *ctxt)
 static void
 null_write_config_json(struct nvt_bdev *bdev, json_t *config)
 {
-	char uuid[NVT_UUID_STRING_LEN];
-
-	nvt_uuid_fmt(uuid, bdev->uuid);
-	json_array_append_new(config, json_pack("{s:s, s:{s:s, s:I, s:i, s:s}}", "method",
-						"bdev_null_create", "params", "name", bdev->name,
-						"num_blocks", (json_int_t)bdev->blockcnt,
-						"block_size", (int)bdev->blocklen, "uuid", uuid));
+	nvt_bdev_write_create_config(bdev, "bdev_null_create", config);
 }
 
 static const struct nvt_bdev_fn_table g_null_fn_table = {
