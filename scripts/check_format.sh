@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # House-style checks on the tracked sources (see the style notes in README):
-# SPDX headers, clang-format, /* */ comments only, no banned functions.
+# SPDX headers, clang-format, /* */ comments only, no banned functions, and
+# a doc/rpc.md section for every JSON-RPC method.
 # Exits 0 when clean, 1 with one line per finding otherwise; 77 when
 # clang-format is missing.
 set -uo pipefail
@@ -22,5 +23,12 @@ out=$(grep -nE '(^|[;{}),]\s*)//' "${csrc[@]}" | grep -v '://' || true)
 [ -z "$out" ] || report "// comments (use /* */):"$'\n'"$out"
 out=$(grep -nwE '(strcpy|sprintf|atoi|strtok|gets)\s*\(' "${csrc[@]}" || true)
 [ -z "$out" ] || report "banned functions (use snprintf, nvt_strcpy_trunc, nvt_parse_u64, strtok_r):"$'\n'"$out"
-[ "$bad" = 0 ] && echo "check_format: ${#csrc[@]} C files and ${#scripts[@]} scripts clean"
+# Every JSON-RPC method registered in lib/, module/ or app/ has its section in doc/rpc.md.
+mapfile -t methods < <(grep -hoE '(NVT_RPC_REGISTER|NVMF_RPC_REGISTER|nvt_rpc_register_method|rpc_register_alias)\(\s*"[a-z_0-9]+"' \
+    $(printf '%s\n' "${csrc[@]}" | grep -E '^(lib|module|app)/') | grep -oE '"[a-z_0-9]+"' | tr -d '"' | sort -u)
+for m in "${methods[@]}"; do
+    grep -qE "^#+ .*\b$m\b" doc/rpc.md || grep -qE "^\| $m \|" doc/rpc.md ||
+        report "doc/rpc.md: no section for the RPC method $m"
+done
+[ "$bad" = 0 ] && echo "check_format: ${#csrc[@]} C files, ${#scripts[@]} scripts and ${#methods[@]} RPC methods clean"
 exit "$bad"

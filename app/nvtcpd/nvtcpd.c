@@ -5,11 +5,14 @@
  * Start: load the configuration (-c FILE in SPDK's JSON format, or the
  * embedded default: a 1 GiB RAM namespace on 127.0.0.1:4420), make sure the
  * target exists, start the RPC server when -r is given, print what a Linux
- * host types to use it. SIGINT/SIGTERM: stop the RPC server, stop
+ * host types to use it. With --wait-for-rpc (SPDK's option) it serves RPC
+ * in the start-up state first, with no configuration, and does the rest once
+ * framework_start_init arrives. SIGINT/SIGTERM: stop the RPC server, stop
  * listening, disconnect every host, destroy poll groups, close bdevs, exit 0.
  * A configuration error stops the daemon the same way, with exit status 1.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +47,23 @@ static const char g_default_config[] =
 	"    \"adrfam\": \"IPv4\", \"traddr\": \"127.0.0.1\", \"trsvcid\": \"4420\"}}}]}]}";
 
 enum daemon_state {
-	DAEMON_STARTING = 0, /* loading the configuration */
+	DAEMON_STARTING = 0, /* loading the configuration, creating the target */
+	DAEMON_WAITING,	     /* --wait-for-rpc: serving start-up RPCs until framework_start_init */
 	DAEMON_RUNNING,
 	DAEMON_STOPPING,
 };
 
+enum {
+	OPT_WAIT_FOR_RPC = 0x2000,
+};
+
+static const struct option g_daemon_long_opts[] = {
+	{ "wait-for-rpc", no_argument, NULL, OPT_WAIT_FOR_RPC },
+	{ NULL, 0, NULL, 0 },
+};
+
 static struct nvt_app_opts g_opts;
+static bool g_wait_for_rpc;
 static enum daemon_state g_state;
 static bool g_shutdown_pending;
 static int g_exit_rc;
@@ -86,6 +100,10 @@ daemon_shutdown(void)
 	}
 	if (g_state == DAEMON_STOPPING) {
 		return;
+	}
+	if (g_state == DAEMON_WAITING) {
+		/* framework_wait_init callers get an answer, not silence. */
+		nvt_rpc_init_done(-ECANCELED);
 	}
 	g_state = DAEMON_STOPPING;
 	NVT_NOTICELOG("nvtcpd: shutting down\n");
@@ -137,23 +155,32 @@ print_banner(void)
 	fflush(stdout);
 }
 
+static int
+rpc_server_start(void)
+{
+	int rc = nvt_rpc_server_start(g_opts.rpc_addr);
+
+	if (rc != 0) {
+		fprintf(stderr, "nvtcpd: cannot serve RPC on %s: %s\n", g_opts.rpc_addr,
+			nvt_strerror(-rc));
+	}
+	return rc;
+}
+
 static void
 daemon_running(void)
 {
-	int rc;
-
-	if (g_opts.rpc_addr != NULL) {
-		rc = nvt_rpc_server_start(g_opts.rpc_addr);
-		if (rc != 0) {
-			fprintf(stderr, "nvtcpd: cannot serve RPC on %s: %s\n", g_opts.rpc_addr,
-				nvt_strerror(-rc));
-			daemon_fail(1);
-			return;
-		}
+	/* With --wait-for-rpc the server already runs. */
+	if (g_opts.rpc_addr != NULL && !g_wait_for_rpc && rpc_server_start() != 0) {
+		daemon_fail(1);
+		return;
 	}
 	nvt_rpc_set_state(NVT_RPC_RUNTIME);
 	g_state = DAEMON_RUNNING;
 	print_banner();
+	if (g_wait_for_rpc) {
+		nvt_rpc_init_done(0);
+	}
 	if (g_shutdown_pending) {
 		daemon_shutdown();
 	}
@@ -165,10 +192,51 @@ tgt_init_done(void *ctx, int status)
 	(void)ctx;
 	if (status != 0) {
 		fprintf(stderr, "nvtcpd: cannot create the target: %s\n", nvt_strerror(-status));
+		if (g_wait_for_rpc) {
+			nvt_rpc_init_done(status);
+		}
 		daemon_fail(1);
 		return;
 	}
 	daemon_running();
+}
+
+/* The target with the options set so far, unless a method already made it. */
+static void
+daemon_create_tgt(void)
+{
+	int rc;
+
+	if (nvt_nvmf_get_tgt() != NULL) {
+		daemon_running();
+		return;
+	}
+	/* No nvmf methods ran: an empty target still serves discovery and RPC. */
+	rc = nvt_nvmf_tgt_init(NULL, tgt_init_done, NULL);
+	if (rc != 0) {
+		tgt_init_done(NULL, rc);
+	}
+}
+
+/* framework_start_init (--wait-for-rpc): the start-up methods have run. */
+static void
+daemon_init_from_rpc(void)
+{
+	g_state = DAEMON_STARTING;
+	daemon_create_tgt();
+}
+
+static void
+daemon_wait_for_rpc(void)
+{
+	if (rpc_server_start() != 0) {
+		daemon_fail(1);
+		return;
+	}
+	nvt_rpc_set_init_fn(daemon_init_from_rpc);
+	g_state = DAEMON_WAITING;
+	printf("nvtcpd: waiting for framework_start_init on %s\n", g_opts.rpc_addr);
+	fflush(stdout);
 }
 
 static void
@@ -183,15 +251,7 @@ config_loaded(int rc, void *ctx)
 		daemon_fail(1);
 		return;
 	}
-	if (nvt_nvmf_get_tgt() != NULL) {
-		daemon_running();
-		return;
-	}
-	/* A configuration without nvmf methods: an empty target still serves discovery/RPC. */
-	rc = nvt_nvmf_tgt_init(NULL, tgt_init_done, NULL);
-	if (rc != 0) {
-		tgt_init_done(NULL, rc);
-	}
+	daemon_create_tgt();
 }
 
 static void
@@ -202,6 +262,10 @@ daemon_start(void *ctx)
 
 	(void)ctx;
 	g_state = DAEMON_STARTING;
+	if (g_wait_for_rpc) {
+		daemon_wait_for_rpc();
+		return;
+	}
 	if (g_opts.json_config_file != NULL) {
 		nvt_config_load_file(g_opts.json_config_file, config_loaded, NULL);
 		return;
@@ -221,9 +285,13 @@ daemon_start(void *ctx)
 static void
 daemon_usage(void)
 {
-	printf(" (none beyond the common ones)\n"
+	printf("      --wait-for-rpc     serve RPC (on -r PATH, default " NVT_RPC_DEFAULT_SOCK ")\n"
+	       "                         in the start-up state and start once\n"
+	       "                         framework_start_init arrives (as SPDK's option)\n"
 	       "\n"
-	       "Without -c, nvtcpd serves its default configuration: a TCP transport, a 1 GiB\n"
+	       "Without -c (and without --wait-for-rpc, which starts empty and takes its\n"
+	       "configuration over RPC, as SPDK's rpc.py load_config sends it), nvtcpd\n"
+	       "serves its default configuration: a TCP transport, a 1 GiB\n"
 	       "RAM bdev Malloc0 as namespace 1 of " DEFAULT_NQN "\n"
 	       "(any host allowed), listening on 127.0.0.1:4420 (discovery on the same port).\n"
 	       "-c FILE replaces it with a JSON configuration in SPDK's format (the output of\n"
@@ -238,9 +306,31 @@ daemon_usage(void)
 static int
 daemon_parse(int ch, char *arg)
 {
-	(void)ch;
 	(void)arg;
+	if (ch == OPT_WAIT_FOR_RPC) {
+		g_wait_for_rpc = true;
+		return 0;
+	}
 	return -EINVAL;
+}
+
+/* Options that depend on each other; false (reported) when they conflict. */
+static bool
+daemon_check_opts(void)
+{
+	if (!g_wait_for_rpc) {
+		return true;
+	}
+	if (g_opts.json_config_file != NULL) {
+		fprintf(stderr, "nvtcpd: --wait-for-rpc and -c cannot be combined: load the "
+				"configuration over RPC (load_config), or start without "
+				"--wait-for-rpc\n");
+		return false;
+	}
+	if (g_opts.rpc_addr == NULL) {
+		g_opts.rpc_addr = NVT_RPC_DEFAULT_SOCK;
+	}
+	return true;
 }
 
 int
@@ -252,11 +342,12 @@ main(int argc, char **argv)
 	nvt_app_opts_init(&g_opts, sizeof(g_opts));
 	g_opts.name = "nvtcpd";
 	g_opts.shutdown_cb = daemon_shutdown;
-	rv = nvt_app_parse_args(argc, argv, &g_opts, "", NULL, daemon_parse, daemon_usage);
+	rv = nvt_app_parse_args(argc, argv, &g_opts, "", g_daemon_long_opts, daemon_parse,
+				daemon_usage);
 	if (rv == NVT_APP_PARSE_ARGS_HELP) {
 		return 0;
 	}
-	if (rv != NVT_APP_PARSE_ARGS_SUCCESS) {
+	if (rv != NVT_APP_PARSE_ARGS_SUCCESS || !daemon_check_opts()) {
 		return 2;
 	}
 	rc = nvt_app_start(&g_opts, daemon_start, NULL);

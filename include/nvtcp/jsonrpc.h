@@ -72,6 +72,29 @@ void nvt_rpc_register_method(const char *method, nvt_rpc_method_fn fn, uint32_t 
 		nvt_rpc_register_method(method, fn, state_mask);             \
 	}
 
+/**
+ * The application's start-up, run when framework_start_init arrives (an
+ * application started in the manner of SPDK's --wait-for-rpc, which serves
+ * RPC in NVT_RPC_STARTUP first). Called on the app thread with the state
+ * already NVT_RPC_RUNTIME; it must call nvt_rpc_init_done() once, now or
+ * later.
+ */
+typedef void (*nvt_rpc_init_fn)(void);
+
+/**
+ * Register the start-up of framework_start_init (NULL: none, and the method
+ * fails). App thread.
+ */
+void nvt_rpc_set_init_fn(nvt_rpc_init_fn fn);
+
+/**
+ * The start-up is over: answer framework_start_init (true, or an error
+ * naming \p rc) and every framework_wait_init waiting for it. Also called
+ * with an error by an application that stops before the start-up ran, so
+ * that no request is left waiting. App thread.
+ */
+void nvt_rpc_init_done(int rc);
+
 /** The current state: NVT_RPC_STARTUP or NVT_RPC_RUNTIME. */
 uint32_t nvt_rpc_get_state(void);
 
@@ -108,6 +131,17 @@ enum nvt_json_type {
 	NVT_JSON_UINT32, /**< out: uint32_t */
 	NVT_JSON_UINT64, /**< out: uint64_t (up to INT64_MAX: jansson's integers are signed) */
 	NVT_JSON_ANY,	 /**< out: const json_t * (borrowed from the params) */
+	/**
+	 * A parameter SPDK's tools send that nvtcp does not apply: no output.
+	 * With \p spdk_default set, only that value is accepted (SPDK's default,
+	 * which describes what nvtcp does) and any other is refused, naming the
+	 * field, the value and \p why. Without it, any value is accepted (the
+	 * parameter only tunes something nvtcp does differently);
+	 * nvt_jsonrpc_decode() then logs \p why once per process as a notice
+	 * (one line for the fields that share the same \p why string).
+	 * Declare with NVT_JSON_SPDK_DEFAULT() or NVT_JSON_SPDK_IGNORED().
+	 */
+	NVT_JSON_SPDK,
 };
 
 /** One field of a parameters object. */
@@ -116,7 +150,32 @@ struct nvt_json_field {
 	enum nvt_json_type type;
 	size_t offset; /**< offsetof() the output in the caller's struct */
 	bool optional;
+	/** NVT_JSON_SPDK: JSON text of the only value accepted, or NULL for any. */
+	const char *spdk_default;
+	/** NVT_JSON_SPDK: what nvtcp does instead (refusals, notice); may be NULL. */
+	const char *why;
 };
+
+/** A field accepted only at SPDK's default \p value (JSON text, e.g. "false"). */
+#define NVT_JSON_SPDK_DEFAULT(name, value, why)                \
+	{                                                      \
+		(name), NVT_JSON_SPDK, 0, true, (value), (why) \
+	}
+
+/**
+ * A field of a feature nvtcp lacks, accepted only absent (or null): any value
+ * is refused with \p why.
+ */
+#define NVT_JSON_SPDK_UNSUPPORTED(name, why)                  \
+	{                                                     \
+		(name), NVT_JSON_SPDK, 0, true, "null", (why) \
+	}
+
+/** A field accepted at any value and not applied; \p why (or NULL) is logged once. */
+#define NVT_JSON_SPDK_IGNORED(name, why)                    \
+	{                                                   \
+		(name), NVT_JSON_SPDK, 0, true, NULL, (why) \
+	}
 
 /**
  * Decode \p obj into \p out by \p fields. Unknown keys, missing required
@@ -135,6 +194,47 @@ int nvt_json_decode_object(const json_t *obj, const struct nvt_json_field *field
 
 /** Free the NVT_JSON_STRING outputs of a decoded struct and NULL them. */
 void nvt_json_free_strings(const struct nvt_json_field *fields, size_t nfields, void *out);
+
+/**
+ * The one wording of a refused value: "field 'F': V is not supported (WHY);
+ * accepted: ACCEPTED" into \p err. \p value may be NULL ("this value"),
+ * \p why and \p accepted may be NULL (left out).
+ */
+void nvt_json_format_unsupported(char *err, size_t errlen, const char *field, const json_t *value,
+				 const char *accepted, const char *why);
+
+/* ---- answering with errors about parameters ---- */
+
+/**
+ * Decode \p obj (the params, or an object inside them named \p what) by
+ * \p fields into \p out; on failure answer -32602 with "METHOD: [WHAT: ]
+ * REASON" and return false (the request is then answered: do not touch it).
+ * On success log, once per process and reason, the notice of the
+ * NVT_JSON_SPDK fields given that are accepted without being applied, and
+ * return true. App thread.
+ */
+bool nvt_jsonrpc_decode(struct nvt_jsonrpc_request *request, const char *what, const json_t *obj,
+			const struct nvt_json_field *fields, size_t nfields, void *out);
+
+/**
+ * Log "METHOD: FIELDS accepted for compatibility with SPDK and not applied:
+ * WHY" as a notice, once per process for each reason \p why (told apart by
+ * address: a string with static storage). \p fields names them ("'a', 'b'").
+ * App thread.
+ */
+void nvt_jsonrpc_notice_once(struct nvt_jsonrpc_request *request, const char *fields,
+			     const char *why);
+
+/** Answer -32602 "METHOD: field 'FIELD': WHY..." (printf-style \p fmt). */
+void nvt_jsonrpc_send_field_error(struct nvt_jsonrpc_request *request, const char *field,
+				  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/**
+ * Answer -32602 for a value nvtcp does not support, in the wording of
+ * nvt_json_format_unsupported(), prefixed with the method.
+ */
+void nvt_jsonrpc_send_unsupported(struct nvt_jsonrpc_request *request, const char *field,
+				  const json_t *value, const char *accepted, const char *why);
 
 /* ---- server ---- */
 

@@ -1521,6 +1521,22 @@ struct nvt_nvme_ns_id_desc {
 };
 NVT_NVME_SPEC_SIZE(struct nvt_nvme_ns_id_desc, 4);
 
+/**
+ * I/O command set specific Identify Controller data of the NVM command set
+ * (CNS 06h, CSI 00h). Size limits are powers of two in units of CAP.MPSMIN;
+ * 0 means no limit (beyond MDTS where that applies).
+ */
+struct nvt_nvme_id_ctrl_nvm {
+	uint8_t vsl;	/**< Verify Size Limit */
+	uint8_t wzsl;	/**< Write Zeroes Size Limit */
+	uint8_t wusl;	/**< Write Uncorrectable Size Limit */
+	uint8_t dmrl;	/**< Dataset Management Ranges Limit (ranges per command), 0: none */
+	uint32_t dmrsl; /**< Dataset Management Range Size Limit, in logical blocks, 0: none */
+	uint64_t dmsl;	/**< Dataset Management Size Limit, in logical blocks, 0: none */
+	uint8_t rsvd16[4080];
+};
+NVT_NVME_SPEC_SIZE(struct nvt_nvme_id_ctrl_nvm, NVT_NVME_IDENTIFY_DATA_SIZE);
+
 /** Active namespace ID list (CNS 02h): increasing NSIDs, zero terminated. */
 struct nvt_nvme_ns_list {
 	uint32_t nsid[NVT_NVME_NS_LIST_ENTRIES];

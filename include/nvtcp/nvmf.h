@@ -89,7 +89,23 @@ struct nvt_nvmf_transport_opts {
 	bool dif_insert_or_strip;
 	/** Period of the accept poller in microseconds, default 10000. */
 	uint32_t acceptor_poll_rate;
+	/** Keep Alive granularity reported in Identify (KAS), in 100 ms units, default 10. */
+	uint32_t kas;
+	/**
+	 * Shortest keep alive timeout in ms: a host asking for less (but not
+	 * for 0, no keep alive) gets this; default 0 (the host's value).
+	 */
+	uint32_t min_kato;
 };
+
+/* Limits of the transport options (checked by nvt_nvmf_transport_create()). */
+#define NVT_NVMF_MIN_QUEUE_DEPTH	  2
+#define NVT_NVMF_MAX_AQ_DEPTH		  4096
+#define NVT_NVMF_MAX_IO_QPAIRS_PER_CTRLR  1024
+#define NVT_NVMF_MAX_IN_CAPSULE_DATA_SIZE 131072
+#define NVT_NVMF_IN_CAPSULE_DATA_ALIGN	  16
+#define NVT_NVMF_IO_UNIT_ALIGN		  4096
+#define NVT_NVMF_MAX_KAS		  UINT16_MAX
 
 /** Fill \p opts with the defaults above; \p opts_size is sizeof(*opts) of the caller. */
 void nvt_nvmf_transport_opts_init(struct nvt_nvmf_transport_opts *opts, size_t opts_size);
@@ -116,7 +132,19 @@ struct nvt_nvmf_tgt_opts {
 	char poll_groups_mask[NVT_CPUSET_STR_LEN];
 	/** Accept poller period (us) for transports created without one; 0: theirs. */
 	uint32_t acceptor_poll_rate;
+	/**
+	 * DH-HMAC-CHAP hash functions hosts may negotiate: bit i for the i-th of
+	 * sha256, sha384, sha512; default all. Kept for when authentication is
+	 * offered (none is yet).
+	 */
+	uint32_t dhchap_digests;
+	/** DH groups likewise: null, ffdhe2048, 3072, 4096, 6144, 8192; default all. */
+	uint32_t dhchap_dhgroups;
 };
+
+/** Number of DH-HMAC-CHAP hash functions and DH groups in the masks above. */
+#define NVT_NVMF_DHCHAP_NUM_DIGESTS  3
+#define NVT_NVMF_DHCHAP_NUM_DHGROUPS 6
 
 void nvt_nvmf_tgt_opts_init(struct nvt_nvmf_tgt_opts *opts, size_t opts_size);
 
@@ -202,6 +230,26 @@ bool nvt_nvmf_subsystem_is_discovery(const struct nvt_nvmf_subsystem *subsystem)
 /** Serial number (up to 20 ASCII chars) and model (up to 40); 0 or -EINVAL. */
 int nvt_nvmf_subsystem_set_sn(struct nvt_nvmf_subsystem *subsystem, const char *sn);
 int nvt_nvmf_subsystem_set_mn(struct nvt_nvmf_subsystem *subsystem, const char *mn);
+
+/**
+ * Hand out controller IDs from \p min_cntlid to \p max_cntlid only (SPDK's
+ * min_cntlid / max_cntlid), so that several targets exporting the same
+ * subsystem give distinct IDs. Default NVT_NVMF_CNTLID_MIN..MAX.
+ * \return 0, -EINVAL (outside NVT_NVMF_CNTLID_MIN..MAX, or min above max),
+ * -EBUSY (controllers exist).
+ */
+int nvt_nvmf_subsystem_set_cntlid_range(struct nvt_nvmf_subsystem *subsystem, uint16_t min_cntlid,
+					uint16_t max_cntlid);
+
+/**
+ * The limits reported to hosts in the NVM command set Identify Controller
+ * data (SPDK's dmrsl and wzsl): \p dmrsl, the most logical blocks in one
+ * Dataset Management range, and \p wzsl, the largest Write Zeroes as a power
+ * of two in units of the minimum memory page size (4 KiB). 0: no limit (the
+ * default).
+ */
+void nvt_nvmf_subsystem_set_nvm_limits(struct nvt_nvmf_subsystem *subsystem, uint32_t dmrsl,
+				       uint8_t wzsl);
 
 void nvt_nvmf_subsystem_set_allow_any_host(struct nvt_nvmf_subsystem *subsystem, bool allow);
 bool nvt_nvmf_subsystem_get_allow_any_host(const struct nvt_nvmf_subsystem *subsystem);

@@ -14,11 +14,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "nvtcp/likely.h"
 #include "nvtcp/log.h"
 #include "nvtcp/string.h"
+#include "nvtcp/uuid.h"
 #include "bdev_internal.h"
 
 NVT_LOG_REGISTER_COMPONENT(bdev)
@@ -52,84 +52,6 @@ void *
 bdev_to_io_dev(struct nvt_bdev *bdev)
 {
 	return &bdev->internal;
-}
-
-/* ---- UUIDs ---- */
-
-int
-nvt_uuid_parse(const char *str, uint8_t uuid[16])
-{
-	static const char layout[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-	uint8_t out[16] = { 0 };
-	int i, n = 0, v;
-	char c;
-
-	if (str == NULL || strlen(str) != sizeof(layout) - 1) {
-		return -EINVAL;
-	}
-	for (i = 0; layout[i] != '\0'; i++) {
-		c = str[i];
-		if (layout[i] == '-') {
-			if (c != '-') {
-				return -EINVAL;
-			}
-			continue;
-		}
-		if (c >= '0' && c <= '9') {
-			v = c - '0';
-		} else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
-			v = (c | 0x20) - 'a' + 10;
-		} else {
-			return -EINVAL;
-		}
-		out[n / 2] |= (uint8_t)(v << (n % 2 ? 0 : 4));
-		n++;
-	}
-	memcpy(uuid, out, sizeof(out));
-	return 0;
-}
-
-void
-nvt_uuid_fmt(char *str, const uint8_t uuid[16])
-{
-	static const char hex[] = "0123456789abcdef";
-	int i, pos = 0;
-
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10) {
-			str[pos++] = '-';
-		}
-		str[pos++] = hex[uuid[i] >> 4];
-		str[pos++] = hex[uuid[i] & 0xf];
-	}
-	str[pos] = '\0';
-}
-
-static bool
-uuid_is_zero(const uint8_t uuid[16])
-{
-	static const uint8_t zero[16];
-
-	return memcmp(uuid, zero, sizeof(zero)) == 0;
-}
-
-/* A random (version 4, RFC 4122 variant) UUID. */
-static int
-uuid_generate(uint8_t uuid[16])
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < 16) {
-		n = getrandom(uuid + got, 16 - got, 0);
-		if (n < 0 && errno != EINTR) {
-			return -errno;
-		}
-		got += n > 0 ? (size_t)n : 0;
-	}
-	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);
-	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
-	return 0;
 }
 
 /* ---- registry ---- */
@@ -239,8 +161,8 @@ nvt_bdev_register(struct nvt_bdev *bdev)
 			   (int)sizeof(bdev->name), bdev->name);
 		return -EINVAL;
 	}
-	if (uuid_is_zero(bdev->uuid)) {
-		rc = uuid_generate(bdev->uuid);
+	if (nvt_uuid_is_zero(bdev->uuid)) {
+		rc = nvt_uuid_generate(bdev->uuid);
 		if (rc != 0) {
 			return rc;
 		}

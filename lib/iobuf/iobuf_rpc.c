@@ -7,11 +7,11 @@
  * its modules. nvtcp has none: each NVMe/TCP transport owns its data buffer
  * pool (nvmf_create_transport: num_shared_buffers buffers of io_unit_size,
  * buf_cache_size of them cached per poll group). So the sizes are checked as
- * SPDK checks them, then accepted with a notice that says where nvtcp's
- * buffers are sized; NUMA-local pools, which nvtcp does not have, are
- * refused. Nothing is saved back: nvtcp has no state for it. The counters
- * SPDK's iobuf_get_stats reports are those of the transports' caches, in
- * nvmf_get_stats.
+ * SPDK checks them, then accepted (with a notice, once, that says where
+ * nvtcp's buffers are sized, when they are not SPDK's defaults); NUMA-local
+ * pools, which nvtcp does not have, are refused. Nothing is saved back:
+ * nvtcp has no state for it. The counters SPDK's iobuf_get_stats reports are
+ * those of the transports' caches, in nvmf_get_stats.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -20,7 +20,6 @@
 
 #include "nvtcp/jsonrpc.h"
 #include "nvtcp/likely.h"
-#include "nvtcp/log.h"
 
 /* SPDK's defaults and lower bounds. */
 #define IOBUF_RPC_SMALL_POOL_COUNT 8192
@@ -37,7 +36,6 @@ struct rpc_iobuf_opts {
 	uint64_t large_pool_count;
 	uint32_t small_bufsize;
 	uint32_t large_bufsize;
-	bool enable_numa;
 };
 
 static const struct nvt_json_field g_iobuf_fields[] = {
@@ -47,35 +45,57 @@ static const struct nvt_json_field g_iobuf_fields[] = {
 	  true },
 	{ "small_bufsize", NVT_JSON_UINT32, offsetof(struct rpc_iobuf_opts, small_bufsize), true },
 	{ "large_bufsize", NVT_JSON_UINT32, offsetof(struct rpc_iobuf_opts, large_bufsize), true },
-	{ "enable_numa", NVT_JSON_BOOL, offsetof(struct rpc_iobuf_opts, enable_numa), true },
+	NVT_JSON_SPDK_DEFAULT("enable_numa", "false", "nvtcp has no NUMA-local buffer pools"),
 };
 
-/* A value out of SPDK's bounds: the field, and why in \p why. */
-static const char *
-iobuf_opts_check(const struct rpc_iobuf_opts *o, char *why, size_t len)
+/* The sizes, in the order of iobuf_opts_check()'s values. */
+static const struct {
+	const char *name;
+	uint64_t min;
+	uint64_t spdk_default;
+} g_iobuf_sizes[] = {
+	{ "small_pool_count", IOBUF_RPC_MIN_SMALL_POOL, IOBUF_RPC_SMALL_POOL_COUNT },
+	{ "large_pool_count", IOBUF_RPC_MIN_LARGE_POOL, IOBUF_RPC_LARGE_POOL_COUNT },
+	{ "small_bufsize", IOBUF_RPC_MIN_SMALL_BUF, IOBUF_RPC_SMALL_BUFSIZE },
+	{ "large_bufsize", IOBUF_RPC_MIN_LARGE_BUF, IOBUF_RPC_LARGE_BUFSIZE },
+};
+
+static const char g_iobuf_no_pool[] =
+	"nvtcp has no global buffer pool; each transport sizes its own "
+	"(nvmf_create_transport: num_shared_buffers x io_unit_size, buf_cache_size per poll "
+	"group)";
+
+/*
+ * Refuse a size SPDK would refuse (answers, returns false). A size away from
+ * SPDK's default asks for a pool nvtcp does not have: the notice, once, says
+ * where nvtcp's buffers are sized instead.
+ */
+static bool
+iobuf_opts_check(struct nvt_jsonrpc_request *req, const struct rpc_iobuf_opts *o)
 {
-	static const struct {
-		const char *name;
-		uint64_t min;
-	} mins[] = {
-		{ "small_pool_count", IOBUF_RPC_MIN_SMALL_POOL },
-		{ "large_pool_count", IOBUF_RPC_MIN_LARGE_POOL },
-		{ "small_bufsize", IOBUF_RPC_MIN_SMALL_BUF },
-		{ "large_bufsize", IOBUF_RPC_MIN_LARGE_BUF },
-	};
 	const uint64_t values[] = { o->small_pool_count, o->large_pool_count, o->small_bufsize,
 				    o->large_bufsize };
-	size_t i;
+	char names[128] = "";
+	size_t i, len = 0;
 
-	for (i = 0; i < NVT_COUNTOF(mins); i++) {
-		if (values[i] < mins[i].min) {
-			snprintf(why, len, "%" PRIu64 " is below SPDK's minimum %" PRIu64,
-				 values[i], mins[i].min);
-			return mins[i].name;
+	for (i = 0; i < NVT_COUNTOF(g_iobuf_sizes); i++) {
+		if (values[i] < g_iobuf_sizes[i].min) {
+			nvt_jsonrpc_send_field_error(req, g_iobuf_sizes[i].name,
+						     "%" PRIu64 " is below SPDK's minimum %" PRIu64,
+						     values[i], g_iobuf_sizes[i].min);
+			return false;
 		}
 	}
-	snprintf(why, len, "NUMA-local buffer pools are not supported (false only)");
-	return o->enable_numa ? "enable_numa" : NULL;
+	for (i = 0; i < NVT_COUNTOF(g_iobuf_sizes); i++) {
+		if (values[i] != g_iobuf_sizes[i].spdk_default) {
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s'%s'",
+						len > 0 ? ", " : "", g_iobuf_sizes[i].name);
+		}
+	}
+	if (len > 0) {
+		nvt_jsonrpc_notice_once(req, names, g_iobuf_no_pool);
+	}
+	return true;
 }
 
 static void
@@ -87,25 +107,11 @@ rpc_iobuf_set_options(struct nvt_jsonrpc_request *req, const json_t *params)
 		.small_bufsize = IOBUF_RPC_SMALL_BUFSIZE,
 		.large_bufsize = IOBUF_RPC_LARGE_BUFSIZE,
 	};
-	char err[256], why[128];
-	const char *bad;
 
-	if (nvt_json_decode_object(params, g_iobuf_fields, NVT_COUNTOF(g_iobuf_fields), &o, err,
-				   sizeof(err)) != 0) {
-		nvt_jsonrpc_send_error(req, NVT_JSONRPC_ERROR_INVALID_PARAMS,
-				       "iobuf_set_options: %s", err);
-		return;
+	if (nvt_jsonrpc_decode(req, NULL, params, g_iobuf_fields, NVT_COUNTOF(g_iobuf_fields),
+			       &o) &&
+	    iobuf_opts_check(req, &o)) {
+		nvt_jsonrpc_send_result(req, NULL);
 	}
-	bad = iobuf_opts_check(&o, why, sizeof(why));
-	if (bad != NULL) {
-		nvt_jsonrpc_send_error(req, NVT_JSONRPC_ERROR_INVALID_PARAMS,
-				       "iobuf_set_options: field '%s': %s", bad, why);
-		return;
-	}
-	NVT_NOTICELOG("iobuf_set_options: accepted for compatibility with SPDK and ignored: nvtcp "
-		      "has no global buffer pool; each transport sizes its own "
-		      "(nvmf_create_transport: num_shared_buffers x io_unit_size, buf_cache_size "
-		      "per poll group)\n");
-	nvt_jsonrpc_send_result(req, NULL);
 }
 NVT_RPC_REGISTER("iobuf_set_options", rpc_iobuf_set_options, NVT_RPC_STARTUP)

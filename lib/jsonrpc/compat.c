@@ -6,8 +6,9 @@
  * that cannot make nvtcp claim a behaviour it does not have:
  *
  *  - a field listed with a value accepts that value only: SPDK's default,
- *    which describes what nvtcp does anyway. Any other value is refused with
- *    a message naming the method and the field; unknown fields too.
+ *    which describes what nvtcp does anyway (NVT_JSON_SPDK_DEFAULT). Any
+ *    other value is refused with a message naming the method, the field and
+ *    the value; unknown fields too.
  *  - a method listed without fields sets options of a module nvtcp does not
  *    have. Nothing of that module can be created here (its create methods
  *    are unknown, so a configuration that uses them is refused), so its
@@ -18,22 +19,11 @@
  * libraries and their tests, which answer only for themselves, do not.
  */
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "nvtcp/jsonrpc.h"
 #include "nvtcp/likely.h"
 #include "nvtcp/log.h"
-
-#define COMPAT_MAX_FIELDS 8
-
-struct compat_field {
-	const char *name;
-	/* JSON text of the only value accepted; NULL: any value. */
-	const char *value;
-	bool required;
-};
 
 struct compat_method {
 	const char *name;
@@ -41,40 +31,44 @@ struct compat_method {
 	/* What nvtcp lacks, for the log and for refusals. */
 	const char *why;
 	/* NULL: the options of a missing module, any parameters. */
-	const struct compat_field *fields;
+	const struct nvt_json_field *fields;
 	size_t nfields;
 };
 
-static const struct compat_field g_accel_fields[] = {
-	{ "small_cache_size", "128", false }, { "large_cache_size", "16", false },
-	{ "task_count", "2048", false },      { "sequence_count", "2048", false },
-	{ "buf_count", "2048", false },
+#define ACCEL_WHY "nvtcp has no accel framework: digests are computed on the CPU"
+#define SCHED_WHY                                                                               \
+	"nvtcp has no thread scheduler: threads stay on the core they were placed on, as with " \
+	"SPDK's static scheduler"
+#define HOTPLUG_WHY "nvtcp has no NVMe bdev module: no local NVMe device is probed"
+
+static const struct nvt_json_field g_accel_fields[] = {
+	NVT_JSON_SPDK_DEFAULT("small_cache_size", "128", ACCEL_WHY),
+	NVT_JSON_SPDK_DEFAULT("large_cache_size", "16", ACCEL_WHY),
+	NVT_JSON_SPDK_DEFAULT("task_count", "2048", ACCEL_WHY),
+	NVT_JSON_SPDK_DEFAULT("sequence_count", "2048", ACCEL_WHY),
+	NVT_JSON_SPDK_DEFAULT("buf_count", "2048", ACCEL_WHY),
 };
 
-static const struct compat_field g_scheduler_fields[] = {
-	{ "name", "\"static\"", true },
-	{ "period", "1000000", false },
+static const struct nvt_json_field g_scheduler_fields[] = {
+	{ "name", NVT_JSON_SPDK, 0, false, "\"static\"", SCHED_WHY },
+	NVT_JSON_SPDK_DEFAULT("period", "1000000", SCHED_WHY),
 };
 
-static const struct compat_field g_hotplug_fields[] = {
-	{ "period_us", NULL, false },
-	{ "enable", "false", false },
+static const struct nvt_json_field g_hotplug_fields[] = {
+	NVT_JSON_SPDK_IGNORED("period_us", NULL),
+	NVT_JSON_SPDK_DEFAULT("enable", "false", HOTPLUG_WHY),
 };
 
 #define COMPAT_ANY_STATE (NVT_RPC_STARTUP | NVT_RPC_RUNTIME)
 
 static const struct compat_method g_compat_methods[] = {
-	{ "accel_set_options", NVT_RPC_STARTUP,
-	  "nvtcp has no accel framework: digests are computed on the CPU", g_accel_fields,
+	{ "accel_set_options", NVT_RPC_STARTUP, ACCEL_WHY, g_accel_fields,
 	  NVT_COUNTOF(g_accel_fields) },
-	{ "framework_set_scheduler", COMPAT_ANY_STATE,
-	  "nvtcp has no thread scheduler: threads stay on the core they were placed on, as "
-	  "with SPDK's static scheduler",
-	  g_scheduler_fields, NVT_COUNTOF(g_scheduler_fields) },
+	{ "framework_set_scheduler", COMPAT_ANY_STATE, SCHED_WHY, g_scheduler_fields,
+	  NVT_COUNTOF(g_scheduler_fields) },
 	{ "bdev_nvme_set_options", NVT_RPC_STARTUP,
 	  "nvtcp has no NVMe bdev module, so no NVMe bdev can exist", NULL, 0 },
-	{ "bdev_nvme_set_hotplug", COMPAT_ANY_STATE,
-	  "nvtcp has no NVMe bdev module: no local NVMe device is probed", g_hotplug_fields,
+	{ "bdev_nvme_set_hotplug", COMPAT_ANY_STATE, HOTPLUG_WHY, g_hotplug_fields,
 	  NVT_COUNTOF(g_hotplug_fields) },
 	{ "bdev_raid_set_options", NVT_RPC_STARTUP,
 	  "nvtcp has no RAID bdev module, so no RAID bdev can exist", NULL, 0 },
@@ -95,60 +89,6 @@ compat_find(const char *name)
 	return NULL;
 }
 
-/* Whether \p value is the JSON value written as \p text. */
-static bool
-compat_value_is(const json_t *value, const char *text)
-{
-	json_t *want = json_loads(text, JSON_DECODE_ANY, NULL);
-	bool same = want != NULL && json_equal(want, (json_t *)value);
-
-	json_decref(want);
-	return same;
-}
-
-static void
-compat_refuse(struct nvt_jsonrpc_request *req, const struct compat_method *m,
-	      const struct compat_field *f, const json_t *value)
-{
-	char *got = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
-
-	nvt_jsonrpc_send_error(req, NVT_JSONRPC_ERROR_INVALID_PARAMS,
-			       "%s: field '%s': %s is not supported, only SPDK's default %s (%s)",
-			       m->name, f->name, got != NULL ? got : "this value", f->value,
-			       m->why);
-	free(got);
-}
-
-/* Check the listed fields; answers and returns false on a refusal. */
-static bool
-compat_check_fields(struct nvt_jsonrpc_request *req, const struct compat_method *m,
-		    const json_t *params)
-{
-	struct nvt_json_field fields[COMPAT_MAX_FIELDS];
-	const json_t *values[COMPAT_MAX_FIELDS] = { NULL };
-	char err[256];
-	size_t i;
-
-	for (i = 0; i < m->nfields; i++) {
-		fields[i] =
-			(struct nvt_json_field){ m->fields[i].name, NVT_JSON_ANY,
-						 i * sizeof(values[0]), !m->fields[i].required };
-	}
-	if (nvt_json_decode_object(params, fields, m->nfields, values, err, sizeof(err)) != 0) {
-		nvt_jsonrpc_send_error(req, NVT_JSONRPC_ERROR_INVALID_PARAMS, "%s: %s", m->name,
-				       err);
-		return false;
-	}
-	for (i = 0; i < m->nfields; i++) {
-		if (values[i] != NULL && m->fields[i].value != NULL &&
-		    !compat_value_is(values[i], m->fields[i].value)) {
-			compat_refuse(req, m, &m->fields[i], values[i]);
-			return false;
-		}
-	}
-	return true;
-}
-
 static void
 rpc_compat_method(struct nvt_jsonrpc_request *req, const json_t *params)
 {
@@ -160,7 +100,8 @@ rpc_compat_method(struct nvt_jsonrpc_request *req, const json_t *params)
 				       nvt_jsonrpc_request_method(req));
 		return;
 	}
-	if (m->fields != NULL && !compat_check_fields(req, m, params)) {
+	if (m->fields != NULL &&
+	    !nvt_jsonrpc_decode(req, NULL, params, m->fields, m->nfields, NULL)) {
 		return;
 	}
 	NVT_NOTICELOG("%s: accepted for compatibility with SPDK and ignored: %s\n", m->name,

@@ -106,10 +106,58 @@ check_string(const struct nvt_json_field *f, const json_t *val, char *err, size_
 	return 0;
 }
 
+/* Whether \p value is the JSON value written as \p text. */
+static bool
+value_is_text(const json_t *value, const char *text)
+{
+	json_t *want = json_loads(text, JSON_DECODE_ANY, NULL);
+	bool same = want != NULL && json_equal(want, (json_t *)value);
+
+	json_decref(want);
+	return same;
+}
+
+void
+nvt_json_format_unsupported(char *err, size_t errlen, const char *field, const json_t *value,
+			    const char *accepted, const char *why)
+{
+	char *got = value != NULL ? json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	size_t len;
+
+	len = (size_t)snprintf(err, errlen, "field '%s': %s is not supported", field,
+			       got != NULL ? got : "this value");
+	free(got);
+	if (why != NULL && len < errlen) {
+		len += (size_t)snprintf(err + len, errlen - len, " (%s)", why);
+	}
+	if (accepted != NULL && len < errlen) {
+		snprintf(err + len, errlen - len, "; accepted: %s", accepted);
+	}
+}
+
+static int
+check_spdk(const struct nvt_json_field *f, const json_t *val, char *err, size_t errlen)
+{
+	char accepted[96];
+
+	if (f->spdk_default == NULL || value_is_text(val, f->spdk_default)) {
+		return 0;
+	}
+	if (strcmp(f->spdk_default, "null") == 0) {
+		snprintf(accepted, sizeof(accepted), "none (leave the field out)");
+	} else {
+		snprintf(accepted, sizeof(accepted), "%s (SPDK's default)", f->spdk_default);
+	}
+	nvt_json_format_unsupported(err, errlen, f->name, val, accepted, f->why);
+	return -EINVAL;
+}
+
 static int
 check_value(const struct nvt_json_field *f, const json_t *val, char *err, size_t errlen)
 {
 	switch (f->type) {
+	case NVT_JSON_SPDK:
+		return check_spdk(f, val, err, errlen);
 	case NVT_JSON_STRING:
 		return check_string(f, val, err, errlen);
 	case NVT_JSON_BOOL:
@@ -190,10 +238,14 @@ check_object(const json_t *obj, const struct nvt_json_field *fields, size_t nfie
 static int
 store_value(const struct nvt_json_field *f, const json_t *val, void *out)
 {
-	char *dst = (char *)out + f->offset;
 	json_int_t v = json_is_integer(val) ? json_integer_value(val) : 0;
-	char *str;
+	char *dst, *str;
 
+	if (f->type == NVT_JSON_SPDK) {
+		/* No output: \p out may even be NULL for a table of such fields only. */
+		return 0;
+	}
+	dst = (char *)out + f->offset;
 	switch (f->type) {
 	case NVT_JSON_STRING:
 		str = strdup(json_string_value(val));
@@ -219,6 +271,8 @@ store_value(const struct nvt_json_field *f, const json_t *val, void *out)
 		break;
 	case NVT_JSON_ANY:
 		memcpy(dst, &val, sizeof(val));
+		break;
+	case NVT_JSON_SPDK:
 		break;
 	}
 	return 0;

@@ -2,14 +2,13 @@
 /*
  * Host identity (hostnqn, hostid), default options, status descriptions.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "nvtcp/nvme.h"
 #include "nvtcp/string.h"
+#include "nvtcp/uuid.h"
 
 static int
 read_line(const char *path, char *buf, size_t len)
@@ -30,58 +29,36 @@ read_line(const char *path, char *buf, size_t len)
 	return n > 0 ? 0 : -ENODATA;
 }
 
-static int
-parse_uuid(const char *str, uint8_t out[16])
-{
-	unsigned int i = 0;
-
-	while (*str != '\0' && i < 32) {
-		int v;
-
-		if (*str == '-') {
-			str++;
-			continue;
-		}
-		if (!isxdigit((unsigned char)*str)) {
-			return -EINVAL;
-		}
-		v = isdigit((unsigned char)*str) ? *str - '0'
-						 : (tolower((unsigned char)*str) - 'a' + 10);
-		out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] | v) : (v << 4));
-		i++;
-		str++;
-	}
-	return i == 32 && *str == '\0' ? 0 : -EINVAL;
-}
-
+/* /etc/nvme/hostid when it holds a UUID, else a random one. */
 static void
-fmt_uuid(const uint8_t id[16], char *buf, size_t len)
+host_id(uint8_t id[16])
 {
-	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9], id[10],
-		 id[11], id[12], id[13], id[14], id[15]);
+	/* 0x5a bytes with the version 4 and variant bits, should getrandom() fail. */
+	static const uint8_t fallback[16] = { 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x4a, 0x5a,
+					      0x9a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a };
+	char line[NVT_NVMF_NQN_FIELD_SIZE];
+
+	if (read_line("/etc/nvme/hostid", line, sizeof(line)) == 0 &&
+	    nvt_uuid_parse(line, id) == 0) {
+		return;
+	}
+	if (nvt_uuid_generate(id) != 0) {
+		memcpy(id, fallback, sizeof(fallback));
+	}
 }
 
 static void
 host_identity(struct nvt_nvme_ctrlr_opts *opts)
 {
 	char line[NVT_NVMF_NQN_FIELD_SIZE];
-	char uuid[40];
+	char uuid[NVT_UUID_STRING_LEN];
 
-	if (read_line("/etc/nvme/hostid", line, sizeof(line)) != 0 ||
-	    parse_uuid(line, opts->hostid) != 0) {
-		if (getrandom(opts->hostid, sizeof(opts->hostid), 0) != sizeof(opts->hostid)) {
-			memset(opts->hostid, 0x5a, sizeof(opts->hostid));
-		}
-		/* A version 4 UUID. */
-		opts->hostid[6] = (uint8_t)((opts->hostid[6] & 0x0f) | 0x40);
-		opts->hostid[8] = (uint8_t)((opts->hostid[8] & 0x3f) | 0x80);
-	}
+	host_id(opts->hostid);
 	if (read_line("/etc/nvme/hostnqn", line, sizeof(line)) == 0) {
 		nvt_strcpy_trunc(opts->hostnqn, sizeof(opts->hostnqn), line);
 		return;
 	}
-	fmt_uuid(opts->hostid, uuid, sizeof(uuid));
+	nvt_uuid_fmt(uuid, opts->hostid);
 	snprintf(opts->hostnqn, sizeof(opts->hostnqn), "%s%s", NVT_NVMF_NQN_UUID_PREFIX, uuid);
 }
 

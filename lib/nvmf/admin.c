@@ -95,7 +95,7 @@ identify_ctrlr_fill(struct nvmf_ctrlr *ctrlr, struct nvt_nvme_id_ctrl *cd)
 	cd->sqes = nvt_nvme_qes(6, 6);
 	cd->cqes = nvt_nvme_qes(4, 4);
 	cd->maxcmd = o->max_queue_depth;
-	cd->kas = 10; /* 100 ms units */
+	cd->kas = o->kas;
 	nvt_strcpy_trunc(cd->subnqn, sizeof(cd->subnqn), ctrlr->subsystem->nqn);
 	identify_ctrlr_fabrics(ctrlr, cd);
 	if (ctrlr_is_discovery(ctrlr)) {
@@ -212,6 +212,14 @@ identify_ns_descs(struct nvmf_request *req, struct nvmf_ctrlr *ctrlr, uint8_t *b
 	ns_desc_add(buf, off, NVT_NVME_NIDT_CSI, &csi, 1);
 }
 
+/* Limits the host must keep to; the subsystem's, 0 where it sets none. */
+static void
+identify_ctrlr_nvm_fill(struct nvmf_ctrlr *ctrlr, struct nvt_nvme_id_ctrl_nvm *nvm)
+{
+	nvm->wzsl = ctrlr->subsystem->wzsl;
+	nvm->dmrsl = ctrlr->subsystem->dmrsl;
+}
+
 static void
 identify_dispatch(struct nvmf_request *req, struct nvmf_ctrlr *ctrlr, uint8_t *buf)
 {
@@ -231,7 +239,7 @@ identify_dispatch(struct nvmf_request *req, struct nvmf_ctrlr *ctrlr, uint8_t *b
 		identify_ns_descs(req, ctrlr, buf);
 	} else if (cns == NVT_NVME_CNS_IOCS_CTRL &&
 		   nvt_nvme_identify_csi(cmd) == NVT_NVME_CSI_NVM) {
-		/* The NVM command set specific controller data: all fields zero here. */
+		identify_ctrlr_nvm_fill(ctrlr, (struct nvt_nvme_id_ctrl_nvm *)(void *)buf);
 	} else {
 		nvmf_req_invalid_field(req);
 	}

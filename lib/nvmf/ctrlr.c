@@ -184,6 +184,7 @@ nvmf_request_complete(struct nvmf_request *req)
 		qpair->outstanding_count--;
 		qpair->group->stats.pending_requests--;
 		qpair->group->stats.completed_requests++;
+		qpair->group->stats.completed_nvme_io += qpair->qid != 0;
 	}
 	rc = qpair->transport->ops->req_complete(req);
 	if (rc != 0) {
@@ -203,9 +204,9 @@ qpair_finish(struct nvmf_qpair *qpair)
 
 	if (qpair->ctrlr != NULL) {
 		if (qpair->qid == 0) {
-			group->stats.admin_qpairs--;
+			group->stats.current_admin_qpairs--;
 		} else {
-			group->stats.io_qpairs--;
+			group->stats.current_io_qpairs--;
 		}
 	}
 	if (qpair->added) {
@@ -284,7 +285,7 @@ ctrlr_free_msg(void *ctx)
 	free(ctrlr->io_qpairs);
 	free(ctrlr);
 	if (admin != NULL) {
-		admin->group->stats.admin_qpairs--;
+		admin->group->stats.current_admin_qpairs--;
 		admin->ctrlr = NULL;
 		qpair_finish(admin);
 	}

@@ -61,9 +61,11 @@ connect_done_msg(void *arg)
 		qpair->sq_head = 0;
 		nvmf_qpair_set_state(qpair, NVMF_QPAIR_ACTIVE);
 		if (ctx->qid == 0) {
+			qpair->group->stats.current_admin_qpairs++;
 			qpair->group->stats.admin_qpairs++;
 			nvmf_ctrlr_start_keep_alive(ctx->ctrlr);
 		} else {
+			qpair->group->stats.current_io_qpairs++;
 			qpair->group->stats.io_qpairs++;
 		}
 		req->rsp->cdw0 = nvt_nvmf_connect_rsp_success(ctx->ctrlr->cntlid, 0);
@@ -141,15 +143,28 @@ subsystem_alloc_cntlid(struct nvt_nvmf_subsystem *subsystem)
 	uint32_t tries;
 	uint16_t cntlid;
 
-	for (tries = 0; tries < NVT_NVMF_CNTLID_MAX; tries++) {
+	for (tries = 0; tries <= (uint32_t)(subsystem->max_cntlid - subsystem->min_cntlid);
+	     tries++) {
 		cntlid = subsystem->next_cntlid;
-		subsystem->next_cntlid = cntlid >= NVT_NVMF_CNTLID_MAX ? NVT_NVMF_CNTLID_MIN
-								       : (uint16_t)(cntlid + 1);
+		if (cntlid < subsystem->min_cntlid || cntlid > subsystem->max_cntlid) {
+			cntlid = subsystem->min_cntlid;
+		}
+		subsystem->next_cntlid = cntlid >= subsystem->max_cntlid ? subsystem->min_cntlid
+									 : (uint16_t)(cntlid + 1);
 		if (subsystem_find_ctrlr(subsystem, cntlid) == NULL) {
 			return cntlid;
 		}
 	}
 	return 0;
+}
+
+/* The host's KATO, raised to the transport's min_kato unless keep alive is off (0). */
+static uint32_t
+ctrlr_kato(const struct connect_ctx *ctx)
+{
+	uint32_t min_kato = ctx->qpair->transport->opts.min_kato;
+
+	return ctx->kato != 0 && ctx->kato < min_kato ? min_kato : ctx->kato;
 }
 
 static void
@@ -158,7 +173,7 @@ ctrlr_init_features(struct nvmf_ctrlr *ctrlr, const struct connect_ctx *ctx)
 	uint16_t nq = (uint16_t)(ctrlr->max_io_qpairs - 1u);
 
 	ctrlr->feat.number_of_queues = nvt_nvme_feat_num_queues(nq, nq);
-	ctrlr->feat.keep_alive_timer = ctx->kato;
+	ctrlr->feat.keep_alive_timer = ctrlr_kato(ctx);
 	ctrlr->feat.volatile_write_cache = NVT_NVME_FEAT_VWC_WCE;
 	/* 0x157 K = 70 C as the warning threshold, as commonly reported. */
 	ctrlr->feat.temperature_threshold = 343;
@@ -176,6 +191,11 @@ ctrlr_create(struct nvt_nvmf_subsystem *subsystem, struct connect_ctx *ctx)
 	}
 	ctrlr->io_qpairs = calloc(max_io + 1u, sizeof(*ctrlr->io_qpairs));
 	ctrlr->cntlid = subsystem_alloc_cntlid(subsystem);
+	if (ctrlr->cntlid == 0) {
+		NVT_ERRLOG("%s: connect from %s refused: every controller ID of %u..%u is in use\n",
+			   subsystem->nqn, ctx->data.hostnqn, subsystem->min_cntlid,
+			   subsystem->max_cntlid);
+	}
 	if (ctrlr->io_qpairs == NULL || ctrlr->cntlid == 0) {
 		free(ctrlr->io_qpairs);
 		free(ctrlr);

@@ -230,6 +230,7 @@ nvmf_io_exec(struct nvmf_request *req)
 	}
 	req->ns = pns->ns;
 	pns->io_outstanding++;
+	req->qpair->group->stats.pending_bdev_io++;
 	rc = io_submit(req, pns);
 	if (rc == 0) {
 		return;

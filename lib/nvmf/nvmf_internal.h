@@ -87,7 +87,13 @@ struct nvt_nvmf_subsystem {
 	TAILQ_HEAD(, nvmf_host) hosts;
 	TAILQ_HEAD(, nvmf_subsystem_listener) listeners;
 	TAILQ_HEAD(, nvmf_ctrlr) ctrlrs;
+	/* Controller IDs handed out, within NVT_NVMF_CNTLID_MIN..MAX. */
+	uint16_t min_cntlid;
+	uint16_t max_cntlid;
 	uint16_t next_cntlid;
+	/* Limits reported in the NVM Identify Controller data (0: none). */
+	uint32_t dmrsl;
+	uint8_t wzsl;
 	bool deleting;
 	TAILQ_ENTRY(nvt_nvmf_subsystem) link;
 };
@@ -107,11 +113,16 @@ struct nvmf_pg_subsystem {
 	struct nvmf_pg_ns *ns;
 };
 
+/* Counters of one poll group, in SPDK's terms; its thread only. */
 struct nvmf_poll_group_stats {
-	uint32_t admin_qpairs;
-	uint32_t io_qpairs;
-	uint64_t pending_requests;
-	uint64_t completed_requests;
+	uint32_t current_admin_qpairs; /* connected (Fabrics Connect done) now */
+	uint32_t current_io_qpairs;
+	uint64_t admin_qpairs; /* connected since start */
+	uint64_t io_qpairs;
+	uint64_t pending_requests;   /* commands in the core now, AERs included */
+	uint64_t completed_requests; /* commands completed, admin included */
+	uint64_t completed_nvme_io;  /* commands of I/O queues completed */
+	uint64_t pending_bdev_io;    /* namespace I/O submitted, not completed */
 };
 
 struct nvmf_poll_group {
@@ -227,7 +238,13 @@ void nvmf_poll_group_add_qpair(struct nvmf_poll_group *group, struct nvmf_qpair 
 void nvmf_poll_group_remove_qpair(struct nvmf_qpair *qpair);
 /* ops->qpair_fini() callback; \p ctx is the poll group. */
 void nvmf_poll_group_qpair_closed(void *ctx);
-int nvmf_validate_transport_opts(const struct nvt_nvmf_transport_opts *opts, uint32_t groups);
+/*
+ * The one check of transport options: NULL when \p opts are valid for a
+ * target of \p groups poll groups, else the name of the first bad field
+ * with the reason (value and allowed range) in \p why.
+ */
+const char *nvmf_transport_opts_check(const struct nvt_nvmf_transport_opts *opts, uint32_t groups,
+				      char *why, size_t len);
 /*
  * Run fn(group, arg) on every poll group's thread, then done(arg) on the app
  * thread. On allocation failure done(arg) runs at once (logged).

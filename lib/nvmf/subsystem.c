@@ -228,6 +228,7 @@ void
 nvmf_pg_ns_io_done(struct nvmf_poll_group *group, struct nvmf_pg_ns *pns)
 {
 	assert(pns->io_outstanding > 0);
+	group->stats.pending_bdev_io--;
 	if (--pns->io_outstanding == 0 && pns->removing) {
 		pg_ns_release(group, pns);
 	}
@@ -276,6 +277,8 @@ nvmf_subsystem_create_internal(struct nvt_nvmf_tgt *tgt, const char *nqn,
 	subsystem->tgt = tgt;
 	subsystem->subtype = subtype;
 	subsystem->max_nsid = max_ns;
+	subsystem->min_cntlid = NVT_NVMF_CNTLID_MIN;
+	subsystem->max_cntlid = NVT_NVMF_CNTLID_MAX;
 	subsystem->next_cntlid = NVT_NVMF_CNTLID_MIN;
 	nvt_strcpy_trunc(subsystem->nqn, sizeof(subsystem->nqn), nqn);
 	nvt_strcpy_trunc(subsystem->sn, sizeof(subsystem->sn), NVMF_SN_DEFAULT);
@@ -382,6 +385,31 @@ nvt_nvmf_subsystem_set_mn(struct nvt_nvmf_subsystem *subsystem, const char *mn)
 	}
 	nvt_strcpy_trunc(subsystem->mn, sizeof(subsystem->mn), mn);
 	return 0;
+}
+
+int
+nvt_nvmf_subsystem_set_cntlid_range(struct nvt_nvmf_subsystem *subsystem, uint16_t min_cntlid,
+				    uint16_t max_cntlid)
+{
+	if (min_cntlid < NVT_NVMF_CNTLID_MIN || max_cntlid > NVT_NVMF_CNTLID_MAX ||
+	    min_cntlid > max_cntlid) {
+		return -EINVAL;
+	}
+	if (!TAILQ_EMPTY(&subsystem->ctrlrs)) {
+		return -EBUSY;
+	}
+	subsystem->min_cntlid = min_cntlid;
+	subsystem->max_cntlid = max_cntlid;
+	subsystem->next_cntlid = min_cntlid;
+	return 0;
+}
+
+void
+nvt_nvmf_subsystem_set_nvm_limits(struct nvt_nvmf_subsystem *subsystem, uint32_t dmrsl,
+				  uint8_t wzsl)
+{
+	subsystem->dmrsl = dmrsl;
+	subsystem->wzsl = wzsl;
 }
 
 void

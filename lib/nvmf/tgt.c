@@ -6,6 +6,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -62,6 +63,8 @@ nvt_nvmf_tgt_opts_init(struct nvt_nvmf_tgt_opts *opts, size_t opts_size)
 	opts->opts_size = opts_size;
 	opts->max_subsystems = 1024;
 	opts->discovery_kato_ms = 0;
+	opts->dhchap_digests = (1u << NVT_NVMF_DHCHAP_NUM_DIGESTS) - 1;
+	opts->dhchap_dhgroups = (1u << NVT_NVMF_DHCHAP_NUM_DHGROUPS) - 1;
 }
 
 /* Options for the next target; set before it exists (nvmf_set_config). */
@@ -427,6 +430,8 @@ nvt_nvmf_transport_opts_init(struct nvt_nvmf_transport_opts *opts, size_t opts_s
 	opts->zcopy = false;
 	opts->dif_insert_or_strip = false;
 	opts->acceptor_poll_rate = 10000;
+	opts->kas = 10;
+	opts->min_kato = 0;
 }
 
 int
@@ -448,52 +453,88 @@ nvt_nvmf_transport_get_default_opts(const char *trtype, struct nvt_nvmf_transpor
 	return 0;
 }
 
-static int
-opts_error(const char *field, uint64_t value)
+/* Each check: the field, whether the value is wrong, and what is allowed. */
+static const char *opts_bad(char *why, size_t len, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static const char *
+opts_bad(char *why, size_t len, const char *field, const char *fmt, ...)
 {
-	NVT_ERRLOG("transport option %s: invalid value %lu\n", field, (unsigned long)value);
-	return -EINVAL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return field;
 }
 
-int
-nvmf_validate_transport_opts(const struct nvt_nvmf_transport_opts *o, uint32_t groups)
+/* The queue sizes and I/O sizes; the buffer pool is checked after. */
+static const char *
+opts_check_sizes(const struct nvt_nvmf_transport_opts *o, char *why, size_t len)
 {
-	if (o->max_queue_depth < 2) {
-		return opts_error("max_queue_depth", o->max_queue_depth);
+	if (o->max_queue_depth < NVT_NVMF_MIN_QUEUE_DEPTH) {
+		return opts_bad(why, len, "max_queue_depth", "%u is below %u", o->max_queue_depth,
+				NVT_NVMF_MIN_QUEUE_DEPTH);
 	}
-	if (o->max_aq_depth < NVT_NVMF_MIN_ADMIN_QUEUE_ENTRIES || o->max_aq_depth > 4096) {
-		return opts_error("max_aq_depth", o->max_aq_depth);
+	if (o->max_aq_depth < NVT_NVMF_MIN_ADMIN_QUEUE_ENTRIES ||
+	    o->max_aq_depth > NVT_NVMF_MAX_AQ_DEPTH) {
+		return opts_bad(why, len, "max_aq_depth", "%u is not within %u..%u",
+				o->max_aq_depth, NVT_NVMF_MIN_ADMIN_QUEUE_ENTRIES,
+				NVT_NVMF_MAX_AQ_DEPTH);
 	}
-	if (o->max_io_qpairs_per_ctrlr < 1 || o->max_io_qpairs_per_ctrlr > 1024) {
-		return opts_error("max_io_qpairs_per_ctrlr", o->max_io_qpairs_per_ctrlr);
+	if (o->max_io_qpairs_per_ctrlr < 1 ||
+	    o->max_io_qpairs_per_ctrlr > NVT_NVMF_MAX_IO_QPAIRS_PER_CTRLR) {
+		return opts_bad(why, len, "max_io_qpairs_per_ctrlr", "%u is not within 1..%u",
+				o->max_io_qpairs_per_ctrlr, NVT_NVMF_MAX_IO_QPAIRS_PER_CTRLR);
 	}
-	if (o->in_capsule_data_size > 131072 || o->in_capsule_data_size % 16 != 0) {
-		return opts_error("in_capsule_data_size", o->in_capsule_data_size);
+	if (o->in_capsule_data_size > NVT_NVMF_MAX_IN_CAPSULE_DATA_SIZE ||
+	    o->in_capsule_data_size % NVT_NVMF_IN_CAPSULE_DATA_ALIGN != 0) {
+		return opts_bad(why, len, "in_capsule_data_size",
+				"%u is not a multiple of %u up to %u", o->in_capsule_data_size,
+				NVT_NVMF_IN_CAPSULE_DATA_ALIGN, NVT_NVMF_MAX_IN_CAPSULE_DATA_SIZE);
 	}
-	if (o->io_unit_size == 0 || o->io_unit_size % 4096 != 0) {
-		return opts_error("io_unit_size", o->io_unit_size);
+	if (o->io_unit_size == 0 || o->io_unit_size % NVT_NVMF_IO_UNIT_ALIGN != 0) {
+		return opts_bad(why, len, "io_unit_size", "%u is not a multiple of %u",
+				o->io_unit_size, NVT_NVMF_IO_UNIT_ALIGN);
 	}
-	if (o->max_io_size < 4096 || o->max_io_size % 4096 != 0 ||
+	if (o->max_io_size < NVT_NVMF_IO_UNIT_ALIGN ||
+	    o->max_io_size % NVT_NVMF_IO_UNIT_ALIGN != 0 ||
 	    o->max_io_size / o->io_unit_size > NVMF_REQ_MAX_IOVS) {
-		return opts_error("max_io_size", o->max_io_size);
+		return opts_bad(why, len, "max_io_size",
+				"%u is not a multiple of %u of at most %u io_unit_size buffers",
+				o->max_io_size, NVT_NVMF_IO_UNIT_ALIGN, NVMF_REQ_MAX_IOVS);
 	}
-	if (o->zcopy) {
-		return opts_error("zcopy", 1);
+	return NULL;
+}
+
+const char *
+nvmf_transport_opts_check(const struct nvt_nvmf_transport_opts *o, uint32_t groups, char *why,
+			  size_t len)
+{
+	const char *bad = opts_check_sizes(o, why, len);
+
+	if (bad != NULL) {
+		return bad;
 	}
-	if (o->dif_insert_or_strip) {
-		return opts_error("dif_insert_or_strip", 1);
+	if (o->zcopy || o->dif_insert_or_strip) {
+		return opts_bad(why, len, o->zcopy ? "zcopy" : "dif_insert_or_strip",
+				"not supported (false only)");
 	}
 	if (o->acceptor_poll_rate == 0) {
-		return opts_error("acceptor_poll_rate", 0);
+		return opts_bad(why, len, "acceptor_poll_rate", "must not be 0");
+	}
+	if (o->kas == 0 || o->kas > NVT_NVMF_MAX_KAS) {
+		return opts_bad(why, len, "kas", "%u is not within 1..%u", o->kas,
+				NVT_NVMF_MAX_KAS);
 	}
 	if ((uint64_t)o->num_shared_buffers < (uint64_t)groups * o->buf_cache_size ||
 	    o->num_shared_buffers < o->max_io_size / o->io_unit_size) {
-		NVT_ERRLOG("transport option num_shared_buffers: %u is fewer than %u poll groups x "
-			   "buf_cache_size %u\n",
-			   o->num_shared_buffers, groups, o->buf_cache_size);
-		return -EINVAL;
+		return opts_bad(why, len, "num_shared_buffers",
+				"%u is fewer than %u poll groups x buf_cache_size %u, or than one "
+				"largest I/O",
+				o->num_shared_buffers, groups, o->buf_cache_size);
 	}
-	return 0;
+	return NULL;
 }
 
 struct nvmf_transport *
@@ -568,6 +609,8 @@ nvt_nvmf_transport_create(const char *trtype, const struct nvt_nvmf_transport_op
 	const struct nvmf_transport_ops *ops;
 	struct nvmf_transport *transport;
 	struct nvt_nvmf_transport_opts o;
+	const char *bad;
+	char why[128];
 	uint32_t i;
 	int rc;
 
@@ -581,10 +624,12 @@ nvt_nvmf_transport_create(const char *trtype, const struct nvt_nvmf_transport_op
 	nvt_nvmf_transport_get_default_opts(trtype, &o, sizeof(o));
 	memcpy(&o, opts, opts->opts_size < sizeof(o) ? opts->opts_size : sizeof(o));
 	o.opts_size = sizeof(o);
-	rc = nvmf_validate_transport_opts(&o, tgt->num_groups);
-	if (rc == 0) {
-		rc = transport_setup(tgt, ops, &o, &transport);
+	bad = nvmf_transport_opts_check(&o, tgt->num_groups, why, sizeof(why));
+	if (bad != NULL) {
+		NVT_ERRLOG("transport %s: option %s: %s\n", ops->name, bad, why);
+		return -EINVAL;
 	}
+	rc = transport_setup(tgt, ops, &o, &transport);
 	if (rc != 0) {
 		return rc;
 	}

@@ -6,6 +6,7 @@
 
 #include "nvtcp/cpuset.h"
 #include "nvtcp/likely.h"
+#include "nvtcp/uuid.h"
 
 #define CPUSET_WORDS NVT_COUNTOF(((struct nvt_cpuset *)0)->bits)
 
@@ -97,19 +98,6 @@ nvt_cpuset_next(const struct nvt_cpuset *set, int32_t prev)
 	return (int32_t)(cpu * 64 + (uint32_t)__builtin_ctzll(word));
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	return -1;
-}
-
 /* Hex digits from the least significant end; leading zero digits may exceed the set's width. */
 static int
 parse_mask(struct nvt_cpuset *set, const char *str, size_t len)
@@ -122,7 +110,7 @@ parse_mask(struct nvt_cpuset *set, const char *str, size_t len)
 		return -EINVAL;
 	}
 	for (i = 0; i < len; i++) {
-		v = hex_value(str[len - 1 - i]);
+		v = nvt_hex_digit(str[len - 1 - i]);
 		if (v < 0) {
 			return -EINVAL;
 		}

@@ -9,7 +9,8 @@
 #
 # Usage: run-nvtcpd.sh NVTCPD [run-guest.sh options]   e.g. -q, -e DIGEST=1, -r 200
 #   NVTCPD is the nvtcpd executable (build/app/nvtcpd/nvtcpd).
-#   NVTCPD_ARGS (environment) adds arguments to nvtcpd, e.g. "-m 0x3".
+#   NVTCPD_ARGS (environment) adds arguments to nvtcpd, e.g. "-m 0x3", or
+#   "-c /extra/FILE" with a configuration passed by -x FILE (and SUBNQN).
 # Exit status: 0 = pass, 1 = fail, 77 = skipped (nvtcpd not built, or qemu or a
 # /boot/vmlinuz-* kernel is missing and cannot be installed here).
 set -uo pipefail
@@ -20,7 +21,9 @@ NVTCPD=${1:-}
 shift
 [ -x "$NVTCPD" ] || { echo "run-nvtcpd: $NVTCPD is not built: SKIP" >&2; exit 77; }
 
-SUBNQN=nqn.2016-06.io.nvtcp:cnode1
+# The subsystem the guest test connects to: the default configuration's, unless
+# NVTCPD_ARGS gives nvtcpd another configuration (then set SUBNQN to match).
+SUBNQN=${SUBNQN:-nqn.2016-06.io.nvtcp:cnode1}
 "$HERE/run-guest.sh" -e "SUBNQN=$SUBNQN" "$@" "$NVTCPD" "./nvtcpd ${NVTCPD_ARGS:-}" \
 	"$HERE/guest/basic-io.sh"
 rc=$?

@@ -25,6 +25,7 @@
 
 #include "nvtcp/bdev.h"
 #include "nvtcp/queue.h"
+#include "nvtcp/uuid.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -150,10 +151,39 @@ int nvt_bdev_register(struct nvt_bdev *bdev);
 int nvt_bdev_unregister(struct nvt_bdev *bdev, nvt_bdev_delete_cb cb, void *cb_arg);
 
 /**
- * Append the {"method": \p method, "params": {name, num_blocks, block_size,
- * uuid}} entry that recreates \p bdev to a saved configuration.
+ * A module's SPDK create method (bdev_malloc_create, ...), served by
+ * nvt_bdev_rpc_create(). lib/bdev holds the one rule of each SPDK creation
+ * parameter (applied, accepted at SPDK's default only, or a hint accepted
+ * without being applied); the module names those its method takes.
  */
-void nvt_bdev_write_create_config(const struct nvt_bdev *bdev, const char *method,
+struct nvt_bdev_rpc_create_method {
+	/** The method's name: "bdev_malloc_create", ... */
+	const char *method;
+	/**
+	 * SPDK's parameters of the method, NULL-terminated; others are refused as
+	 * unknown. A saved configuration writes them all, in this order.
+	 */
+	const char *const *params;
+	/** Unnamed bdevs get PREFIX0, PREFIX1, ... (the first free); NULL: name required. */
+	const char *name_prefix;
+	/** Creates the bdev: nvt_bdev_malloc_create(), ... */
+	int (*create)(const struct nvt_bdev_create_opts *opts, struct nvt_bdev **bdev);
+};
+
+/**
+ * Serve a module's SPDK create method: decode \p params by \p m's rules,
+ * create the bdev and answer its name, as SPDK does. App thread.
+ */
+void nvt_bdev_rpc_create(struct nvt_jsonrpc_request *request, const struct json_t *params,
+			 const struct nvt_bdev_rpc_create_method *m);
+
+/**
+ * Append the {"method": ..., "params": {...}} entry of \p m that recreates
+ * \p bdev to a saved configuration: every parameter of \p m with nvtcp's
+ * value (the bdev's own, or what nvtcp does), so that it loads back.
+ */
+void nvt_bdev_write_create_config(const struct nvt_bdev *bdev,
+				  const struct nvt_bdev_rpc_create_method *m,
 				  struct json_t *config);
 
 /**
@@ -190,15 +220,6 @@ nvt_bdev_io_block_size(const struct nvt_bdev_io *bdev_io)
  */
 int nvt_bdev_create_opts_check(const struct nvt_bdev_create_opts *in,
 			       struct nvt_bdev_create_opts *out);
-
-/** Length of the UUID string form "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", NUL included. */
-#define NVT_UUID_STRING_LEN 37
-
-/** Parse a UUID string (either case); 0 or -EINVAL. */
-int nvt_uuid_parse(const char *str, uint8_t uuid[16]);
-
-/** Format \p uuid in lower case into \p str (NVT_UUID_STRING_LEN bytes). */
-void nvt_uuid_fmt(char *str, const uint8_t uuid[16]);
 
 #ifdef __cplusplus
 }

@@ -157,10 +157,26 @@ malloc_destruct(void *ctxt)
 	return 1;
 }
 
+/* SPDK's parameters of bdev_malloc_create (rpc.py fills some in), as it saves them. */
+static const char *const g_malloc_create_params[] = {
+	"name",	    "num_blocks",	   "block_size",    "physical_block_size",
+	"uuid",	    "optimal_io_boundary", "md_size",	    "md_interleave",
+	"dif_type", "dif_is_head_of_md",   "dif_pi_format", "numa_id",
+	NULL,
+};
+
+const struct nvt_bdev_rpc_create_method g_bdev_malloc_create = {
+	.method = "bdev_malloc_create",
+	.params = g_malloc_create_params,
+	/* SPDK names unnamed RAM disks Malloc0, Malloc1, ... */
+	.name_prefix = "Malloc",
+	.create = nvt_bdev_malloc_create,
+};
+
 static void
 malloc_write_config_json(struct nvt_bdev *bdev, json_t *config)
 {
-	nvt_bdev_write_create_config(bdev, "bdev_malloc_create", config);
+	nvt_bdev_write_create_config(bdev, &g_bdev_malloc_create, config);
 }
 
 static const struct nvt_bdev_fn_table g_malloc_fn_table = {

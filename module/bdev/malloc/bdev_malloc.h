@@ -8,5 +8,7 @@
 #include "nvtcp/internal/bdev_module.h"
 
 extern const struct nvt_bdev_module g_bdev_malloc_module;
+/* bdev_malloc_create: its parameters (accepted, and saved) and constructor. */
+extern const struct nvt_bdev_rpc_create_method g_bdev_malloc_create;
 
 #endif /* NVT_BDEV_MALLOC_H */

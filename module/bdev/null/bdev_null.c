@@ -120,10 +120,36 @@ null_destruct(void *ctxt)
 	return 1;
 }
 
+/* SPDK's parameters of bdev_null_create, as it saves them. */
+static const char *const g_null_create_params[] = {
+	"name",
+	"num_blocks",
+	"block_size",
+	"physical_block_size",
+	"md_size",
+	"dif_type",
+	"dif_is_head_of_md",
+	"dif_pi_format",
+	"uuid",
+	"preferred_write_granularity",
+	"preferred_write_alignment",
+	"optimal_write_size",
+	"preferred_unmap_granularity",
+	"preferred_unmap_alignment",
+	NULL,
+};
+
+/* Unlike bdev_malloc_create, SPDK's null create requires a name. */
+const struct nvt_bdev_rpc_create_method g_bdev_null_create = {
+	.method = "bdev_null_create",
+	.params = g_null_create_params,
+	.create = nvt_bdev_null_create,
+};
+
 static void
 null_write_config_json(struct nvt_bdev *bdev, json_t *config)
 {
-	nvt_bdev_write_create_config(bdev, "bdev_null_create", config);
+	nvt_bdev_write_create_config(bdev, &g_bdev_null_create, config);
 }
 
 static const struct nvt_bdev_fn_table g_null_fn_table = {

@@ -26,6 +26,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "common"))
+from nvtcp_test import Failure, check, free_port, test_main  # noqa: E402 (after the path)
+
 HOSTA = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
 HOSTB = "nqn.2014-08.org.nvmexpress:uuid:66666666-7777-8888-9999-000000000000"
 HOSTC = "nqn.2014-08.org.nvmexpress:uuid:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -35,23 +39,6 @@ DISCOVERY = "nqn.2014-08.org.nvmexpress.discovery"
 
 SCT_CMD = 1
 SC_INVALID_HOST = 0x84
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ---- a minimal NVMe/TCP host ----
@@ -288,28 +275,18 @@ def test_access(nvtcpd):
         os.unlink(path)
 
 
-def main():
-    if len(sys.argv) != 2 or not os.access(sys.argv[1], os.X_OK):
-        print("usage: access_test.py NVTCPD (nvtcpd not found)")
-        return 77
-    nvtcpd = sys.argv[1]
-    try:
-        test_access(nvtcpd)
-        doc = config_doc(free_port(), free_port())
-        doc["subsystems"][1]["config"].insert(1, {"method": "nvmf_frobnicate", "params": {}})
-        expect_refusal(nvtcpd, doc, ["nvmf_frobnicate"])
-        doc = config_doc(free_port(), free_port())
-        doc["subsystems"][1]["config"][1]["params"]["max_queue_depht"] = 64
-        expect_refusal(nvtcpd, doc, ["nvmf_create_transport", "max_queue_depht"])
-        doc = config_doc(free_port(), free_port())
-        doc["subsystems"][1]["config"][1]["params"]["zcopy"] = True
-        expect_refusal(nvtcpd, doc, ["nvmf_create_transport", "zcopy"])
-    except Failure as e:
-        print("FAIL: %s" % e)
-        return 1
-    print("PASS")
-    return 0
+def run(nvtcpd):
+    test_access(nvtcpd)
+    doc = config_doc(free_port(), free_port())
+    doc["subsystems"][1]["config"].insert(1, {"method": "nvmf_frobnicate", "params": {}})
+    expect_refusal(nvtcpd, doc, ["nvmf_frobnicate"])
+    doc = config_doc(free_port(), free_port())
+    doc["subsystems"][1]["config"][1]["params"]["max_queue_depht"] = 64
+    expect_refusal(nvtcpd, doc, ["nvmf_create_transport", "max_queue_depht"])
+    doc = config_doc(free_port(), free_port())
+    doc["subsystems"][1]["config"][1]["params"]["zcopy"] = True
+    expect_refusal(nvtcpd, doc, ["nvmf_create_transport", "zcopy"])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(test_main(__doc__, sys.argv, 1, run))

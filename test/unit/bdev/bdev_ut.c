@@ -904,30 +904,10 @@ test_fini(void **state)
 	ut_done(&app);
 }
 
-static void
-test_uuid_strings(void **state)
-{
-	uint8_t uuid[16], back[16];
-	char str[NVT_UUID_STRING_LEN];
-
-	(void)state;
-	assert_int_equal(nvt_uuid_parse("0123ABCD-ef01-4567-89ab-cdef01234567", uuid), 0);
-	nvt_uuid_fmt(str, uuid);
-	assert_string_equal(str, "0123abcd-ef01-4567-89ab-cdef01234567");
-	assert_int_equal(nvt_uuid_parse(str, back), 0);
-	assert_memory_equal(uuid, back, 16);
-	assert_int_equal(nvt_uuid_parse("0123abcd-ef01-4567-89ab-cdef0123456", uuid), -EINVAL);
-	assert_int_equal(nvt_uuid_parse("0123abcd-ef01-4567-89ab-cdef012345678", uuid), -EINVAL);
-	assert_int_equal(nvt_uuid_parse("0123abcd_ef01-4567-89ab-cdef01234567", uuid), -EINVAL);
-	assert_int_equal(nvt_uuid_parse("0123abcd-ef01-4567-89ab-cdef0123456g", uuid), -EINVAL);
-	assert_int_equal(nvt_uuid_parse(NULL, uuid), -EINVAL);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_uuid_strings),
 		cmocka_unit_test_setup_teardown(test_create_lookup_delete, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_create_invalid, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_given_uuid, ut_setup, ut_teardown),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "nvtcp/jsonrpc.h"
+#include "nvtcp/likely.h"
 
 struct all_types {
 	char *name;
@@ -283,6 +284,53 @@ test_short_error_buffer(void **state)
 	json_decref(obj);
 }
 
+/* SPDK's fields: accepted at the default only, refused absent only, or any value. */
+static const struct nvt_json_field g_spdk_fields[] = {
+	{ "name", NVT_JSON_STRING, offsetof(struct all_types, name), true },
+	NVT_JSON_SPDK_DEFAULT("zcopy", "false", "data goes through the pool"),
+	NVT_JSON_SPDK_DEFAULT("kind", "\"plain\"", NULL),
+	NVT_JSON_SPDK_UNSUPPORTED("psk", "no TLS"),
+	NVT_JSON_SPDK_IGNORED("no_srq", "RDMA's"),
+};
+
+static int
+decode_spdk(const char *text)
+{
+	json_t *obj = json_loads(text, 0, NULL);
+	struct all_types out = { 0 };
+	int rc;
+
+	assert_non_null(obj);
+	g_err[0] = '\0';
+	rc = nvt_json_decode_object(obj, g_spdk_fields, NVT_COUNTOF(g_spdk_fields), &out, g_err,
+				    sizeof(g_err));
+	json_decref(obj);
+	nvt_json_free_strings(g_spdk_fields, NVT_COUNTOF(g_spdk_fields), &out);
+	return rc;
+}
+
+static void
+test_spdk_fields(void **state)
+{
+	(void)state;
+	assert_int_equal(decode_spdk("{\"zcopy\": false, \"kind\": \"plain\", \"no_srq\": 7}"), 0);
+	assert_int_equal(decode_spdk("{\"psk\": null, \"name\": \"x\"}"), 0);
+	assert_int_equal(decode_spdk("{\"zcopy\": true}"), -EINVAL);
+	assert_string_equal(g_err, "field 'zcopy': true is not supported (data goes through the "
+				   "pool); accepted: false (SPDK's default)");
+	/* Another type is another value, not a conversion. */
+	assert_int_equal(decode_spdk("{\"zcopy\": 0}"), -EINVAL);
+	assert_int_equal(decode_spdk("{\"kind\": \"fancy\"}"), -EINVAL);
+	assert_string_equal(g_err, "field 'kind': \"fancy\" is not supported; accepted: "
+				   "\"plain\" (SPDK's default)");
+	assert_int_equal(decode_spdk("{\"psk\": \"key0\"}"), -EINVAL);
+	assert_string_equal(g_err, "field 'psk': \"key0\" is not supported (no TLS); accepted: "
+				   "none (leave the field out)");
+	/* Unknown fields stay errors. */
+	assert_int_equal(decode_spdk("{\"zcopy\": false, \"zcpy\": false}"), -EINVAL);
+	assert_non_null(strstr(g_err, "field 'zcpy': unknown"));
+}
+
 int
 main(void)
 {
@@ -299,6 +347,7 @@ main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_failure_writes_nothing),
 		cmocka_unit_test(test_short_error_buffer),
+		cmocka_unit_test(test_spdk_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

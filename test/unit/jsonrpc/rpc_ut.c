@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "nvtcp/likely.h"
 #include "ut_jsonrpc.h"
 
 static int g_echo_calls;
@@ -66,6 +67,33 @@ ut_decode(struct nvt_jsonrpc_request *req, const json_t *params)
 	nvt_jsonrpc_send_result(req, json_integer((json_int_t)p.num_blocks));
 }
 NVT_RPC_REGISTER("ut_decode", ut_decode, NVT_RPC_RUNTIME)
+
+/* nvt_jsonrpc_decode(): SPDK fields, their notices and the errors it answers. */
+struct ut_spdk_params {
+	uint32_t size;
+};
+
+#define UT_TUNES "ut tunes nothing"
+
+static const struct nvt_json_field g_ut_spdk_fields[] = {
+	{ "size", NVT_JSON_UINT32, offsetof(struct ut_spdk_params, size), true },
+	NVT_JSON_SPDK_DEFAULT("zcopy", "false", "no zero copy"),
+	NVT_JSON_SPDK_IGNORED("no_srq", UT_TUNES),
+	NVT_JSON_SPDK_IGNORED("num_cqe", UT_TUNES),
+	NVT_JSON_SPDK_IGNORED("silent", NULL),
+};
+
+static void
+ut_spdk(struct nvt_jsonrpc_request *req, const json_t *params)
+{
+	struct ut_spdk_params p = { 0 };
+
+	if (nvt_jsonrpc_decode(req, NULL, params, g_ut_spdk_fields, NVT_COUNTOF(g_ut_spdk_fields),
+			       &p)) {
+		nvt_jsonrpc_send_result(req, json_integer(p.size));
+	}
+}
+NVT_RPC_REGISTER("ut_spdk", ut_spdk, NVT_RPC_RUNTIME)
 
 /* Answers from a message: the dispatcher must keep the request until then. */
 static void
@@ -376,7 +404,104 @@ test_save_config_methods(void **state)
 	expect_error("{\"jsonrpc\": \"2.0\", \"method\": \"framework_get_config\", \"params\": "
 		     "{\"name\": \"nope\"}, \"id\": 1}",
 		     NVT_JSONRPC_ERROR_INVALID_PARAMS, "field 'name': no subsystem 'nope'");
+	/* rpc.py asks without batches, which is how configurations are written here. */
+	resp = ut_rpc("{\"jsonrpc\": \"2.0\", \"method\": \"framework_get_config\", \"params\": "
+		      "{\"name\": \"ut\", \"with_batches\": false}, \"id\": 1}");
+	assert_true(json_is_array(json_object_get(resp, "result")));
+	json_decref(resp);
+	expect_error("{\"jsonrpc\": \"2.0\", \"method\": \"framework_get_config\", \"params\": "
+		     "{\"name\": \"ut\", \"with_batches\": true}, \"id\": 1}",
+		     NVT_JSONRPC_ERROR_INVALID_PARAMS,
+		     "field 'with_batches': true is not supported");
 	json_decref(expect);
+}
+
+static void
+test_spdk_params(void **state)
+{
+	json_t *resp;
+
+	(void)state;
+	resp = ut_rpc("{\"jsonrpc\": \"2.0\", \"method\": \"ut_spdk\", \"id\": 1, \"params\": "
+		      "{\"size\": 4, \"zcopy\": false, \"silent\": 1}}");
+	assert_int_equal(json_integer_value(json_object_get(resp, "result")), 4);
+	json_decref(resp);
+	assert_false(ut_log_has("accepted for compatibility"));
+	expect_error("{\"jsonrpc\": \"2.0\", \"method\": \"ut_spdk\", \"id\": 1, \"params\": "
+		     "{\"zcopy\": true}}",
+		     NVT_JSONRPC_ERROR_INVALID_PARAMS,
+		     "ut_spdk: field 'zcopy': true is not supported (no zero copy); accepted: "
+		     "false (SPDK's default)");
+	/* Fields given that share a reason: one notice naming both, once per process. */
+	resp = ut_rpc("{\"jsonrpc\": \"2.0\", \"method\": \"ut_spdk\", \"id\": 1, \"params\": "
+		      "{\"no_srq\": true, \"num_cqe\": 9}}");
+	assert_true(json_is_integer(json_object_get(resp, "result")));
+	json_decref(resp);
+	assert_true(ut_log_has("ut_spdk: 'no_srq', 'num_cqe' accepted for compatibility with SPDK "
+			       "and not applied: " UT_TUNES));
+	ut_log_clear();
+	resp = ut_rpc("{\"jsonrpc\": \"2.0\", \"method\": \"ut_spdk\", \"id\": 1, \"params\": "
+		      "{\"num_cqe\": 9}}");
+	json_decref(resp);
+	assert_false(ut_log_has("accepted for compatibility"));
+}
+
+static int g_init_calls;
+
+static void
+ut_init(void)
+{
+	g_init_calls++;
+}
+
+/* framework_start_init / framework_wait_init, as rpc.py's load_config uses them. */
+static void
+test_start_init(void **state)
+{
+	struct ut_call call = { 0 }, started = { 0 };
+	json_t *wait;
+	static const char start[] =
+		"{\"jsonrpc\": \"2.0\", \"method\": \"framework_start_init\", \"id\": 1}";
+
+	(void)state;
+	/* Once running there is nothing to wait for, and start_init is over. */
+	wait = ut_rpc("{\"jsonrpc\": \"2.0\", \"method\": \"framework_wait_init\", \"id\": 1}");
+	assert_true(json_is_true(json_object_get(wait, "result")));
+	json_decref(wait);
+	expect_error(start, NVT_JSONRPC_ERROR_INVALID_STATE, "only allowed at startup");
+
+	nvt_rpc_set_state(NVT_RPC_STARTUP);
+	expect_error(start, NVT_JSONRPC_ERROR_INVALID_STATE, "no start-up to run");
+	nvt_rpc_set_init_fn(ut_init);
+	/* A waiter is answered once the start-up is done, not before. */
+	nvt_rpc_call("{\"jsonrpc\": \"2.0\", \"method\": \"framework_wait_init\", \"id\": 7}",
+		     ut_call_cb, &call);
+	ut_poll(10);
+	assert_false(call.done);
+	nvt_rpc_call(start, ut_call_cb, &started);
+	ut_poll(10);
+	assert_int_equal(g_init_calls, 1);
+	assert_int_equal(nvt_rpc_get_state(), NVT_RPC_RUNTIME);
+	assert_false(started.done);
+	assert_false(call.done);
+	nvt_rpc_init_done(0);
+	assert_true(started.done && call.done);
+	assert_non_null(strstr(started.text, "\"result\":true"));
+	assert_non_null(strstr(call.text, "\"result\":true"));
+	free(started.text);
+	free(call.text);
+
+	/* A failed start-up is an error to every waiter. */
+	nvt_rpc_set_state(NVT_RPC_STARTUP);
+	memset(&call, 0, sizeof(call));
+	nvt_rpc_call("{\"jsonrpc\": \"2.0\", \"method\": \"framework_wait_init\", \"id\": 8}",
+		     ut_call_cb, &call);
+	nvt_rpc_init_done(-ECANCELED);
+	assert_true(call.done);
+	assert_non_null(strstr(call.text, "the start-up failed"));
+	free(call.text);
+	nvt_rpc_set_init_fn(NULL);
+	nvt_rpc_set_state(NVT_RPC_RUNTIME);
 }
 
 static void
@@ -414,6 +539,10 @@ main(void)
 						ut_thread_teardown),
 		cmocka_unit_test_setup_teardown(test_version, ut_thread_setup, ut_thread_teardown),
 		cmocka_unit_test_setup_teardown(test_save_config_methods, ut_thread_setup,
+						ut_thread_teardown),
+		cmocka_unit_test_setup_teardown(test_spdk_params, ut_thread_setup,
+						ut_thread_teardown),
+		cmocka_unit_test_setup_teardown(test_start_init, ut_thread_setup,
 						ut_thread_teardown),
 		cmocka_unit_test_setup_teardown(test_register_twice, ut_thread_setup,
 						ut_thread_teardown),

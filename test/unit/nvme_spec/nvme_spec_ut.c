@@ -231,6 +231,14 @@ test_id_ns_layout(void **state)
 	CHECK_OFFSET(struct nvt_nvme_ns_id_desc, nidt, 0);
 	CHECK_OFFSET(struct nvt_nvme_ns_id_desc, nidl, 1);
 	CHECK_SIZE(struct nvt_nvme_ns_list, 4096);
+
+	CHECK_SIZE(struct nvt_nvme_id_ctrl_nvm, 4096);
+	CHECK_OFFSET(struct nvt_nvme_id_ctrl_nvm, vsl, 0);
+	CHECK_OFFSET(struct nvt_nvme_id_ctrl_nvm, wzsl, 1);
+	CHECK_OFFSET(struct nvt_nvme_id_ctrl_nvm, wusl, 2);
+	CHECK_OFFSET(struct nvt_nvme_id_ctrl_nvm, dmrl, 3);
+	CHECK_OFFSET(struct nvt_nvme_id_ctrl_nvm, dmrsl, 4);
+	CHECK_OFFSET(struct nvt_nvme_id_ctrl_nvm, dmsl, 8);
 }
 
 static void

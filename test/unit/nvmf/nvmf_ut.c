@@ -1329,6 +1329,82 @@ test_discovery(void **state)
 	qpair_close(qp);
 }
 
+/* ---- SPDK's subsystem and transport options ---- */
+
+static uint32_t
+get_kato(struct fake_qpair *qp)
+{
+	struct fake_req *req =
+		feat_req(qp, NVT_NVME_OPC_GET_FEATURES, NVT_NVME_FEAT_KEEP_ALIVE_TIMER, 0);
+	uint32_t kato;
+
+	req_run(req);
+	assert_int_equal(status_of(req), ST_OK);
+	kato = req->cpl.cdw0;
+	req_free(req);
+	return kato;
+}
+
+/* min_cntlid / max_cntlid, dmrsl / wzsl (CNS 6), kas and min_kato. */
+static void
+test_spdk_options(void **state)
+{
+	struct nvmf_transport *transport = TAILQ_FIRST(&nvmf_tgt_get()->transports);
+	const struct nvt_nvme_id_ctrl_nvm *nvm;
+	const struct nvt_nvme_id_ctrl *cd;
+	struct fake_qpair *qp[3];
+	struct nvt_nvmf_subsystem *s2;
+	struct fake_req *req;
+
+	(void)state;
+	nvt_set_thread(g_app);
+	assert_int_equal(nvt_nvmf_subsystem_create(SUBNQN2, 4, &s2), 0);
+	assert_int_equal(nvt_nvmf_subsystem_set_cntlid_range(s2, 0, 10), -EINVAL);
+	assert_int_equal(nvt_nvmf_subsystem_set_cntlid_range(s2, 10, 9), -EINVAL);
+	assert_int_equal(nvt_nvmf_subsystem_set_cntlid_range(s2, 1, 0xfff0), -EINVAL);
+	assert_int_equal(nvt_nvmf_subsystem_set_cntlid_range(s2, 100, 101), 0);
+	nvt_nvmf_subsystem_set_nvm_limits(s2, 4096, 5);
+	nvt_nvmf_subsystem_set_allow_any_host(s2, true);
+	add_listener(s2, "127.0.0.1", "4420");
+	transport->opts.min_kato = 10000;
+
+	qp[0] = qpair_new("127.0.0.1", "4420");
+	assert_int_equal(admin_connect(qp[0], SUBNQN2, HOSTA, 5000), 100);
+	assert_int_equal(get_kato(qp[0]), 10000);
+	qp[1] = qpair_new("127.0.0.1", "4420");
+	assert_int_equal(admin_connect(qp[1], SUBNQN2, HOSTB, 0), 101);
+	assert_int_equal(get_kato(qp[1]), 0);
+	/* The range is used up. */
+	qp[2] = qpair_new("127.0.0.1", "4420");
+	assert_int_not_equal(
+		do_connect(qp[2], 0, 31, SUBNQN2, HOSTC, NVT_NVMF_CNTLID_DYNAMIC, 20000, NULL),
+		ST_OK);
+	assert_int_equal(nvt_nvmf_subsystem_set_cntlid_range(s2, 1, 10), -EBUSY);
+
+	req = identify_req(qp[0], NVT_NVME_CNS_CTRL, 0);
+	req_run(req);
+	cd = (const void *)req->data;
+	assert_int_equal(cd->kas, 10);
+	req_free(req);
+	req = identify_req(qp[0], NVT_NVME_CNS_IOCS_CTRL, 0);
+	req_run(req);
+	assert_int_equal(status_of(req), ST_OK);
+	nvm = (const void *)req->data;
+	assert_int_equal(nvm->dmrsl, 4096);
+	assert_int_equal(nvm->wzsl, 5);
+	assert_int_equal(nvm->dmrl, 0);
+	req_free(req);
+
+	/* The freed ID comes back. */
+	qpair_close(qp[1]);
+	poll_all();
+	assert_int_equal(admin_connect(qp[2], SUBNQN2, HOSTC, 20000), 101);
+	assert_int_equal(get_kato(qp[2]), 20000);
+	transport->opts.min_kato = 0;
+	qpair_close(qp[0]);
+	qpair_close(qp[2]);
+}
+
 /* ---- deletion with controllers connected ---- */
 
 static void
@@ -1388,6 +1464,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_io_dsm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spdk_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subsystem_delete_connected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fini_connected, setup, teardown),
 	};

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Who reaches a subsystem, and where: the host and listener methods with
+ * SPDK's names and parameters (nvmf_subsystem_add_host / _remove_host,
+ * nvmf_subsystem_add_listener / _remove_listener), and a transport
+ * address's JSON form.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "nvtcp/likely.h"
+#include "nvtcp/string.h"
+
+#include "nvmf_rpc_internal.h"
+
+/* ---- hosts ---- */
+
+struct rpc_host {
+	char *nqn;
+	char *host;
+};
+
+#define HOST_FIELDS                                                                  \
+	{ "nqn", NVT_JSON_STRING, offsetof(struct rpc_host, nqn), false },           \
+		{ "host", NVT_JSON_STRING, offsetof(struct rpc_host, host), false }, \
+		NVMF_RPC_TGT_NAME
+
+static const struct nvt_json_field g_add_host_fields[] = {
+	HOST_FIELDS,
+	NVT_JSON_SPDK_UNSUPPORTED("psk", "TLS secure channels are not supported yet"),
+	NVT_JSON_SPDK_UNSUPPORTED("dhchap_key", "DH-HMAC-CHAP authentication is not supported yet"),
+	NVT_JSON_SPDK_UNSUPPORTED("dhchap_ctrlr_key",
+				  "DH-HMAC-CHAP authentication is not supported yet"),
+};
+
+static const struct nvt_json_field g_remove_host_fields[] = {
+	HOST_FIELDS,
+};
+
+static const char *
+host_why(int rc)
+{
+	switch (rc) {
+	case -EINVAL:
+		return "not a valid NQN";
+	case -EEXIST:
+		return "already allowed";
+	case -ENOENT:
+		return "not in the list";
+	default:
+		return nvt_strerror(-rc);
+	}
+}
+
+static void
+rpc_host_run(struct nvt_jsonrpc_request *req, const json_t *params, bool add)
+{
+	const struct nvt_json_field *fields = add ? g_add_host_fields : g_remove_host_fields;
+	size_t nfields = add ? NVT_COUNTOF(g_add_host_fields) : NVT_COUNTOF(g_remove_host_fields);
+	struct nvt_nvmf_subsystem *subsystem;
+	struct rpc_host p = { 0 };
+	int rc;
+
+	if (!nvt_jsonrpc_decode(req, NULL, params, fields, nfields, &p)) {
+		return;
+	}
+	subsystem = nvmf_rpc_find_subsystem(req, p.nqn);
+	if (subsystem != NULL) {
+		rc = add ? nvt_nvmf_subsystem_add_host(subsystem, p.host)
+			 : nvt_nvmf_subsystem_remove_host(subsystem, p.host);
+		if (rc == 0) {
+			nvt_jsonrpc_send_result(req, NULL);
+		} else {
+			nvt_jsonrpc_send_field_error(req, "host", "%s", host_why(rc));
+		}
+	}
+	nvt_json_free_strings(fields, nfields, &p);
+}
+
+static void
+rpc_add_host_run(struct nvt_jsonrpc_request *req, const json_t *params)
+{
+	rpc_host_run(req, params, true);
+}
+NVMF_RPC_REGISTER("nvmf_subsystem_add_host", rpc_add_host_run)
+
+static void
+rpc_remove_host_run(struct nvt_jsonrpc_request *req, const json_t *params)
+{
+	rpc_host_run(req, params, false);
+}
+NVMF_RPC_REGISTER("nvmf_subsystem_remove_host", rpc_remove_host_run)
+
+/* ---- listeners ---- */
+
+struct rpc_listener {
+	char *nqn;
+	const json_t *listen_address;
+};
+
+#define LISTENER_FIELDS                                                                          \
+	{ "nqn", NVT_JSON_STRING, offsetof(struct rpc_listener, nqn), false },                   \
+		{ "listen_address", NVT_JSON_ANY, offsetof(struct rpc_listener, listen_address), \
+		  false },                                                                       \
+		NVMF_RPC_TGT_NAME
+
+static const struct nvt_json_field g_add_listener_fields[] = {
+	LISTENER_FIELDS,
+	NVT_JSON_SPDK_DEFAULT("secure_channel", "false",
+			      "TLS secure channels are not supported yet"),
+	NVT_JSON_SPDK_DEFAULT("ana_state", "\"optimized\"",
+			      "Asymmetric Namespace Access reporting is not supported yet"),
+	/* Names the ANA group of ana_state, which can only be SPDK's default here. */
+	NVT_JSON_SPDK_IGNORED("anagrpid", NULL),
+};
+
+static const struct nvt_json_field g_remove_listener_fields[] = {
+	LISTENER_FIELDS,
+};
+
+/* SPDK's listen_address object. */
+struct rpc_address {
+	char *trtype;
+	char *adrfam;
+	char *traddr;
+	char *trsvcid;
+	char *transport;
+};
+
+static const struct nvt_json_field g_address_fields[] = {
+	{ "trtype", NVT_JSON_STRING, offsetof(struct rpc_address, trtype), true },
+	{ "adrfam", NVT_JSON_STRING, offsetof(struct rpc_address, adrfam), true },
+	{ "traddr", NVT_JSON_STRING, offsetof(struct rpc_address, traddr), false },
+	{ "trsvcid", NVT_JSON_STRING, offsetof(struct rpc_address, trsvcid), false },
+	/* SPDK's older name of trtype. */
+	{ "transport", NVT_JSON_STRING, offsetof(struct rpc_address, transport), true },
+};
+
+/* Fill \p trid from \p a; the name of the field that is wrong, or NULL. */
+static const char *
+address_to_trid(const struct rpc_address *a, struct nvt_nvmf_trid *trid)
+{
+	memset(trid, 0, sizeof(*trid));
+	if (nvt_nvmf_parse_trtype(a->trtype != NULL ? a->trtype : a->transport, &trid->trtype) !=
+	    0) {
+		return "trtype";
+	}
+	if (a->adrfam == NULL) {
+		/* SPDK assumes IPv4; an IPv6 address says otherwise by itself. */
+		trid->adrfam = strchr(a->traddr, ':') != NULL ? NVT_NVMF_ADRFAM_IPV6
+							      : NVT_NVMF_ADRFAM_IPV4;
+	} else if (nvt_nvmf_parse_adrfam(a->adrfam, &trid->adrfam) != 0) {
+		return "adrfam";
+	}
+	if (nvt_strcpy_trunc(trid->traddr, sizeof(trid->traddr), a->traddr) != 0) {
+		return "traddr";
+	}
+	if (nvt_strcpy_trunc(trid->trsvcid, sizeof(trid->trsvcid), a->trsvcid) != 0) {
+		return "trsvcid";
+	}
+	return NULL;
+}
+
+/* Decode a listen_address object; on failure answers and returns false. */
+static bool
+decode_address(struct nvt_jsonrpc_request *req, const json_t *obj, struct nvt_nvmf_trid *trid)
+{
+	struct rpc_address a = { 0 };
+	const char *bad;
+
+	if (!nvt_jsonrpc_decode(req, "listen_address", obj, g_address_fields,
+				NVT_COUNTOF(g_address_fields), &a)) {
+		return false;
+	}
+	bad = address_to_trid(&a, trid);
+	nvt_json_free_strings(g_address_fields, NVT_COUNTOF(g_address_fields), &a);
+	if (bad != NULL) {
+		nvt_jsonrpc_send_error(req, NVT_JSONRPC_ERROR_INVALID_PARAMS,
+				       "%s: listen_address: field '%s': invalid value",
+				       nvt_jsonrpc_request_method(req), bad);
+		return false;
+	}
+	return true;
+}
+
+static void
+listener_apply(struct nvt_jsonrpc_request *req, struct nvt_nvmf_subsystem *subsystem,
+	       const struct nvt_nvmf_trid *trid, bool add)
+{
+	int rc = add ? nvt_nvmf_subsystem_add_listener(subsystem, trid)
+		     : nvt_nvmf_subsystem_remove_listener(subsystem, trid);
+
+	if (rc == 0) {
+		nvt_jsonrpc_send_result(req, NULL);
+		return;
+	}
+	nvt_jsonrpc_send_error(req, NVT_JSONRPC_ERROR_INVALID_PARAMS,
+			       "%s: listen_address %s:%s: %s", nvt_jsonrpc_request_method(req),
+			       trid->traddr, trid->trsvcid,
+			       rc == -ENOENT ? "no such listener or transport" : nvt_strerror(-rc));
+}
+
+static void
+rpc_listener_run(struct nvt_jsonrpc_request *req, const json_t *params, bool add)
+{
+	const struct nvt_json_field *fields =
+		add ? g_add_listener_fields : g_remove_listener_fields;
+	size_t nfields =
+		add ? NVT_COUNTOF(g_add_listener_fields) : NVT_COUNTOF(g_remove_listener_fields);
+	struct nvt_nvmf_subsystem *subsystem;
+	struct rpc_listener p = { 0 };
+	struct nvt_nvmf_trid trid;
+
+	if (!nvt_jsonrpc_decode(req, NULL, params, fields, nfields, &p)) {
+		return;
+	}
+	subsystem = nvmf_rpc_find_subsystem(req, p.nqn);
+	if (subsystem != NULL && decode_address(req, p.listen_address, &trid)) {
+		listener_apply(req, subsystem, &trid, add);
+	}
+	nvt_json_free_strings(fields, nfields, &p);
+}
+
+static void
+rpc_add_listener_run(struct nvt_jsonrpc_request *req, const json_t *params)
+{
+	rpc_listener_run(req, params, true);
+}
+NVMF_RPC_REGISTER("nvmf_subsystem_add_listener", rpc_add_listener_run)
+
+static void
+rpc_remove_listener_run(struct nvt_jsonrpc_request *req, const json_t *params)
+{
+	rpc_listener_run(req, params, false);
+}
+NVMF_RPC_REGISTER("nvmf_subsystem_remove_listener", rpc_remove_listener_run)
+
+json_t *
+nvmf_rpc_trid_to_json(const struct nvt_nvmf_trid *trid)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "trtype", nvt_nvmf_trtype_str(trid->trtype),
+			 "adrfam", nvt_nvmf_adrfam_str(trid->adrfam), "traddr", trid->traddr,
+			 "trsvcid", trid->trsvcid);
+}

@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The order in which the captured rpc.py requests (data/rpc-requests.jsonl,
+by line number from 0) are replayed: create before use, start-up methods
+before framework_start_init, one scene (a fresh target started with
+--wait-for-rpc) per nvmf_create_transport variant. A few steps that are not
+corpus lines (X) set up what later lines need. Each step says what nvtcpd
+must answer:
+
+  OK             a result; its shape must cover SPDK's answer to the same step
+  ABSENT         "Method not found": nvtcpd has no such method (yet)
+  refused(f)     invalid params, naming the method and the field f (and the
+                 value sent, for a field the request carries)
+  error(words)   another error, due to an earlier step (say, an object that
+                 an earlier refusal left uncreated), containing words
+
+and optionally a function that checks the result's values.
+"""
+
+OK = ("ok",)
+ABSENT = ("absent",)
+
+
+def refused(field):
+    return ("refused", field)
+
+
+def error(words):
+    return ("error", words)
+
+
+class S:
+    """A corpus line."""
+
+    def __init__(self, line, expect, check=None):
+        self.line, self.expect, self.check = line, expect, check
+
+
+class X:
+    """A request of the test's own."""
+
+    def __init__(self, method, params, expect, check=None):
+        self.method, self.params, self.expect, self.check = method, params, expect, check
+        self.line = None
+
+
+CNODE1 = "nqn.2016-06.io.spdk:cnode1"
+
+
+def _ns(result, nsid):
+    for sub in result:
+        for ns in sub.get("namespaces", []):
+            if ns["nsid"] == nsid:
+                return ns
+    return None
+
+
+def _ns5_ids(result):
+    ns = _ns(result, 5)
+    assert ns is not None, "no namespace 5"
+    assert ns["nguid"] == "7B0C2F6E3A1D4C5E9F10112233445566", ns
+    assert ns["eui64"] == "0011223344556677", ns
+    assert ns["uuid"] == "7b0c2f6e-3a1d-4c5e-9f10-112233445566", ns
+
+
+def _transport(**want):
+    def check(result):
+        got = {k: result[0][k] for k in want}
+        assert got == want, "transport options %r, want %r" % (got, want)
+    return check
+
+
+def _listeners(result):
+    cnode1 = [s for s in result if s["nqn"] == CNODE1][0]
+    fams = sorted(a["adrfam"] for a in cnode1["listen_addresses"])
+    assert fams == ["IPv4", "IPv6"], cnode1["listen_addresses"]
+
+
+def _impl(name):
+    def check(result):
+        assert result == {"impl_name": name}, result
+    return check
+
+
+# Start-up methods, then framework_start_init; then the rest, objects created
+# before they are used and deleted at the end.
+MAIN = [
+    S(0, OK), S(1, OK), S(2, OK),
+    # nvmf is a configuration subsystem once the target exists (at start-up, not yet).
+    S(3, error("no subsystem 'nvmf'")),
+    S(15, OK), S(16, OK), S(17, OK), S(18, OK, _impl("uring")), S(19, OK), S(44, OK), S(45, OK),
+    X("framework_start_init", None, OK), X("framework_wait_init", None, OK),
+    S(1, OK),
+    S(20, ABSENT),
+    S(21, OK), S(22, OK), S(24, OK), S(25, ABSENT),
+    S(27, ABSENT), S(28, ABSENT), S(31, ABSENT), S(32, ABSENT), S(29, ABSENT),
+    S(34, OK), S(35, OK),
+    S(36, ABSENT), S(37, ABSENT), S(38, ABSENT), S(39, ABSENT),
+    S(40, ABSENT), S(41, ABSENT),
+    X("keyring_file_add_key", {"name": "dhkey1", "path": "/var/tmp/dhchap1.key"}, ABSENT),
+    X("keyring_file_add_key", {"name": "dhckey0", "path": "/var/tmp/dhckey0.key"}, ABSENT),
+    S(42, ABSENT),
+    S(46, OK), S(49, OK, _transport(in_capsule_data_size=4096, c2h_success=True)), S(50, OK),
+    S(51, OK),
+    S(52, refused("ana_reporting")),
+    # cnode2 as far as nvtcpd supports it, so that deleting it (line 53) has something to do.
+    X("nvmf_create_subsystem", {"nqn": "nqn.2016-06.io.spdk:cnode2", "serial_number": "SPDK2",
+                                "allow_any_host": False, "max_namespaces": 64,
+                                "min_cntlid": 1, "max_cntlid": 32000}, OK),
+    S(54, OK), S(55, OK), S(56, refused("ptpl_file")),
+    S(59, OK), S(60, OK), S(61, refused("secure_channel")), S(62, OK),
+    S(64, ABSENT), S(65, ABSENT),
+    S(66, OK), S(70, OK),
+    S(67, refused("psk")), S(70, error("not in the list")),
+    S(68, refused("dhchap_key")), S(69, ABSENT), S(70, error("not in the list")),
+    S(71, OK), S(72, OK), S(73, ABSENT),
+    S(74, OK, _listeners), S(75, OK, _ns5_ids),
+    S(76, ABSENT), S(77, ABSENT), S(78, ABSENT),
+    S(79, OK),
+    S(80, ABSENT), S(81, ABSENT),
+    S(3, OK),
+    X("framework_get_config", {"name": "bdev", "with_batches": False}, OK),
+    X("framework_get_config", {"name": "sock", "with_batches": False}, OK),
+    S(82, ABSENT), S(57, OK), S(58, ABSENT), S(63, OK), S(53, OK),
+    S(43, ABSENT), S(23, OK), S(26, OK), S(30, ABSENT), S(33, ABSENT),
+    S(4, ABSENT), S(5, ABSENT), S(6, ABSENT), S(7, ABSENT), S(8, ABSENT),
+    S(9, ABSENT), S(10, ABSENT), S(11, ABSENT), S(12, ABSENT), S(13, ABSENT), S(14, ABSENT),
+    S(83, ABSENT), S(84, ABSENT), S(85, ABSENT), S(86, ABSENT), S(87, ABSENT), S(88, ABSENT),
+    S(89, ABSENT),
+]
+
+START = X("framework_start_init", None, OK)
+
+SCENES = [
+    ("main", MAIN),
+    ("transport-47", [START, S(47, OK), S(49, OK, _transport(
+        max_io_qpairs_per_ctrlr=8, in_capsule_data_size=8192, io_unit_size=16384))]),
+    ("transport-48", [START, S(48, OK), S(49, OK, _transport(
+        c2h_success=False, num_shared_buffers=8191, buf_cache_size=32,
+        iobuf_small_cache_size=32))]),
+]
+
+# Listener ports of the corpus, replaced by free ones when replayed.
+CORPUS_PORTS = ("4420", "4421", "8009")
