@@ -12,7 +12,8 @@ ones here). The test checks that:
     read back verified data; rpc.py's save_config flow saves it; that saved
     document started again saves the same (round trip);
   - rpc.py's load_config flow loads BASIC into nvtcpd --wait-for-rpc and
-    gives the same target (the same saved document);
+    gives the same target (the same saved document); stopped before
+    framework_start_init, nvtcpd --wait-for-rpc exits 0;
   - nvtcpd -c FULL refuses to start, naming the first method it lacks
     (pinned below, so that it moves as features land), and the part of FULL
     that nvtcpd supports (the entries it lacks left out, pinned too) starts
@@ -186,6 +187,22 @@ def load_over_rpc(progs, tmpdir, doc, port):
     return saved
 
 
+def stop_while_waiting(progs, tmpdir):
+    """SIGTERM before framework_start_init: a waiting framework_wait_init, exit 0."""
+    daemon = nvtcp_test.Daemon(progs["nvtcpd"], ["--wait-for-rpc"],
+                               os.path.join(tmpdir, "wait.sock"))
+    try:
+        daemon.wait_output("waiting for framework_start_init")
+        client = daemon.client()
+        check(client.call("framework_get_subsystems") is not None, "no answer at start-up")
+        client.sock.sendall(b'{"jsonrpc": "2.0", "method": "framework_wait_init", "id": 99}')
+        daemon.stop()
+        client.close()
+    finally:
+        daemon.kill()
+    print("ok: SIGTERM while waiting for framework_start_init: exit 0")
+
+
 def expect_refusal(progs, tmpdir, doc, words):
     path = write_config(tmpdir, "refused.json", doc)
     proc = subprocess.Popen([progs["nvtcpd"], "-c", path], stdout=subprocess.PIPE,
@@ -279,6 +296,7 @@ def run(nvtcpd, identify, perf):
         saved = round_trip(progs, tmpdir, basic, "basic", port, 1)
         check(load_over_rpc(progs, tmpdir, basic, port) == saved,
               "load_config over RPC and -c give different targets")
+        stop_while_waiting(progs, tmpdir)
         full_ports = ports_of(full_src)
         full = nvtcp_test.set_ports(copy.deepcopy(full_src), full_ports)
         check_full(progs, tmpdir, full, full_ports["4420"])
