@@ -121,20 +121,58 @@ daemon_fail(int rc)
 
 /* ---- start ---- */
 
-static void
-print_banner(void)
+#define BANNER_MAX_ADDRS 32
+
+static bool
+trid_in(const struct nvt_nvmf_trid *trid, const struct nvt_nvmf_trid *list, size_t n)
 {
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (nvt_nvmf_trid_equal(trid, &list[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Each listen address once, though several subsystems may share it. */
+static void
+print_addresses(void)
+{
+	struct nvt_nvmf_trid seen[BANNER_MAX_ADDRS], trids[8];
 	struct nvt_nvmf_subsystem *s;
-	struct nvt_nvmf_trid trids[8];
-	bool discover_printed = false;
-	size_t n, i;
+	size_t n, i, nseen = 0;
 
 	for (s = nvt_nvmf_subsystem_first(); s != NULL; s = nvt_nvmf_subsystem_next(s)) {
 		n = nvt_nvmf_subsystem_get_listeners(s, trids, 8);
 		for (i = 0; i < n && i < 8; i++) {
+			if (trid_in(&trids[i], seen, nseen)) {
+				continue;
+			}
+			if (nseen < BANNER_MAX_ADDRS) {
+				seen[nseen++] = trids[i];
+			}
 			printf("nvtcpd: listening on %s:%s\n", trids[i].traddr, trids[i].trsvcid);
 		}
 	}
+}
+
+static void
+print_banner(void)
+{
+	struct nvt_nvmf_subsystem *s;
+	struct nvt_nvmf_trid trids[1];
+	bool discover_printed = false;
+
+	if (g_wait_for_rpc) {
+		/* The configuration arrives over RPC, listeners after this point. */
+		printf("nvtcpd: started by framework_start_init; serving RPC on %s\n",
+		       g_opts.rpc_addr);
+		fflush(stdout);
+		return;
+	}
+	print_addresses();
 	for (s = nvt_nvmf_subsystem_first(); s != NULL; s = nvt_nvmf_subsystem_next(s)) {
 		if (nvt_nvmf_subsystem_get_listeners(s, trids, 1) == 0) {
 			continue;
