@@ -292,6 +292,17 @@ config_loaded(int rc, void *ctx)
 	daemon_create_tgt();
 }
 
+/* The target runs its poll groups on this app's cores. */
+static void
+daemon_give_cores(void)
+{
+	struct nvt_nvmf_tgt_opts opts;
+
+	nvt_nvmf_tgt_get_opts(&opts, sizeof(opts));
+	opts.cores = *nvt_env_get_core_mask();
+	nvt_nvmf_tgt_set_opts(&opts);
+}
+
 static void
 daemon_start(void *ctx)
 {
@@ -300,6 +311,7 @@ daemon_start(void *ctx)
 
 	(void)ctx;
 	g_state = DAEMON_STARTING;
+	daemon_give_cores();
 	if (g_wait_for_rpc) {
 		daemon_wait_for_rpc();
 		return;

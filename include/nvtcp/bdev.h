@@ -15,6 +15,9 @@
  * -ENOMEM. Completions of a synchronous device are delivered by one message
  * per batch, so a sleeping reactor wakes for them.
  *
+ * Bdevs are created by modules (module/bdev/<name>, each with its own
+ * header and RPC methods); this layer knows none of them by name.
+ *
  * Threads: bdevs are created and deleted on the app thread (by their
  * module's functions or RPC), and the registry is the app thread's. Lookup,
  * open and close are also safe on other nvt_threads (the registry is
@@ -140,36 +143,7 @@ int nvt_bdev_flush_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,
 			  uint64_t offset_blocks, uint64_t num_blocks, nvt_bdev_io_cb cb,
 			  void *cb_arg);
 
-/* ---- modules shipped with nvtcp ---- */
-
-/** Options of a RAM (malloc) or null bdev. */
-struct nvt_bdev_create_opts {
-	size_t opts_size;
-	const char *name;    /**< required */
-	uint64_t num_blocks; /**< required, > 0 */
-	uint32_t block_size; /**< 512 or 4096 (default 512) */
-	const uint8_t *uuid; /**< 16 bytes, or NULL to generate one */
-};
-
-void nvt_bdev_create_opts_init(struct nvt_bdev_create_opts *opts, size_t opts_size);
-
-/**
- * Create a bdev backed by RAM (allocated up front, 4096-aligned, zeroed). It
- * supports every I/O type: write zeroes and unmap zero the blocks, flush has
- * nothing to do (no write cache). App thread.
- *
- * \return 0, -EEXIST (name or UUID taken), -EINVAL (bad name or size, no
- * current thread), -ENOMEM.
- */
-int nvt_bdev_malloc_create(const struct nvt_bdev_create_opts *opts, struct nvt_bdev **bdev);
-
-/**
- * Create a bdev that discards writes and reads zeroes (compare matches only
- * zeroes). App thread.
- *
- * \return 0, -EEXIST, -EINVAL, -ENOMEM.
- */
-int nvt_bdev_null_create(const struct nvt_bdev_create_opts *opts, struct nvt_bdev **bdev);
+/* ---- deletion ---- */
 
 /** Called when a deletion finished: 0 or -errno. */
 typedef void (*nvt_bdev_delete_cb)(void *cb_arg, int status);

@@ -126,8 +126,13 @@ struct nvt_nvmf_tgt_opts {
 	/** Keep alive timeout used when a host asks for 0 (discovery), in ms; default 0 (off). */
 	uint32_t discovery_kato_ms;
 	/**
-	 * Cores that get a poll group (nvt_cpuset_parse() syntax), within the
-	 * app's core mask; empty: every core of the app.
+	 * The cores the target may run poll groups on: the application's cores
+	 * (nvtcpd gives its core mask). Required: a target with none is refused.
+	 */
+	struct nvt_cpuset cores;
+	/**
+	 * Cores that get a poll group (nvt_cpuset_parse() syntax), within
+	 * \p cores; empty: every one of them.
 	 */
 	char poll_groups_mask[NVT_CPUSET_STR_LEN];
 	/** Accept poller period (us) for transports created without one; 0: theirs. */
@@ -158,12 +163,13 @@ void nvt_nvmf_tgt_get_opts(struct nvt_nvmf_tgt_opts *opts, size_t opts_size);
 typedef void (*nvt_nvmf_done_cb)(void *ctx, int status);
 
 /**
- * Create the target and its poll groups (one thread per core of the app's
- * mask, or of poll_groups_mask) and the discovery subsystem. App thread.
+ * Create the target and its poll groups (one thread per core of \p cores,
+ * or of poll_groups_mask within it) and the discovery subsystem. App thread.
  * \p opts NULL: the options of nvt_nvmf_tgt_get_opts().
  *
- * \return 0 (cb runs once every poll group exists), -EEXIST, -EINVAL (bad
- * poll_groups_mask, or no core of it in the app's mask), -ENOMEM.
+ * \return 0 (cb runs once every poll group exists), -EEXIST, -EINVAL (no
+ * cores, a bad poll_groups_mask, or none of its cores among \p cores),
+ * -ENOMEM.
  */
 int nvt_nvmf_tgt_init(const struct nvt_nvmf_tgt_opts *opts, nvt_nvmf_done_cb cb, void *ctx);
 

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#include "nvtcp/event.h"
 #include "nvtcp/log.h"
 #include "nvtcp/string.h"
 
@@ -334,7 +333,11 @@ nvt_nvmf_tgt_init(const struct nvt_nvmf_tgt_opts *opts, nvt_nvmf_done_cb cb, voi
 		nvt_nvmf_tgt_get_opts(&o, sizeof(o));
 		opts = &o;
 	}
-	mask = *nvt_env_get_core_mask();
+	mask = opts->cores;
+	if (nvt_cpuset_count(&mask) == 0) {
+		NVT_ERRLOG("target: no cores given to run poll groups on\n");
+		return -EINVAL;
+	}
 	if (opts->poll_groups_mask[0] != '\0') {
 		if (nvt_cpuset_parse(&groups, opts->poll_groups_mask) != 0) {
 			return -EINVAL;
@@ -342,7 +345,7 @@ nvt_nvmf_tgt_init(const struct nvt_nvmf_tgt_opts *opts, nvt_nvmf_done_cb cb, voi
 		nvt_cpuset_and(&mask, &groups);
 	}
 	if (nvt_cpuset_count(&mask) == 0) {
-		NVT_ERRLOG("poll_groups_mask %s has no core of the app's mask\n",
+		NVT_ERRLOG("poll_groups_mask %s names none of the target's cores\n",
 			   opts->poll_groups_mask);
 		return -EINVAL;
 	}

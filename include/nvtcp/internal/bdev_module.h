@@ -150,6 +150,17 @@ int nvt_bdev_register(struct nvt_bdev *bdev);
  */
 int nvt_bdev_unregister(struct nvt_bdev *bdev, nvt_bdev_delete_cb cb, void *cb_arg);
 
+/** The creation options modules share (a module may take more of its own). */
+struct nvt_bdev_create_opts {
+	size_t opts_size;
+	const char *name;    /**< required */
+	uint64_t num_blocks; /**< required, > 0 */
+	uint32_t block_size; /**< a power of two, 512 .. 4096 (default 512) */
+	const uint8_t *uuid; /**< 16 bytes, or NULL to generate one */
+};
+
+void nvt_bdev_create_opts_init(struct nvt_bdev_create_opts *opts, size_t opts_size);
+
 /**
  * A module's SPDK create method (bdev_malloc_create, ...), served by
  * nvt_bdev_rpc_create(). lib/bdev holds the one rule of each SPDK creation
@@ -211,7 +222,7 @@ nvt_bdev_io_block_size(const struct nvt_bdev_io *bdev_io)
 }
 
 /**
- * Validate the creation options of a shipped module and copy them, with
+ * Validate the creation options of a module and copy them, with
  * defaults for the fields beyond \p in->opts_size, into \p out. The name
  * stays the caller's.
  *

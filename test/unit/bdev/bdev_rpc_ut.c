@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "nvtcp/bdev.h"
+#include "bdev_malloc.h"
+#include "bdev_null.h"
 #include "nvtcp/internal/bdev_module.h"
 #include "../jsonrpc/ut_jsonrpc.h"
 

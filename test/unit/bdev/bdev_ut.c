@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include "nvtcp/bdev.h"
+#include "bdev_malloc.h"
+#include "bdev_null.h"
 #include "nvtcp/internal/bdev_module.h"
 #include "nvtcp/likely.h"
 #include "../thread/ut_thread.h"

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "nvtcp/bdev.h"
+#include "bdev_malloc.h"
 #include "nvtcp/internal/nvmf_transport.h"
 #include "nvtcp/log.h"
 #include "nvtcp/nvmf.h"
