@@ -7,7 +7,7 @@
 # be installed (not root, no apt-get, no reachable archive).
 set -uo pipefail
 
-build_pkgs="gcc pkg-config meson ninja-build python3 liburing-dev libisal-dev libjansson-dev"
+build_pkgs="gcc pkg-config meson ninja-build python3 liburing-dev libisal-dev libjansson-dev libssl-dev"
 test_pkgs="libcmocka-dev clang-format"
 
 want=$build_pkgs

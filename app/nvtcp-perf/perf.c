@@ -228,7 +228,12 @@ connect_next_target(void)
 	}
 	trid = &g_targets[g_next_target++];
 	ctrlr_opts(&o);
-	o.num_io_queues = nvt_env_get_core_count() * g_opts.queues_per_ns;
+	/*
+	 * One queue per namespace, core and -P: the namespaces are not known
+	 * before the controller is, so ask for as many as SPDK's host does; the
+	 * controller grants what it has, and what is not used costs nothing.
+	 */
+	o.num_io_queues = PERF_MAX_IO_QUEUES;
 	rc = nvt_nvme_ctrlr_connect(trid, &o, target_connected, (void *)trid);
 	if (rc != 0) {
 		report_connect_error(trid, rc, 0);

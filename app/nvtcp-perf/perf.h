@@ -12,6 +12,8 @@
 
 #define PERF_MAX_TRIDS	32
 #define PERF_MAX_CTRLRS 64
+/* I/O queues asked of each controller (Set Features Number of Queues), as SPDK's host. */
+#define PERF_MAX_IO_QUEUES 1024
 /* Most I/O units whose generation --verify tracks per queue. */
 #define PERF_VERIFY_MAX_UNITS (1u << 20)
 

@@ -25,26 +25,7 @@
 #include "nvtcp/log.h"
 #include "nvtcp/nvmf.h"
 #include "nvtcp/string.h"
-
-#define DEFAULT_NQN "nqn.2016-06.io.nvtcp:cnode1"
-
-/* The embedded default configuration, in the format -c takes. */
-static const char g_default_config[] =
-	"{\"subsystems\": ["
-	" {\"subsystem\": \"bdev\", \"config\": ["
-	"  {\"method\": \"bdev_malloc_create\","
-	"   \"params\": {\"name\": \"Malloc0\", \"num_blocks\": 2097152, \"block_size\": 512}}]},"
-	" {\"subsystem\": \"nvmf\", \"config\": ["
-	"  {\"method\": \"nvmf_create_transport\", \"params\": {\"trtype\": \"TCP\"}},"
-	"  {\"method\": \"nvmf_create_subsystem\","
-	"   \"params\": {\"nqn\": \"" DEFAULT_NQN "\", \"serial_number\": \"NVTCP0000000000001\","
-	"    \"model_number\": \"nvtcp Controller\", \"allow_any_host\": true}},"
-	"  {\"method\": \"nvmf_subsystem_add_ns\","
-	"   \"params\": {\"nqn\": \"" DEFAULT_NQN
-	"\", \"namespace\": {\"bdev_name\": \"Malloc0\"}}},"
-	"  {\"method\": \"nvmf_subsystem_add_listener\","
-	"   \"params\": {\"nqn\": \"" DEFAULT_NQN "\", \"listen_address\": {\"trtype\": \"TCP\","
-	"    \"adrfam\": \"IPv4\", \"traddr\": \"127.0.0.1\", \"trsvcid\": \"4420\"}}}]}]}";
+#include "default_config.h"
 
 enum daemon_state {
 	DAEMON_STARTING = 0, /* loading the configuration, creating the target */
@@ -55,15 +36,19 @@ enum daemon_state {
 
 enum {
 	OPT_WAIT_FOR_RPC = 0x2000,
+	OPT_DISK,
 };
 
 static const struct option g_daemon_long_opts[] = {
 	{ "wait-for-rpc", no_argument, NULL, OPT_WAIT_FOR_RPC },
+	{ "disk", required_argument, NULL, OPT_DISK },
 	{ NULL, 0, NULL, 0 },
 };
 
 static struct nvt_app_opts g_opts;
 static bool g_wait_for_rpc;
+static struct nvtcpd_disk g_disks[NVTCPD_MAX_DISKS];
+static size_t g_num_disks;
 static enum daemon_state g_state;
 static bool g_shutdown_pending;
 static int g_exit_rc;
@@ -306,7 +291,6 @@ daemon_give_cores(void)
 static void
 daemon_start(void *ctx)
 {
-	json_error_t jerr;
 	json_t *config;
 
 	(void)ctx;
@@ -320,9 +304,9 @@ daemon_start(void *ctx)
 		nvt_config_load_file(g_opts.json_config_file, config_loaded, NULL);
 		return;
 	}
-	config = json_loads(g_default_config, 0, &jerr);
+	config = nvtcpd_default_config(g_disks, g_num_disks);
 	if (config == NULL) {
-		NVT_ERRLOG("nvtcpd: default configuration: %s\n", jerr.text);
+		NVT_ERRLOG("nvtcpd: default configuration: out of memory\n");
 		daemon_fail(1);
 		return;
 	}
@@ -338,11 +322,15 @@ daemon_usage(void)
 	printf("      --wait-for-rpc     serve RPC (on -r PATH, default " NVT_RPC_DEFAULT_SOCK ")\n"
 	       "                         in the start-up state and start once\n"
 	       "                         framework_start_init arrives (as SPDK's option)\n"
+	       "      --disk PATH[,SIZE] serve a file or block device as the next namespace\n"
+	       "                         of the default subsystem instead of the RAM disk\n"
+	       "                         (repeatable); a missing file is created at SIZE\n"
+	       "                         (64M, 1G, ...); its data survives restarts\n"
 	       "\n"
 	       "Without -c (and without --wait-for-rpc, which starts empty and takes its\n"
 	       "configuration over RPC, as SPDK's rpc.py load_config sends it), nvtcpd\n"
 	       "serves its default configuration: a TCP transport, a 1 GiB\n"
-	       "RAM bdev Malloc0 as namespace 1 of " DEFAULT_NQN "\n"
+	       "RAM bdev Malloc0 as namespace 1 of " NVTCPD_DEFAULT_NQN "\n"
 	       "(any host allowed), listening on 127.0.0.1:4420 (discovery on the same port).\n"
 	       "-c FILE replaces it with a JSON configuration in SPDK's format (the output of\n"
 	       "save_config); any error in it makes nvtcpd refuse to start, naming the method\n"
@@ -356,18 +344,37 @@ daemon_usage(void)
 static int
 daemon_parse(int ch, char *arg)
 {
-	(void)arg;
-	if (ch == OPT_WAIT_FOR_RPC) {
+	switch (ch) {
+	case OPT_WAIT_FOR_RPC:
 		g_wait_for_rpc = true;
 		return 0;
+	case OPT_DISK:
+		if (g_num_disks == NVTCPD_MAX_DISKS) {
+			fprintf(stderr, "nvtcpd: at most %d --disk\n", NVTCPD_MAX_DISKS);
+			return -EINVAL;
+		}
+		return nvtcpd_disk_parse(arg, &g_disks[g_num_disks++]);
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
 }
 
 /* Options that depend on each other; false (reported) when they conflict. */
 static bool
 daemon_check_opts(void)
 {
+	size_t i;
+
+	if (g_num_disks > 0 && (g_wait_for_rpc || g_opts.json_config_file != NULL)) {
+		fprintf(stderr, "nvtcpd: --disk builds on the default configuration: it cannot "
+				"be combined with -c or --wait-for-rpc\n");
+		return false;
+	}
+	for (i = 0; i < g_num_disks; i++) {
+		if (nvtcpd_disk_prepare(&g_disks[i]) != 0) {
+			return false;
+		}
+	}
 	if (!g_wait_for_rpc) {
 		return true;
 	}

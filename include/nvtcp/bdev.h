@@ -63,8 +63,10 @@ enum nvt_bdev_event_type {
 typedef void (*nvt_bdev_event_cb)(enum nvt_bdev_event_type type, struct nvt_bdev *bdev, void *ctx);
 
 /**
- * I/O completion. \p status is 0, -EIO (media or device error), -EILSEQ
- * (compare: data differ), -EINVAL (out of range or unsupported), -ENOMEM.
+ * I/O completion. \p status is 0, -EIO (media or device error), -ENOSPC
+ * (the backing ran out of space), -EROFS (the backing refused a write),
+ * -EILSEQ (compare: data differ), -EINVAL (out of range or unsupported),
+ * -ENOMEM.
  */
 typedef void (*nvt_bdev_io_cb)(void *cb_arg, int status);
 
@@ -89,8 +91,12 @@ uint32_t nvt_bdev_get_block_size(const struct nvt_bdev *bdev);
 uint64_t nvt_bdev_get_num_blocks(const struct nvt_bdev *bdev);
 /** 16-byte UUID, never all zero (random, version 4, when not given). */
 const uint8_t *nvt_bdev_get_uuid(const struct nvt_bdev *bdev);
-/** Whether writes are cached and need a flush to be durable. */
+/** Whether writes are cached and need a flush (or FUA) to be durable. */
 bool nvt_bdev_has_write_cache(const struct nvt_bdev *bdev);
+/** Whether the bdev takes no writes (its backing is read-only). */
+bool nvt_bdev_is_read_only(const struct nvt_bdev *bdev);
+/** Whether blocks deallocated by an unmap are guaranteed to read back as zeroes. */
+bool nvt_bdev_unmap_reads_zeroes(const struct nvt_bdev *bdev);
 bool nvt_bdev_io_type_supported(const struct nvt_bdev *bdev, enum nvt_bdev_io_type type);
 /** Most blocks one write-zeroes or unmap may cover (0: no limit). */
 uint64_t nvt_bdev_get_max_zeroes_blocks(const struct nvt_bdev *bdev);
@@ -98,7 +104,7 @@ uint64_t nvt_bdev_get_max_zeroes_blocks(const struct nvt_bdev *bdev);
 /**
  * Open a bdev by name (or UUID string) on the calling nvt_thread, which
  * receives \p event_cb (may be NULL: then the opener is not told of a
- * deletion, which waits for its close).
+ * deletion, which waits for its close, nor of a resize).
  *
  * \return 0, -ENODEV (no such bdev, or being deleted), -EPERM (write open of
  * a read-only bdev), -EINVAL (no current thread), -ENOMEM.
@@ -125,6 +131,15 @@ int nvt_bdev_readv_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,
 int nvt_bdev_writev_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch, struct iovec *iov,
 			   int iovcnt, uint64_t offset_blocks, uint64_t num_blocks,
 			   nvt_bdev_io_cb cb, void *cb_arg);
+
+/** Flags of nvt_bdev_writev_blocks_flags(). */
+#define NVT_BDEV_IO_FLAG_FUA (1u << 0) /**< durable when it completes (NVMe FUA) */
+
+/** A write with flags: NVT_BDEV_IO_FLAG_FUA; others are -EINVAL. */
+int nvt_bdev_writev_blocks_flags(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,
+				 struct iovec *iov, int iovcnt, uint64_t offset_blocks,
+				 uint64_t num_blocks, uint32_t flags, nvt_bdev_io_cb cb,
+				 void *cb_arg);
 
 /** Compare the bdev's data with \p iov; status -EILSEQ when they differ. */
 int nvt_bdev_comparev_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,

@@ -1481,6 +1481,8 @@ NVT_NVME_SPEC_SIZE(struct nvt_nvme_id_ns, NVT_NVME_IDENTIFY_DATA_SIZE);
 /* Identify Namespace DLFEAT: bits 2:0 read behavior of deallocated blocks */
 #define NVT_NVME_DLFEAT_READ_ZEROES	  (0x1u)
 #define NVT_NVME_DLFEAT_WRITE_ZEROES_DEAC (1u << 3)
+/* Identify Namespace NSATTR (byte 99) */
+#define NVT_NVME_NSATTR_WRITE_PROTECTED (1u << 0) /* the namespace is write protected */
 
 /** Index into lbaf[] of the format in use. */
 static inline unsigned int

@@ -9,6 +9,7 @@
  * module has released it, so its name cannot be reused before then.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -210,7 +211,7 @@ nvt_bdev_get_block_size(const struct nvt_bdev *bdev)
 uint64_t
 nvt_bdev_get_num_blocks(const struct nvt_bdev *bdev)
 {
-	return bdev->blockcnt;
+	return __atomic_load_n(&bdev->blockcnt, __ATOMIC_RELAXED);
 }
 
 const uint8_t *
@@ -223,6 +224,19 @@ bool
 nvt_bdev_has_write_cache(const struct nvt_bdev *bdev)
 {
 	return bdev->write_cache;
+}
+
+bool
+nvt_bdev_is_read_only(const struct nvt_bdev *bdev)
+{
+	return bdev->read_only;
+}
+
+bool
+nvt_bdev_unmap_reads_zeroes(const struct nvt_bdev *bdev)
+{
+	return bdev->unmap_zeroes &&
+	       bdev->fn_table->io_type_supported(bdev->ctxt, NVT_BDEV_IO_TYPE_UNMAP);
 }
 
 bool
@@ -295,14 +309,14 @@ nvt_bdev_open(const char *name, bool write, nvt_bdev_event_cb event_cb, void *ev
 	desc->refs = 1;
 	bdev_lock();
 	bdev = bdev_find_locked(name, false);
-	if (bdev != NULL) {
+	if (bdev != NULL && !(write && bdev->read_only)) {
 		desc->bdev = bdev;
 		TAILQ_INSERT_TAIL(&bdev->internal.open_descs, desc, link);
 	}
 	bdev_unlock();
-	if (bdev == NULL) {
+	if (desc->bdev == NULL) {
 		free(desc);
-		return -ENODEV;
+		return bdev == NULL ? -ENODEV : -EPERM;
 	}
 	*out = desc;
 	return 0;
@@ -355,10 +369,10 @@ nvt_bdev_get_io_channel(struct nvt_bdev_desc *desc)
 
 /* ---- deletion ---- */
 
+/* Give \p type to the owner of \p desc, on its thread, and drop the event's reference. */
 static void
-desc_remove_msg(void *arg)
+desc_deliver(struct nvt_bdev_desc *desc, enum nvt_bdev_event_type type)
 {
-	struct nvt_bdev_desc *desc = arg;
 	bool notify;
 
 	bdev_lock();
@@ -366,11 +380,23 @@ desc_remove_msg(void *arg)
 	bdev_unlock();
 	/* Only the owner closes, and this runs on the owner's thread: no close races the check. */
 	if (notify) {
-		desc->event_cb(NVT_BDEV_EVENT_REMOVE, desc->bdev, desc->event_ctx);
+		desc->event_cb(type, desc->bdev, desc->event_ctx);
 	}
 	bdev_lock();
 	desc_put_locked(desc);
 	bdev_unlock();
+}
+
+static void
+desc_remove_msg(void *arg)
+{
+	desc_deliver(arg, NVT_BDEV_EVENT_REMOVE);
+}
+
+static void
+desc_resize_msg(void *arg)
+{
+	desc_deliver(arg, NVT_BDEV_EVENT_RESIZE);
 }
 
 static void
@@ -450,18 +476,38 @@ bdev_unregister_cont(void *arg)
 
 /* Tell every opener; the lock is held so no descriptor is freed meanwhile. */
 static void
-bdev_notify_remove_locked(struct nvt_bdev *bdev)
+bdev_notify_locked(struct nvt_bdev *bdev, nvt_msg_fn msg, const char *what)
 {
 	struct nvt_bdev_desc *desc;
 
 	TAILQ_FOREACH(desc, &bdev->internal.open_descs, link) {
 		desc->refs++;
-		if (nvt_thread_send_msg(desc->thread, desc_remove_msg, desc) != 0) {
+		if (nvt_thread_send_msg(desc->thread, msg, desc) != 0) {
 			desc->refs--;
-			NVT_ERRLOG("bdev %s: cannot send the remove event to thread %s\n",
-				   bdev->name, nvt_thread_get_name(desc->thread));
+			NVT_ERRLOG("bdev %s: cannot send the %s event to thread %s\n", bdev->name,
+				   what, nvt_thread_get_name(desc->thread));
 		}
 	}
+}
+
+int
+nvt_bdev_notify_blockcnt_change(struct nvt_bdev *bdev, uint64_t blockcnt)
+{
+	if (blockcnt == 0 || blockcnt > UINT64_MAX / bdev->blocklen) {
+		return -EINVAL;
+	}
+	bdev_lock();
+	if (blockcnt == bdev->blockcnt) {
+		bdev_unlock();
+		return 0;
+	}
+	NVT_NOTICELOG("bdev %s: size %" PRIu64 " -> %" PRIu64 " blocks of %u bytes\n", bdev->name,
+		      bdev->blockcnt, blockcnt, bdev->blocklen);
+	/* I/O threads check ranges against it without the lock. */
+	__atomic_store_n(&bdev->blockcnt, blockcnt, __ATOMIC_RELAXED);
+	bdev_notify_locked(bdev, desc_resize_msg, "resize");
+	bdev_unlock();
+	return 0;
 }
 
 int
@@ -482,7 +528,7 @@ nvt_bdev_unregister(struct nvt_bdev *bdev, nvt_bdev_delete_cb cb, void *cb_arg)
 	bdev->internal.remove_thread = thread;
 	bdev->internal.delete_cb = cb;
 	bdev->internal.delete_cb_arg = cb_arg;
-	bdev_notify_remove_locked(bdev);
+	bdev_notify_locked(bdev, desc_remove_msg, "remove");
 	idle = TAILQ_EMPTY(&bdev->internal.open_descs);
 	bdev_unlock();
 	NVT_DEBUGLOG(bdev, "bdev %s: deletion started\n", bdev->name);

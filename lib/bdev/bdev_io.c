@@ -202,6 +202,8 @@ bdev_io_check(const struct nvt_bdev_desc *desc, enum nvt_bdev_io_type type, cons
 	      int iovcnt, uint64_t offset, uint64_t num)
 {
 	const struct nvt_bdev *bdev = desc->bdev;
+	/* Resized on the app thread while I/O runs here. */
+	uint64_t blockcnt = __atomic_load_n(&bdev->blockcnt, __ATOMIC_RELAXED);
 
 	if (bdev_io_is_write(type) && !desc->write) {
 		return -EBADF;
@@ -210,8 +212,8 @@ bdev_io_check(const struct nvt_bdev_desc *desc, enum nvt_bdev_io_type type, cons
 		return -ENOTSUP;
 	}
 	/* Flush may name no block at all: NVMe's flush has no range. */
-	if ((num == 0 && type != NVT_BDEV_IO_TYPE_FLUSH) || offset > bdev->blockcnt ||
-	    num > bdev->blockcnt - offset) {
+	if ((num == 0 && type != NVT_BDEV_IO_TYPE_FLUSH) || offset > blockcnt ||
+	    num > blockcnt - offset) {
 		return -EINVAL;
 	}
 	if ((type == NVT_BDEV_IO_TYPE_WRITE_ZEROES || type == NVT_BDEV_IO_TYPE_UNMAP) &&
@@ -226,8 +228,8 @@ bdev_io_check(const struct nvt_bdev_desc *desc, enum nvt_bdev_io_type type, cons
 
 static int
 bdev_submit(struct nvt_bdev_desc *desc, struct nvt_io_channel *io_ch, enum nvt_bdev_io_type type,
-	    struct iovec *iov, int iovcnt, uint64_t offset, uint64_t num, nvt_bdev_io_cb cb,
-	    void *cb_arg)
+	    struct iovec *iov, int iovcnt, uint64_t offset, uint64_t num, uint32_t flags,
+	    nvt_bdev_io_cb cb, void *cb_arg)
 {
 	struct nvt_bdev_channel *ch = nvt_io_channel_get_ctx(io_ch);
 	struct nvt_bdev_io *io;
@@ -250,6 +252,7 @@ bdev_submit(struct nvt_bdev_desc *desc, struct nvt_io_channel *io_ch, enum nvt_b
 	io->iovcnt = bdev_io_has_data(type) ? iovcnt : 0;
 	io->offset_blocks = offset;
 	io->num_blocks = num;
+	io->flags = flags;
 	io->internal.ch = ch;
 	io->internal.cb = cb;
 	io->internal.cb_arg = cb_arg;
@@ -267,7 +270,7 @@ nvt_bdev_readv_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch, str
 		      void *cb_arg)
 {
 	return bdev_submit(desc, ch, NVT_BDEV_IO_TYPE_READ, iov, iovcnt, offset_blocks, num_blocks,
-			   cb, cb_arg);
+			   0, cb, cb_arg);
 }
 
 int
@@ -275,8 +278,20 @@ nvt_bdev_writev_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch, st
 		       int iovcnt, uint64_t offset_blocks, uint64_t num_blocks, nvt_bdev_io_cb cb,
 		       void *cb_arg)
 {
+	return nvt_bdev_writev_blocks_flags(desc, ch, iov, iovcnt, offset_blocks, num_blocks, 0, cb,
+					    cb_arg);
+}
+
+int
+nvt_bdev_writev_blocks_flags(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,
+			     struct iovec *iov, int iovcnt, uint64_t offset_blocks,
+			     uint64_t num_blocks, uint32_t flags, nvt_bdev_io_cb cb, void *cb_arg)
+{
+	if (flags & ~NVT_BDEV_IO_FLAG_FUA) {
+		return -EINVAL;
+	}
 	return bdev_submit(desc, ch, NVT_BDEV_IO_TYPE_WRITE, iov, iovcnt, offset_blocks, num_blocks,
-			   cb, cb_arg);
+			   flags, cb, cb_arg);
 }
 
 int
@@ -285,7 +300,7 @@ nvt_bdev_comparev_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch, 
 			 void *cb_arg)
 {
 	return bdev_submit(desc, ch, NVT_BDEV_IO_TYPE_COMPARE, iov, iovcnt, offset_blocks,
-			   num_blocks, cb, cb_arg);
+			   num_blocks, 0, cb, cb_arg);
 }
 
 int
@@ -294,21 +309,21 @@ nvt_bdev_write_zeroes_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *
 			     void *cb_arg)
 {
 	return bdev_submit(desc, ch, NVT_BDEV_IO_TYPE_WRITE_ZEROES, NULL, 0, offset_blocks,
-			   num_blocks, cb, cb_arg);
+			   num_blocks, 0, cb, cb_arg);
 }
 
 int
 nvt_bdev_unmap_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch, uint64_t offset_blocks,
 		      uint64_t num_blocks, nvt_bdev_io_cb cb, void *cb_arg)
 {
-	return bdev_submit(desc, ch, NVT_BDEV_IO_TYPE_UNMAP, NULL, 0, offset_blocks, num_blocks, cb,
-			   cb_arg);
+	return bdev_submit(desc, ch, NVT_BDEV_IO_TYPE_UNMAP, NULL, 0, offset_blocks, num_blocks, 0,
+			   cb, cb_arg);
 }
 
 int
 nvt_bdev_flush_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch, uint64_t offset_blocks,
 		      uint64_t num_blocks, nvt_bdev_io_cb cb, void *cb_arg)
 {
-	return bdev_submit(desc, ch, NVT_BDEV_IO_TYPE_FLUSH, NULL, 0, offset_blocks, num_blocks, cb,
-			   cb_arg);
+	return bdev_submit(desc, ch, NVT_BDEV_IO_TYPE_FLUSH, NULL, 0, offset_blocks, num_blocks, 0,
+			   cb, cb_arg);
 }

@@ -324,7 +324,7 @@ static json_t *
 bdev_info_json(const struct nvt_bdev *bdev)
 {
 	char uuid[NVT_UUID_STRING_LEN];
-	json_t *info;
+	json_t *info, *specific;
 	size_t i;
 
 	nvt_uuid_fmt(uuid, bdev->uuid);
@@ -346,7 +346,11 @@ bdev_info_json(const struct nvt_bdev *bdev)
 	json_object_set_new(info, "zoned", json_false());
 	json_object_set_new(info, "write_cache", json_boolean(bdev->write_cache));
 	json_object_set_new(info, "supported_io_types", bdev_io_types_json(bdev));
-	json_object_set_new(info, "driver_specific", json_object());
+	specific = json_object();
+	if (bdev->fn_table->dump_info_json != NULL) {
+		bdev->fn_table->dump_info_json((struct nvt_bdev *)bdev, specific);
+	}
+	json_object_set_new(info, "driver_specific", specific);
 	return info;
 }
 

@@ -122,9 +122,9 @@ identify_ns_fill(struct nvmf_ns *ns, struct nvt_nvme_id_ns *nsd, uint32_t max_io
 	while ((1u << lbads) < ns->block_size) {
 		lbads++;
 	}
-	nsd->nsze = ns->num_blocks;
-	nsd->ncap = ns->num_blocks;
-	nsd->nuse = ns->num_blocks;
+	nsd->nsze = nvmf_ns_num_blocks(ns);
+	nsd->ncap = nsd->nsze;
+	nsd->nuse = nsd->nsze;
 	nsd->nlbaf = 0;
 	nsd->flbas = 0;
 	nsd->lbaf[0].lbads = (uint8_t)lbads;
@@ -132,8 +132,15 @@ identify_ns_fill(struct nvmf_ns *ns, struct nvt_nvme_id_ns *nsd, uint32_t max_io
 	if (nvt_bdev_io_type_supported(ns->bdev, NVT_BDEV_IO_TYPE_UNMAP)) {
 		nsd->nsfeat |= NVT_NVME_NSFEAT_THIN_PROVISIONING;
 	}
-	if (nvt_bdev_io_type_supported(ns->bdev, NVT_BDEV_IO_TYPE_WRITE_ZEROES)) {
-		nsd->dlfeat = NVT_NVME_DLFEAT_READ_ZEROES | NVT_NVME_DLFEAT_WRITE_ZEROES_DEAC;
+	/* Claimed only where the backing guarantees it (a file's holes, RAM). */
+	if (nvt_bdev_unmap_reads_zeroes(ns->bdev)) {
+		nsd->dlfeat = NVT_NVME_DLFEAT_READ_ZEROES;
+		if (nvt_bdev_io_type_supported(ns->bdev, NVT_BDEV_IO_TYPE_WRITE_ZEROES)) {
+			nsd->dlfeat |= NVT_NVME_DLFEAT_WRITE_ZEROES_DEAC;
+		}
+	}
+	if (ns->read_only) {
+		nsd->nsattr |= NVT_NVME_NSATTR_WRITE_PROTECTED;
 	}
 	nsd->noiob = 0;
 	(void)max_io_size;

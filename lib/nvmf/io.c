@@ -11,15 +11,37 @@
 
 #include "nvmf_internal.h"
 
+/*
+ * The NVMe status of a bdev error. A device error (-EIO) is a media error:
+ * Unrecovered Read Error for what reads, Write Fault for what writes; the
+ * host may retry it (DNR clear), as it may an internal error.
+ */
 static void
 io_status_from_errno(struct nvmf_request *req, int status)
 {
+	bool reads =
+		req->cmd->cmd.opc == NVT_NVME_OPC_READ || req->cmd->cmd.opc == NVT_NVME_OPC_COMPARE;
+
 	switch (status) {
 	case 0:
+		break;
+	case -EIO:
+		nvmf_req_set_status(req, NVT_NVME_SCT_MEDIA_ERROR,
+				    reads ? NVT_NVME_SC_UNRECOVERED_READ_ERROR
+					  : NVT_NVME_SC_WRITE_FAULT,
+				    false);
 		break;
 	case -EILSEQ:
 		nvmf_req_set_status(req, NVT_NVME_SCT_MEDIA_ERROR, NVT_NVME_SC_COMPARE_FAILURE,
 				    true);
+		break;
+	case -ENOSPC:
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_CAPACITY_EXCEEDED, true);
+		break;
+	case -EBADF:
+	case -EROFS:
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC,
+				    NVT_NVME_SC_NAMESPACE_WRITE_PROTECTED, true);
 		break;
 	case -EINVAL:
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_LBA_OUT_OF_RANGE, true);
@@ -55,7 +77,9 @@ io_done(void *cb_arg, int status)
 static bool
 io_check_range(struct nvmf_request *req, struct nvmf_ns *ns, uint64_t slba, uint64_t nlb)
 {
-	if (slba >= ns->num_blocks || nlb > ns->num_blocks - slba) {
+	uint64_t num_blocks = nvmf_ns_num_blocks(ns);
+
+	if (slba >= num_blocks || nlb > num_blocks - slba) {
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_LBA_OUT_OF_RANGE, true);
 		return false;
 	}
@@ -73,6 +97,22 @@ io_check_length(struct nvmf_request *req, struct nvmf_ns *ns, uint64_t nlb)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * A write is durable on completion (FUA) when the host asks, or when it has
+ * turned the volatile write cache off (Set Features VWC): then it expects
+ * every write to be durable.
+ */
+static uint32_t
+io_write_flags(const struct nvmf_request *req, const struct nvmf_ns *ns)
+{
+	bool wce = (req->qpair->ctrlr->feat.volatile_write_cache & NVT_NVME_FEAT_VWC_WCE) != 0;
+
+	if (!ns->write_cache) {
+		return 0;
+	}
+	return (req->cmd->cmd.cdw12 & NVT_NVME_RW_FUA) || !wce ? NVT_BDEV_IO_FLAG_FUA : 0;
 }
 
 static int
@@ -97,8 +137,8 @@ io_submit_rw(struct nvmf_request *req, struct nvmf_pg_ns *pns, uint8_t opc)
 		return nvt_bdev_readv_blocks(ns->desc, pns->ch, req->iov, iovcnt, slba, nlb,
 					     io_done, req);
 	case NVT_NVME_OPC_WRITE:
-		return nvt_bdev_writev_blocks(ns->desc, pns->ch, req->iov, iovcnt, slba, nlb,
-					      io_done, req);
+		return nvt_bdev_writev_blocks_flags(ns->desc, pns->ch, req->iov, iovcnt, slba, nlb,
+						    io_write_flags(req, ns), io_done, req);
 	default:
 		return nvt_bdev_comparev_blocks(ns->desc, pns->ch, req->iov, iovcnt, slba, nlb,
 						io_done, req);
@@ -171,8 +211,12 @@ io_submit_dsm(struct nvmf_request *req, struct nvmf_pg_ns *pns)
 	unsigned int nr = nvt_nvme_dsm_nr(cmd), i;
 	struct nvt_nvme_dsm_range r[NVT_NVME_DSM_MAX_RANGES];
 
-	if (!(cmd->cdw11 & NVT_NVME_DSM_ATTR_AD)) {
-		/* Only deallocate does anything; the hints are accepted and ignored. */
+	if (!(cmd->cdw11 & NVT_NVME_DSM_ATTR_AD) ||
+	    !nvt_bdev_io_type_supported(pns->ns->bdev, NVT_BDEV_IO_TYPE_UNMAP)) {
+		/*
+		 * Only deallocate does anything, and it is a hint: where the bdev
+		 * cannot deallocate, the data stays (DLFEAT claims nothing then).
+		 */
 		return 1;
 	}
 	if (req->length < nr * sizeof(r[0]) ||
@@ -205,7 +249,7 @@ io_submit(struct nvmf_request *req, struct nvmf_pg_ns *pns)
 			/* Nothing is cached: every completed write is durable already. */
 			return 1;
 		}
-		return nvt_bdev_flush_blocks(pns->ns->desc, pns->ch, 0, pns->ns->num_blocks,
+		return nvt_bdev_flush_blocks(pns->ns->desc, pns->ch, 0, nvmf_ns_num_blocks(pns->ns),
 					     io_done, req);
 	case NVT_NVME_OPC_WRITE_ZEROES:
 		return io_submit_write_zeroes(req, pns);

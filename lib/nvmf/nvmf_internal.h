@@ -63,8 +63,9 @@ struct nvmf_ns {
 	struct nvt_bdev_desc *desc;
 	struct nvt_nvmf_ns_opts opts;
 	uint32_t block_size;
-	uint64_t num_blocks;
 	bool write_cache;
+	/* The bdev is read-only: opened so, writes fail as write protected. */
+	bool read_only;
 	/* Removal: poll groups still holding a channel, then this runs. */
 	uint32_t groups_left;
 	nvt_nvmf_done_cb remove_cb;
@@ -296,6 +297,13 @@ void nvmf_rpc_register_config(void);
 
 /* discovery.c */
 void nvmf_discovery_get_log(struct nvmf_request *req, uint64_t offset, uint64_t len);
+
+/* The namespace's size now: its bdev's, which may change (resize). Any thread. */
+static inline uint64_t
+nvmf_ns_num_blocks(const struct nvmf_ns *ns)
+{
+	return nvt_bdev_get_num_blocks(ns->bdev);
+}
 
 /* Whether an identifier (NGUID, EUI64, ...) is unset. */
 static inline bool

@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -640,10 +641,18 @@ ns_bdev_event(enum nvt_bdev_event_type type, struct nvt_bdev *bdev, void *ctx)
 	struct nvmf_ns *ns = ctx;
 
 	(void)bdev;
-	if (type == NVT_BDEV_EVENT_REMOVE && ns->subsystem->ns[ns->nsid - 1] == ns) {
+	if (ns->subsystem->ns[ns->nsid - 1] != ns) {
+		return;
+	}
+	if (type == NVT_BDEV_EVENT_REMOVE) {
 		NVT_NOTICELOG("%s: bdev %s removed: removing nsid %u\n", ns->subsystem->nqn,
 			      ns->bdev_name, ns->nsid);
 		nvt_nvmf_subsystem_remove_ns(ns->subsystem, ns->nsid, NULL, NULL);
+	} else if (type == NVT_BDEV_EVENT_RESIZE) {
+		/* The size is read from the bdev; hosts are told to identify again. */
+		NVT_NOTICELOG("%s: nsid %u: bdev %s resized to %" PRIu64 " blocks\n",
+			      ns->subsystem->nqn, ns->nsid, ns->bdev_name, nvmf_ns_num_blocks(ns));
+		nvmf_subsystem_ns_changed(ns->subsystem, ns->nsid);
 	}
 }
 
@@ -673,13 +682,17 @@ ns_open(struct nvmf_ns *ns, const char *bdev_name)
 		return -ENOMEM;
 	}
 	rc = nvt_bdev_open(bdev_name, true, ns_bdev_event, ns, &ns->desc);
+	if (rc == -EPERM) {
+		/* A read-only backing: served write protected. */
+		ns->read_only = true;
+		rc = nvt_bdev_open(bdev_name, false, ns_bdev_event, ns, &ns->desc);
+	}
 	if (rc != 0) {
 		free(ns->bdev_name);
 		return rc == -ENOENT ? -ENODEV : rc;
 	}
 	ns->bdev = nvt_bdev_desc_get_bdev(ns->desc);
 	ns->block_size = nvt_bdev_get_block_size(ns->bdev);
-	ns->num_blocks = nvt_bdev_get_num_blocks(ns->bdev);
 	ns->write_cache = nvt_bdev_has_write_cache(ns->bdev);
 	if (!ns->opts.uuid_set) {
 		memcpy(ns->opts.uuid, nvt_bdev_get_uuid(ns->bdev), sizeof(ns->opts.uuid));

@@ -171,6 +171,23 @@ class Daemon:
             self.proc.wait()
 
 
+def replace_values(doc, mapping):
+    """Replace every string value of \p doc (nested) found in \p mapping."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            if isinstance(v, str) and v in mapping:
+                doc[k] = mapping[v]
+            else:
+                replace_values(v, mapping)
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            if isinstance(v, str) and v in mapping:
+                doc[i] = mapping[v]
+            else:
+                replace_values(v, mapping)
+    return doc
+
+
 def set_ports(doc, ports):
     """Replace every trsvcid of \\p doc (nested) by ports[old] where mapped."""
     if isinstance(doc, dict):
@@ -203,3 +220,31 @@ def test_main(doc, argv, nprogs, run):
         return 1
     print("PASS" + (": %s" % summary if summary else ""))
     return 0
+
+
+class LoopDevice:
+    """A loop block device over a new file of \\p size bytes in \\p tmpdir, when
+    this machine lets the test make one (root, loop support); else path is None
+    and why says so. Detached on close()."""
+
+    def __init__(self, tmpdir, size, name="loop.img"):
+        self.path = None
+        self.why = None
+        self.backing = os.path.join(tmpdir, name)
+        with open(self.backing, "wb") as f:
+            f.truncate(size)
+        try:
+            out = subprocess.run(["losetup", "--find", "--show", self.backing],
+                                 capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            self.why = "losetup: %s" % e
+            return
+        if out.returncode != 0:
+            self.why = "losetup: %s" % out.stderr.strip()
+            return
+        self.path = out.stdout.strip()
+
+    def close(self):
+        if self.path is not None:
+            subprocess.run(["losetup", "-d", self.path], capture_output=True, timeout=30)
+            self.path = None

@@ -69,6 +69,12 @@ struct nvt_bdev_fn_table {
 	 * to the JSON array \p config (configuration save). App thread.
 	 */
 	void (*write_config_json)(struct nvt_bdev *bdev, struct json_t *config);
+
+	/**
+	 * Optional: add the module's own description to the JSON object \p obj
+	 * (bdev_get_bdevs' "driver_specific"), as {"<module>": {...}}. App thread.
+	 */
+	void (*dump_info_json)(struct nvt_bdev *bdev, struct json_t *obj);
 };
 
 /**
@@ -86,8 +92,12 @@ struct nvt_bdev {
 	uint64_t blockcnt;
 	/** All zero: lib/bdev generates a random (version 4) UUID at registration. */
 	uint8_t uuid[16];
-	/** Whether written data needs a flush to be durable. */
+	/** Whether written data needs a flush (or a FUA write) to be durable. */
 	bool write_cache;
+	/** The backing takes no writes: write opens are refused. */
+	bool read_only;
+	/** Blocks deallocated by an unmap read back as zeroes. */
+	bool unmap_zeroes;
 	/** Most blocks one write-zeroes or unmap may cover; 0: no limit. */
 	uint64_t max_zeroes_blocks;
 	/** The module's context, given to every fn_table call. */
@@ -118,6 +128,8 @@ struct nvt_bdev_io {
 	int iovcnt;
 	uint64_t offset_blocks;
 	uint64_t num_blocks;
+	/** NVT_BDEV_IO_FLAG_FUA (writes only). */
+	uint32_t flags;
 
 	/** Owned by lib/bdev. */
 	struct {
@@ -203,6 +215,13 @@ void nvt_bdev_write_create_config(const struct nvt_bdev *bdev,
  */
 void nvt_bdev_rpc_delete(struct nvt_jsonrpc_request *request, const struct json_t *params,
 			 const char *method, const struct nvt_bdev_module *module);
+
+/**
+ * The bdev now has \p blockcnt blocks (its backing grew or shrank): openers
+ * get NVT_BDEV_EVENT_RESIZE on their threads. App thread.
+ * \return 0, or -EINVAL (0 blocks, or beyond the address space).
+ */
+int nvt_bdev_notify_blockcnt_change(struct nvt_bdev *bdev, uint64_t blockcnt);
 
 /** End an asynchronous destruct() with 0 or -errno; call before freeing the bdev. */
 void nvt_bdev_destruct_done(struct nvt_bdev *bdev, int status);

@@ -220,6 +220,8 @@ malloc_disk_alloc(const struct nvt_bdev_create_opts *opts)
 	malloc_populate(disk->buf, size);
 	nvt_strcpy_trunc(disk->bdev.name, sizeof(disk->bdev.name), opts->name);
 	disk->bdev.product_name = "Malloc disk";
+	/* Unmapped blocks are zeroed in memory. */
+	disk->bdev.unmap_zeroes = true;
 	disk->bdev.blocklen = opts->block_size;
 	disk->bdev.blockcnt = opts->num_blocks;
 	if (opts->uuid != NULL) {

@@ -177,6 +177,8 @@ nvt_bdev_null_create(const struct nvt_bdev_create_opts *in, struct nvt_bdev **bd
 	}
 	nvt_strcpy_trunc(disk->bdev.name, sizeof(disk->bdev.name), opts.name);
 	disk->bdev.product_name = "Null disk";
+	/* It reads zeroes whatever was written or unmapped. */
+	disk->bdev.unmap_zeroes = true;
 	disk->bdev.blocklen = opts.block_size;
 	disk->bdev.blockcnt = opts.num_blocks;
 	if (opts.uuid != NULL) {

@@ -12,6 +12,8 @@ must answer:
                  value sent, for a field the request carries)
   error(words)   another error, due to an earlier step (say, an object that
                  an earlier refusal left uncreated), containing words
+  "loop"         OK with a loop device the test could attach; where it
+                 cannot, an error naming the device
 
 and optionally a function that checks the result's values.
 """
@@ -92,7 +94,10 @@ MAIN = [
     S(1, OK),
     S(20, ABSENT),
     S(21, OK), S(22, OK), S(24, OK), S(25, ABSENT),
-    S(27, ABSENT), S(28, ABSENT), S(31, ABSENT), S(32, ABSENT), S(29, ABSENT),
+    # The files the requests name are made in a test folder; /dev/loop0 is a
+    # loop device the test attaches where it can (else the create must fail
+    # naming the device: LOOP_OR_ERROR).
+    S(27, OK), S(28, "loop"), S(31, OK), S(32, OK), S(29, OK),
     S(34, OK), S(35, OK),
     S(36, ABSENT), S(37, ABSENT), S(38, ABSENT), S(39, ABSENT),
     S(40, ABSENT), S(41, ABSENT),
@@ -121,7 +126,7 @@ MAIN = [
     X("framework_get_config", {"name": "bdev", "with_batches": False}, OK),
     X("framework_get_config", {"name": "sock", "with_batches": False}, OK),
     S(82, ABSENT), S(57, OK), S(58, ABSENT), S(63, OK), S(53, OK),
-    S(43, ABSENT), S(23, OK), S(26, OK), S(30, ABSENT), S(33, ABSENT),
+    S(43, ABSENT), S(23, OK), S(26, OK), S(30, OK), S(33, OK),
     S(4, ABSENT), S(5, ABSENT), S(6, ABSENT), S(7, ABSENT), S(8, ABSENT),
     S(9, ABSENT), S(10, ABSENT), S(11, ABSENT), S(12, ABSENT), S(13, ABSENT), S(14, ABSENT),
     S(83, ABSENT), S(84, ABSENT), S(85, ABSENT), S(86, ABSENT), S(87, ABSENT), S(88, ABSENT),
@@ -141,3 +146,7 @@ SCENES = [
 
 # Listener ports of the corpus, replaced by free ones when replayed.
 CORPUS_PORTS = ("4420", "4421", "8009")
+
+# Files the corpus names (256 MiB each), made in the test's folder when replayed.
+CORPUS_FILES = ("/var/tmp/disk0.img", "/var/tmp/disk1.img")
+CORPUS_LOOP = "/dev/loop0"

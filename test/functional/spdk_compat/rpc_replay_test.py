@@ -140,8 +140,32 @@ def ipv6_loopback():
         return False
 
 
-def run_scene(nvtcpd, tmpdir, name, steps, corpus, spdk_answers, ports):
+def backing_files(tmpdir, loop):
+    """The corpus's file names mapped to files of the test; the loop device too."""
+    paths = {}
+    for path in replay_plan.CORPUS_FILES:
+        paths[path] = os.path.join(tmpdir, os.path.basename(path))
+        with open(paths[path], "wb") as f:
+            f.truncate(256 << 20)
+    if loop.path is not None:
+        paths[replay_plan.CORPUS_LOOP] = loop.path
+    return paths
+
+
+def expectation(step, loop):
+    """The step with "loop" resolved: OK with a loop device, else an error naming it."""
+    if step.expect != "loop":
+        return step
+    if loop.path is not None:
+        return replay_plan.S(step.line, replay_plan.OK, step.check)
+    print("skip: line %d with a loop device (%s): the create must fail instead" %
+          (step.line, loop.why))
+    return replay_plan.S(step.line, replay_plan.error(replay_plan.CORPUS_LOOP), step.check)
+
+
+def run_scene(nvtcpd, tmpdir, name, steps, corpus, spdk_answers, ports, loop):
     daemon = nvtcp_test.Daemon(nvtcpd, ["--wait-for-rpc"], os.path.join(tmpdir, name + ".sock"))
+    paths = backing_files(tmpdir, loop)
     counts = {}
     try:
         daemon.wait_output("waiting for framework_start_init")
@@ -152,13 +176,14 @@ def run_scene(nvtcpd, tmpdir, name, steps, corpus, spdk_answers, ports):
             else:
                 request = {"method": step.method, "params": step.params}
             nvtcp_test.set_ports(request, ports)
+            nvtcp_test.replace_values(request, paths)
             if "::1" in json.dumps(request) and not ipv6_loopback():
                 print("skip: %s line %s: no IPv6 loopback here" % (name, step.line))
                 continue
             resp = client.request(request["method"], request.get("params"))
             spdk = spdk_answers[i]
             check(spdk["line"] == step.line, "answers file out of step with the plan at %d" % i)
-            outcome = check_answer(step, request, resp, spdk["response"])
+            outcome = check_answer(expectation(step, loop), request, resp, spdk["response"])
             counts[outcome.split(" ")[0]] = counts.get(outcome.split(" ")[0], 0) + 1
         client.close()
         daemon.stop()
@@ -173,10 +198,14 @@ def run(nvtcpd):
     answers = spdk_data.load_data("spdk-26.05-answers.json")["scenes"]
     lines = set()
     with tempfile.TemporaryDirectory(prefix="nvtcp-replay-") as tmpdir:
-        for name, steps in replay_plan.SCENES:
-            ports = {p: str(nvtcp_test.free_port()) for p in replay_plan.CORPUS_PORTS}
-            run_scene(nvtcpd, tmpdir, name, steps, corpus, answers[name], ports)
-            lines.update(s.line for s in steps if s.line is not None)
+        loop = nvtcp_test.LoopDevice(tmpdir, 64 << 20)
+        try:
+            for name, steps in replay_plan.SCENES:
+                ports = {p: str(nvtcp_test.free_port()) for p in replay_plan.CORPUS_PORTS}
+                run_scene(nvtcpd, tmpdir, name, steps, corpus, answers[name], ports, loop)
+                lines.update(s.line for s in steps if s.line is not None)
+        finally:
+            loop.close()
     missing = sorted(set(range(len(corpus))) - lines)
     check(not missing, "corpus lines not replayed: %r" % missing)
     return "all %d corpus lines replayed" % len(corpus)

@@ -44,8 +44,6 @@ FULL_FIRST_MISSING = "keyring_file_add_key"
 FULL_LEFT_OUT = [
     ("keyring_file_add_key", "key0"),
     ("keyring_file_add_key", "dh0"),
-    ("bdev_aio_create", "AIO0"),
-    ("bdev_uring_create", "Uring0"),
     ("nvmf_discovery_add_referral", "127.0.0.2"),
     ("nvmf_create_subsystem", "nqn.2016-06.io.spdk:cnode2"),
     ("nvmf_subsystem_add_host", "nqn.2016-06.io.spdk:cnode2"),
@@ -58,8 +56,11 @@ FULL_LEFT_OUT = [
 ]
 
 # Methods nvtcpd lacks; and subsystems it cannot create (ANA reporting), with all they hold.
-LACKING = {"keyring_file_add_key", "bdev_aio_create", "bdev_uring_create",
-           "nvmf_discovery_add_referral"}
+LACKING = {"keyring_file_add_key", "nvmf_discovery_add_referral"}
+
+# The files the full configuration's aio and uring bdevs are on (256 MiB each),
+# made in the test's folder.
+FULL_FILES = ("/var/tmp/aio0.img", "/var/tmp/uring0.img")
 
 
 def entry_name(entry):
@@ -105,6 +106,16 @@ def ports_of(doc):
                 walk(x)
     walk(doc)
     return {p: str(nvtcp_test.free_port()) for p in sorted(found)}
+
+
+def test_files(tmpdir, names, size=256 << 20):
+    """Sparse files of \p size bytes in \p tmpdir for the paths \p names; the mapping."""
+    paths = {}
+    for name in names:
+        paths[name] = os.path.join(tmpdir, os.path.basename(name))
+        with open(paths[name], "wb") as f:
+            f.truncate(size)
+    return paths
 
 
 def write_config(tmpdir, name, doc):
@@ -283,6 +294,11 @@ def check_full(progs, tmpdir, full, port):
     bdevs = {e["params"]["name"] for s in saved["subsystems"] for e in s["config"]
              if e["method"] in ("bdev_malloc_create", "bdev_null_create")}
     check(bdevs == {"Malloc0", "Null0"}, "bdevs saved: %r" % bdevs)
+    files = {e["method"]: e["params"] for s in saved["subsystems"] for e in s["config"]
+             if e["method"] in ("bdev_aio_create", "bdev_uring_create")}
+    check(files["bdev_aio_create"]["name"] == "AIO0" and
+          files["bdev_uring_create"]["block_size"] == 4096,
+          "aio and uring bdevs saved: %r" % files)
 
 
 def run(nvtcpd, identify, perf):
@@ -299,6 +315,7 @@ def run(nvtcpd, identify, perf):
         stop_while_waiting(progs, tmpdir)
         full_ports = ports_of(full_src)
         full = nvtcp_test.set_ports(copy.deepcopy(full_src), full_ports)
+        nvtcp_test.replace_values(full, test_files(tmpdir, FULL_FILES))
         check_full(progs, tmpdir, full, full_ports["4420"])
         for apply, words in refusals():
             bad = copy.deepcopy(basic)
