@@ -288,6 +288,17 @@ int nvt_nvme_ns_cmd_read(struct nvt_nvme_qpair *qpair, uint32_t nsid, void *buf,
 int nvt_nvme_ns_cmd_write(struct nvt_nvme_qpair *qpair, uint32_t nsid, const void *buf,
 			  uint64_t slba, uint32_t nlb, nvt_nvme_cmd_cb cb_fn, void *cb_arg);
 
+/** Flags of nvt_nvme_ns_cmd_write_flags(): Force Unit Access (durable on completion). */
+#define NVT_NVME_IO_FLAG_FUA NVT_NVME_RW_FUA
+
+/**
+ * nvt_nvme_ns_cmd_write() with \p io_flags: NVT_NVME_IO_FLAG_FUA (each
+ * command of a split write carries it); any other flag is -EINVAL.
+ */
+int nvt_nvme_ns_cmd_write_flags(struct nvt_nvme_qpair *qpair, uint32_t nsid, const void *buf,
+				uint64_t slba, uint32_t nlb, uint32_t io_flags,
+				nvt_nvme_cmd_cb cb_fn, void *cb_arg);
+
 /**
  * nvt_nvme_ns_cmd_read() and nvt_nvme_ns_cmd_write() with the data in a
  * scatter list: the first nlb x block size bytes of \p iov[0..iovcnt-1].

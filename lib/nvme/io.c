@@ -315,6 +315,20 @@ nvt_nvme_ns_cmd_write(struct nvt_nvme_qpair *qpair, uint32_t nsid, const void *b
 }
 
 int
+nvt_nvme_ns_cmd_write_flags(struct nvt_nvme_qpair *qpair, uint32_t nsid, const void *buf,
+			    uint64_t slba, uint32_t nlb, uint32_t io_flags, nvt_nvme_cmd_cb cb_fn,
+			    void *cb_arg)
+{
+	/* The flags sit in CDW12, which every child of a split write keeps. */
+	struct nvt_nvme_cmd cmd = { .opc = NVT_NVME_OPC_WRITE, .nsid = nsid, .cdw12 = io_flags };
+
+	if (io_flags & ~NVT_NVME_IO_FLAG_FUA) {
+		return -EINVAL;
+	}
+	return ns_cmd_rw(qpair, &cmd, (void *)(uintptr_t)buf, NULL, 0, slba, nlb, cb_fn, cb_arg);
+}
+
+int
 nvt_nvme_ns_cmd_readv(struct nvt_nvme_qpair *qpair, uint32_t nsid, const struct iovec *iov,
 		      uint32_t iovcnt, uint64_t slba, uint32_t nlb, nvt_nvme_cmd_cb cb_fn,
 		      void *cb_arg)
