@@ -154,6 +154,13 @@ int nvt_sock_listen(const char *ip, int port, const char *impl_name,
 int nvt_sock_accept(struct nvt_sock *lsock, struct nvt_sock **sock);
 
 /**
+ * The socket's file descriptor, owned by the socket. For a listening socket
+ * it is readable when a connection waits: nvt_thread_add_wakeup_fd() it to
+ * be woken for connections. Any thread.
+ */
+int nvt_sock_get_fd(const struct nvt_sock *sock);
+
+/**
  * Start connecting to \p ip : \p port without waiting. The socket is
  * returned at once; add it to a group, whose poll reports the outcome
  * through \p cb_fn (exactly once, never inside this call). Until then reads

@@ -197,6 +197,16 @@ struct nvt_poller *nvt_poller_register(nvt_poller_fn fn, void *arg, uint64_t per
 void nvt_poller_unregister(struct nvt_poller **poller);
 
 /**
+ * Make a timed poller one that never wakes a sleeping thread (interrupt
+ * mode): while the thread polls it runs on its period; while the thread
+ * sleeps it waits, and runs at the first poll after something else woke the
+ * thread. For work that a wakeup fd announces (nvt_thread_add_wakeup_fd()),
+ * such as a listening socket: the poller then costs no wakeup while idle.
+ * Owning thread only.
+ */
+void nvt_poller_no_wakeup(struct nvt_poller *poller);
+
+/**
  * Stop running a poller until nvt_poller_resume(). Owning thread only; also
  * from the poller's own callback. Pausing a paused poller is a no-op.
  */

@@ -599,6 +599,10 @@ transport_setup(struct nvt_nvmf_tgt *tgt, const struct nvmf_transport_ops *ops,
 	}
 	transport->accept_poller = nvt_poller_register(accept_poll, transport,
 						       opts->acceptor_poll_rate, "nvmf_accept");
+	if (transport->accept_poller != NULL) {
+		/* The listening sockets wake the thread: no wakeups while idle. */
+		nvt_poller_no_wakeup(transport->accept_poller);
+	}
 	TAILQ_INSERT_TAIL(&tgt->transports, transport, link);
 	*out = transport;
 	return 0;

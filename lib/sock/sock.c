@@ -172,6 +172,12 @@ nvt_sock_listen(const char *ip, int port, const char *impl_name, const struct nv
 }
 
 int
+nvt_sock_get_fd(const struct nvt_sock *sock)
+{
+	return sock->fd;
+}
+
+int
 nvt_sock_accept(struct nvt_sock *lsock, struct nvt_sock **sock)
 {
 	int fd, family = lsock->family;

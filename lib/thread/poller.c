@@ -119,6 +119,21 @@ thread_next_timer(const struct nvt_thread *thread)
 	return thread->timer_count ? thread->timers[0]->next_run : UINT64_MAX;
 }
 
+uint64_t
+thread_next_wakeup_timer(const struct nvt_thread *thread)
+{
+	uint64_t next = UINT64_MAX;
+	uint32_t i;
+
+	/* Not the heap's top: it may be a poller that does not wake. Few timers per thread. */
+	for (i = 0; i < thread->timer_count; i++) {
+		if (!thread->timers[i]->no_wakeup && thread->timers[i]->next_run < next) {
+			next = thread->timers[i]->next_run;
+		}
+	}
+	return next;
+}
+
 /* ---- registration ---- */
 
 static bool
@@ -212,6 +227,13 @@ nvt_poller_unregister(struct nvt_poller **ppoller)
 		return;
 	}
 	poller->state = POLLER_STATE_UNREGISTERED;
+}
+
+void
+nvt_poller_no_wakeup(struct nvt_poller *poller)
+{
+	poller_check_owner(poller, "no_wakeup");
+	poller->no_wakeup = true;
 }
 
 void

@@ -575,7 +575,8 @@ thread_arm_timer(struct nvt_thread *thread, uint64_t expiry)
 bool
 nvt_thread_prepare_sleep(struct nvt_thread *thread)
 {
-	uint64_t next = thread_next_timer(thread);
+	/* Pollers that do not wake the thread wait until something else does. */
+	uint64_t next = thread_next_wakeup_timer(thread);
 
 	if (nvt_ring_count(thread->msgs) > 0 || next <= nvt_get_ticks()) {
 		return false;

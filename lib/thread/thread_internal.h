@@ -35,6 +35,7 @@ struct nvt_poller {
 	uint64_t next_run;     /* timed pollers: tick at which it is due */
 	uint64_t seq;	       /* timed pollers: orders equal expiries FIFO */
 	uint32_t heap_idx;     /* position in the timer heap, or HEAP_NONE */
+	bool no_wakeup;	       /* timed: never wakes a sleeping thread (nvt_poller_no_wakeup()) */
 	nvt_poller_fn fn;
 	void *arg;
 	struct nvt_poller_stats stats;
@@ -103,6 +104,8 @@ extern TAILQ_HEAD(thread_list, nvt_thread) g_threads;
 /* poller.c */
 int thread_run_pollers(struct nvt_thread *thread, uint64_t now);
 uint64_t thread_next_timer(const struct nvt_thread *thread);
+/* The earliest expiry of the timed pollers that may wake the thread; UINT64_MAX if none. */
+uint64_t thread_next_wakeup_timer(const struct nvt_thread *thread);
 void thread_release_pollers(struct nvt_thread *thread, bool report);
 
 /* io_channel.c */

@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "nvtcp/log.h"
+#include "nvtcp/string.h"
 #include "nvtcp/thread.h"
 
 #include "tcp_internal.h"
@@ -121,6 +123,15 @@ tcp_listen(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid)
 		free(l);
 		return rc;
 	}
+	/* A waiting connection wakes this (the accept poller's) thread from sleep. */
+	rc = nvt_thread_add_wakeup_fd(nvt_sock_get_fd(l->sock), EPOLLIN);
+	if (rc != 0) {
+		NVT_ERRLOG("listening on %s port %s: cannot wake for connections: %s\n",
+			   trid->traddr, trid->trsvcid, nvt_strerror(-rc));
+		nvt_sock_close(&l->sock);
+		free(l);
+		return rc;
+	}
 	l->trid = *trid;
 	TAILQ_INSERT_TAIL(&t->listeners, l, link);
 	NVT_NOTICELOG("NVMe/TCP target listening on %s port %s\n", trid->traddr, trid->trsvcid);
@@ -136,6 +147,7 @@ tcp_stop_listen(struct nvmf_transport *transport, const struct nvt_nvmf_trid *tr
 	TAILQ_FOREACH(l, &t->listeners, link) {
 		if (nvt_nvmf_trid_equal(&l->trid, trid)) {
 			TAILQ_REMOVE(&t->listeners, l, link);
+			nvt_thread_del_wakeup_fd(nvt_sock_get_fd(l->sock));
 			nvt_sock_close(&l->sock);
 			free(l);
 			return;

@@ -707,6 +707,51 @@ test_sleep_wakeup_by_timer(void **state)
 	assert_true(ut_thread_exit_destroy(&thread));
 }
 
+/*
+ * A poller that does not wake: overdue, it neither keeps the thread awake nor
+ * arms the timer; it runs at the first poll after something else woke the
+ * thread. A waking poller beside it still arms the timer for its own expiry.
+ */
+static void
+test_sleep_no_wakeup_poller(void **state)
+{
+	struct nvt_poller *lazy, *waker;
+	struct nvt_poller_stats st;
+	struct nvt_thread *thread;
+	uint64_t deadline;
+
+	(void)state;
+	thread = nvt_thread_create("lazy", NULL);
+	nvt_set_thread(thread);
+	lazy = nvt_poller_register(idle_poller, NULL, 1000, "lazy1ms");
+	nvt_poller_no_wakeup(lazy);
+	nvt_set_thread(NULL);
+	deadline = nvt_get_ticks() + nvt_get_ticks_hz();
+	while (nvt_get_ticks() <= nvt_thread_next_poller_expiration(thread)) {
+		assert_true(nvt_get_ticks() < deadline);
+	}
+	assert_true(nvt_thread_prepare_sleep(thread));
+	assert_false(ut_intr_readable(thread, 20));
+	nvt_thread_wakeup(thread);
+	assert_true(ut_intr_readable(thread, 0));
+	nvt_thread_end_sleep(thread);
+	nvt_thread_poll(thread, 0, 0);
+	nvt_poller_get_stats(lazy, &st);
+	assert_int_equal(st.run_count, 1);
+
+	nvt_set_thread(thread);
+	waker = nvt_poller_register(idle_poller, NULL, 20 * 1000, "t20ms");
+	nvt_set_thread(NULL);
+	assert_true(nvt_thread_prepare_sleep(thread));
+	assert_true(ut_intr_readable(thread, 5000));
+	nvt_thread_end_sleep(thread);
+	nvt_set_thread(thread);
+	nvt_poller_unregister(&waker);
+	nvt_poller_unregister(&lazy);
+	nvt_set_thread(NULL);
+	assert_true(ut_thread_exit_destroy(&thread));
+}
+
 static void
 test_wakeup_fd(void **state)
 {
@@ -765,6 +810,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prepare_sleep, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_sleep_wakeup_by_msg, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_sleep_wakeup_by_timer, ut_setup, ut_teardown),
+		cmocka_unit_test_setup_teardown(test_sleep_no_wakeup_poller, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_wakeup_fd, ut_setup, ut_teardown),
 	};
 
