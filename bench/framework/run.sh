@@ -14,11 +14,12 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$SRC/bench/lib.sh"
 BUILD=${BUILD:-/tmp/nvtcp-bench-build}
 RUNS=${RUNS:-5}
 TIME=${TIME:-3}
 IDLE_TIME=${IDLE_TIME:-5}
-HZ=$(getconf CLK_TCK)
 BENCH=$BUILD/bench/framework/fw_bench
 
 build() {
@@ -28,33 +29,6 @@ build() {
 	ninja -C "$BUILD" bench/framework/fw_bench >/dev/null
 }
 
-# The median of the numbers on stdin.
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "n/a"; exit }
-		if (NR % 2) { print v[(NR + 1) / 2] } else { print (v[NR / 2] + v[NR / 2 + 1]) / 2 }
-	}'
-}
-
-# The value of key=value field $2 in line $1.
-field() {
-	tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'
-}
-
-# utime + stime of process $1, in clock ticks.
-cpu_ticks() {
-	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-
-now() {
-	date +%s.%N
-}
-
-# Busy clock ticks of cores 0 and 1, whoever used them (/proc/stat).
-cores_busy() {
-	awk '$1 == "cpu0" || $1 == "cpu1" { b += $2 + $3 + $4 + $7 + $8 + $9 } END { print b }' /proc/stat
-}
-
 # Run fw_bench $RUNS times with the given arguments into $TMP/runs.
 runs() {
 	local i
@@ -62,14 +36,6 @@ runs() {
 	for ((i = 0; i < RUNS; i++)); do
 		"$BENCH" "$@" -t "$TIME" >>"$TMP/runs"
 	done
-}
-
-# The median of field $1 over $TMP/runs.
-median_of() {
-	local line
-	while read -r line; do
-		field "$line" "$1"
-	done <"$TMP/runs" | median
 }
 
 # One idle run: prints "<cpu % of the whole process> <sleeps/s> <awake %> <others' cpu %>".
@@ -140,15 +106,15 @@ main() {
 	row "case" "median" ""
 	row "----" "------" ""
 	runs -M stream --polling
-	stream=$(median_of msgs_per_s)
+	stream=$(median_of "$TMP/runs" msgs_per_s)
 	row "messages/s, stream core 0 -> core 1" "$stream" "msg/s"
 	runs -M pingpong --polling
-	pp=$(median_of msgs_per_s)
-	rt=$(median_of roundtrips_per_s)
+	pp=$(median_of "$TMP/runs" msgs_per_s)
+	rt=$(median_of "$TMP/runs" roundtrips_per_s)
 	row "messages/s, ping-pong core 0 <-> core 1" "$pp" "msg/s ($rt round trips/s)"
 	runs -M latency --polling
-	med=$(median_of median_ns)
-	p99=$(median_of p99_ns)
+	med=$(median_of "$TMP/runs" median_ns)
+	p99=$(median_of "$TMP/runs" p99_ns)
 	row "event round trip core 0 -> 1 -> 0, median" "$med" "ns"
 	row "event round trip core 0 -> 1 -> 0, p99" "$p99" "ns"
 	idle_case polling 1 -m 0x1 --polling

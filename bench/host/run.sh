@@ -26,12 +26,13 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$SRC/bench/lib.sh"
 BUILD=${BUILD:-/tmp/nvtcp-bench-host}
 RUNS=${RUNS:-5}
 TIME=${TIME:-5}
 PORT=${PORT:-}
 MESON_ARGS=${MESON_ARGS:-}
-HZ=$(getconf CLK_TCK)
 NQN=nqn.2016-06.io.nvtcp:cnode1
 NVTCPD=$BUILD/app/nvtcpd/nvtcpd
 PERF=$BUILD/app/nvtcp-perf/nvtcp-perf
@@ -56,60 +57,6 @@ build() {
 		bench/host/tcp_floor >/dev/null
 }
 
-# The median of the numbers on stdin.
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "n/a"; exit }
-		if (NR % 2) { print v[(NR + 1) / 2] } else { print (v[NR / 2] + v[NR / 2 + 1]) / 2 }
-	}'
-}
-
-# The value of key=value field $2 in line $1.
-field() {
-	tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'
-}
-
-# utime + stime of process $1, in clock ticks.
-cpu_ticks() {
-	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-
-# utime + stime of this shell's waited-for children (perf and the floor client), in ticks.
-children_ticks() {
-	sed 's/.*) //' "/proc/$$/stat" | awk '{ print $14 + $15 }'
-}
-
-# Busy clock ticks of cores 0 and 1, whoever used them (/proc/stat).
-cores_busy() {
-	awk '$1 == "cpu0" || $1 == "cpu1" { b += $2 + $3 + $4 + $7 + $8 + $9 }
-	     END { print b }' /proc/stat
-}
-
-machine_cpu() {
-	awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo
-}
-
-now() {
-	date +%s.%N
-}
-
-port_busy() {
-	ss -Hltn "sport = :$1" | grep -q .
-}
-
-pick_port() {
-	local p=${PORT:-4420}
-
-	while port_busy "$p"; do
-		if [[ -n $PORT ]]; then
-			echo "port $PORT is busy" >&2
-			exit 1
-		fi
-		p=$((p + 1))
-	done
-	echo "$p"
-}
-
 # nvtcpd's default configuration (nvtcpd --help), on port $1.
 write_config() {
 	cat <<EOF
@@ -128,24 +75,6 @@ write_config() {
    "params": {"nqn": "$NQN", "listen_address": {"trtype": "TCP", "adrfam": "IPv4",
     "traddr": "127.0.0.1", "trsvcid": "$1"}}}]}]}
 EOF
-}
-
-# Wait until file $1 has a line matching $2 (or process $3 died).
-wait_for() {
-	local i
-
-	for ((i = 0; i < 300; i++)); do
-		if grep -q "$2" "$1" 2>/dev/null; then
-			return 0
-		fi
-		if ! kill -0 "$3" 2>/dev/null; then
-			break
-		fi
-		sleep 0.1
-	done
-	echo "startup failed:" >&2
-	cat "$1" >&2
-	exit 1
 }
 
 start_targets() {
@@ -182,24 +111,6 @@ stop_targets() {
 cleanup() {
 	stop_targets
 	rm -rf "$TMP"
-}
-
-# nvtcp-perf's JSON summary as "iops=.. mib_s=.. p50_us=.. p99_us=.. cpu_us_per_io=..".
-perf_fields() {
-	awk '
-	/"total":/ { t = $0; sub(/.*"total": \{/, "", t) }
-	/"cpu_us_per_io":/ { c = $0; sub(/.*"cpu_us_per_io": /, "", c); sub(/[,}].*/, "", c) }
-	END {
-		n = split(t, kv, /, /)
-		for (i = 1; i <= n; i++) {
-			split(kv[i], p, /": /)
-			k = p[1]; v = p[2]
-			gsub(/[" {}]/, "", k); gsub(/[}]/, "", v)
-			m[k] = v
-		}
-		printf "iops=%s mib_s=%s p50_us=%s p99_us=%s cpu_us_per_io=%s\n",
-		       m["iops"], m["mib_per_s"], m["p50_us"], m["p99_us"], c
-	}'
 }
 
 # Run command "$@" while server $1 serves it; appends "<fields> srv_cpu=.. others=.." to $2.
@@ -248,19 +159,6 @@ probe_qd128() {
 
 run_floor() {
 	"$FLOOR" client -p "$FLOOR_PORT" -C 1 -w "$1" -o "$2" -q "$3" -t "$TIME"
-}
-
-# The median of field $2 over the runs in file $1.
-median_of() {
-	local line
-	while read -r line; do
-		field "$line" "$2"
-	done <"$1" | median
-}
-
-# Number $2 with $1 decimals.
-fmt() {
-	printf "%.${1}f" "$2"
 }
 
 row() {
@@ -314,15 +212,7 @@ main() {
 			"$(fmt 1 "$(median <"$TMP/others.$i")")"
 	done
 	echo
-	sort -g "$TMP"/others.* | awk '{ v[NR] = $1 } END {
-		med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "other processes on cores 0-1 during the runs: median %.1f %%, max %.1f %%",
-		       med, v[NR]
-		printf " of a core"
-		note = " (quiet)"
-		if (v[NR] > 25) note = " (quiet, with bursts)"
-		if (med > 10) note = " (busy: read the numbers with care)"
-		print note }'
+	others_summary "$TMP"/nvt.* "$TMP"/floor.*
 	if [[ $QD128 != 128 ]]; then
 		echo "QD128 ran at queue depth $QD128 (nvtcpd and floor): nvtcp-perf refuses" \
 			"-q 128 against the default max_queue_depth of 128 (127 commands fit)"

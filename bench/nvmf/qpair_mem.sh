@@ -22,6 +22,8 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$SRC/bench/lib.sh"
 BUILD=${BUILD:-/tmp/nvtcp-bench-host}
 RUNS=${RUNS:-3}
 IDLE_TIME=${IDLE_TIME:-10}
@@ -29,7 +31,6 @@ CTRLRS=${CTRLRS:-10}
 IO_QUEUES=${IO_QUEUES:-99}
 PORT=${PORT:-}
 MESON_ARGS=${MESON_ARGS:-}
-HZ=$(getconf CLK_TCK)
 NQN=nqn.2016-06.io.nvtcp:cnode1
 NVTCPD=$BUILD/app/nvtcpd/nvtcpd
 IDLE=$BUILD/bench/nvmf/idle_qpairs
@@ -43,54 +44,6 @@ build() {
 		meson setup "$BUILD" "$SRC" --buildtype=release -Dtests=false $MESON_ARGS >/dev/null
 	fi
 	ninja -C "$BUILD" app/nvtcpd/nvtcpd bench/nvmf/idle_qpairs >/dev/null
-}
-
-# The median of the numbers on stdin.
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "n/a"; exit }
-		if (NR % 2) { print v[(NR + 1) / 2] } else { print (v[NR / 2] + v[NR / 2 + 1]) / 2 }
-	}'
-}
-
-# utime + stime of process $1, in clock ticks.
-cpu_ticks() {
-	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-
-# Busy clock ticks of cores 0 and 1, whoever used them (/proc/stat).
-cores_busy() {
-	awk '$1 == "cpu0" || $1 == "cpu1" { b += $2 + $3 + $4 + $7 + $8 + $9 }
-	     END { print b }' /proc/stat
-}
-
-rss_kib() {
-	awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"
-}
-
-machine_cpu() {
-	awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo
-}
-
-now() {
-	date +%s.%N
-}
-
-port_busy() {
-	ss -Hltn "sport = :$1" | grep -q .
-}
-
-pick_port() {
-	local p=${PORT:-4420}
-
-	while port_busy "$p"; do
-		if [[ -n $PORT ]]; then
-			echo "port $PORT is busy" >&2
-			exit 1
-		fi
-		p=$((p + 1))
-	done
-	echo "$p"
 }
 
 write_config() {
@@ -110,24 +63,6 @@ write_config() {
    "params": {"nqn": "$NQN", "listen_address": {"trtype": "TCP", "adrfam": "IPv4",
     "traddr": "127.0.0.1", "trsvcid": "$1"}}}]}]}
 EOF
-}
-
-# Wait until file $1 has a line matching $2 (or process $3 died).
-wait_for() {
-	local i
-
-	for ((i = 0; i < 600; i++)); do
-		if grep -q "$2" "$1" 2>/dev/null; then
-			return 0
-		fi
-		if ! kill -0 "$3" 2>/dev/null; then
-			break
-		fi
-		sleep 0.1
-	done
-	echo "startup failed:" >&2
-	cat "$1" >&2
-	exit 1
 }
 
 # Prints "<cpu % of a core of nvtcpd> <others' % of a core on cores 0-1>" over IDLE_TIME s.

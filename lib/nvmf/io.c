@@ -91,7 +91,11 @@ io_check_length(struct nvmf_request *req, struct nvmf_ns *ns, uint64_t nlb)
 {
 	uint64_t bytes = nlb * ns->block_size;
 
-	if (req->length < bytes) {
+	/*
+	 * Exactly the blocks' bytes: Identify Controller SGLS does not offer
+	 * SGLs longer than the data (bit 18), as the Linux target does not.
+	 */
+	if (req->length != bytes) {
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_DATA_SGL_LENGTH_INVALID,
 				    true);
 		return false;
@@ -211,6 +215,12 @@ io_submit_dsm(struct nvmf_request *req, struct nvmf_pg_ns *pns)
 	unsigned int nr = nvt_nvme_dsm_nr(cmd), i;
 	struct nvt_nvme_dsm_range r[NVT_NVME_DSM_MAX_RANGES];
 
+	if ((cmd->cdw11 & NVT_NVME_DSM_ATTR_AD) && pns->ns->read_only) {
+		/* A write protected namespace refuses every write, a deallocate too, hint or not. */
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC,
+				    NVT_NVME_SC_NAMESPACE_WRITE_PROTECTED, true);
+		return 1;
+	}
 	if (!(cmd->cdw11 & NVT_NVME_DSM_ATTR_AD) ||
 	    !nvt_bdev_io_type_supported(pns->ns->bdev, NVT_BDEV_IO_TYPE_UNMAP)) {
 		/*

@@ -114,10 +114,12 @@ bool uring_direct_ok(const struct iovec *iov, int iovcnt, uint64_t offset, uint6
 		     uint32_t mem_align, uint32_t offset_align);
 
 /*
- * The iovecs of \p iov (\p iovcnt) past the first \p skip bytes, into \p out
- * (at most URING_MAX_IOVS); returns their count.
+ * The iovecs of bytes \p skip to \p len of \p iov (\p iovcnt), into \p out (at
+ * most URING_MAX_IOVS); returns their count. The list may hold more than the
+ * I/O's \p len bytes (lib/bdev allows it): what lies past them is left out.
  */
-int uring_iov_advance(const struct iovec *iov, int iovcnt, uint64_t skip, struct iovec *out);
+int uring_iov_advance(const struct iovec *iov, int iovcnt, uint64_t skip, uint64_t len,
+		      struct iovec *out);
 
 /*
  * What a failed operation of \p kind (kernel errno \p res < 0) becomes for

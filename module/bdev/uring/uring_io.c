@@ -112,7 +112,8 @@ task_set_data(struct uring_task *t)
 		return task_zero_iov(t);
 	}
 	if (t->op.kind == URING_OP_READV || t->op.kind == URING_OP_WRITEV) {
-		t->iovcnt = uring_iov_advance(t->io->iovs, t->io->iovcnt, t->done, t->iov);
+		t->iovcnt =
+			uring_iov_advance(t->io->iovs, t->io->iovcnt, t->done, t->op.len, t->iov);
 	}
 	return 0;
 }

@@ -121,17 +121,20 @@ uring_direct_ok(const struct iovec *iov, int iovcnt, uint64_t offset, uint64_t l
 }
 
 int
-uring_iov_advance(const struct iovec *iov, int iovcnt, uint64_t skip, struct iovec *out)
+uring_iov_advance(const struct iovec *iov, int iovcnt, uint64_t skip, uint64_t len,
+		  struct iovec *out)
 {
+	uint64_t left = len > skip ? len - skip : 0;
 	int i, n = 0;
 
-	for (i = 0; i < iovcnt && n < URING_MAX_IOVS; i++) {
+	for (i = 0; i < iovcnt && n < URING_MAX_IOVS && left > 0; i++) {
 		if (skip >= iov[i].iov_len) {
 			skip -= iov[i].iov_len;
 			continue;
 		}
 		out[n].iov_base = (char *)iov[i].iov_base + skip;
-		out[n].iov_len = iov[i].iov_len - skip;
+		out[n].iov_len = iov[i].iov_len - skip < left ? iov[i].iov_len - skip : left;
+		left -= out[n].iov_len;
 		skip = 0;
 		n++;
 	}
