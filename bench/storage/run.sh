@@ -13,10 +13,16 @@
 # I/O latency for that, and the CPU per I/O for the cost of the io_uring
 # path.
 #
+# With SPDK_DIR set to a directory holding SPDK's bin/nvmf_tgt (and free
+# 2 MiB huge pages for it), each round also runs that target on core 0 with
+# SPDK's own bdev_uring on the same file, driven the same way: the peer's
+# row under nvtcpd's. The targets take turns on core 0, round after round.
+#
 # Environment: BUILD (release build dir, default /tmp/nvtcp-bench-host),
 # RUNS (default 5), TIME (seconds per run, default 5), DIR (where the file
 # goes, default /var/tmp; it must support O_DIRECT to measure that path),
-# PORT (default 4420, or the first free port above it).
+# PORT (default 4420, or the first free port above it), SPDK_DIR (unset: no
+# peer rows).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,6 +33,7 @@ RUNS=${RUNS:-5}
 TIME=${TIME:-5}
 DIR=${DIR:-/var/tmp}
 MESON_ARGS=${MESON_ARGS:-}
+SPDK_DIR=${SPDK_DIR:-}
 NQN=nqn.2016-06.io.nvtcp:bench
 NVTCPD=$BUILD/app/nvtcpd/nvtcpd
 PERF=$BUILD/app/nvtcp-perf/nvtcp-perf
@@ -40,8 +47,10 @@ CASES=(
 	"128k seq read QD16|read|131072|16"
 	"128k seq write QD16|write|131072|16"
 )
-# The namespaces: each the one namespace of subsystem $NQN:<name>.
+# nvtcpd's namespaces: each the one namespace of subsystem $NQN:<name>.
 NAMESPACES=(RAM file)
+# The rows of a case: nvtcpd's namespaces, then the peer's file if it runs.
+ROWS=("${NAMESPACES[@]}")
 
 build() {
 	if [[ ! -f $BUILD/build.ninja ]]; then
@@ -51,18 +60,37 @@ build() {
 	ninja -C "$BUILD" app/nvtcpd/nvtcpd app/nvtcp-perf/nvtcp-perf >/dev/null
 }
 
+# nvtcpd's configuration: both namespaces, listening on port $1.
 write_config() {
 	cat <<JSON
 {"subsystems": [
  {"subsystem": "bdev", "config": [
   {"method": "bdev_malloc_create",
    "params": {"name": "Malloc0", "num_blocks": 262144, "block_size": 4096}},
-  {"method": "bdev_uring_create",
-   "params": {"name": "File0", "filename": "$FILE", "block_size": 4096}}]},
+$(file_bdev)]},
  {"subsystem": "nvmf", "config": [
   {"method": "nvmf_create_transport", "params": {"trtype": "TCP"}},
 $(subsystem RAM Malloc0 "$1"),
 $(subsystem file File0 "$1")]}]}
+JSON
+}
+
+# The peer's configuration (SPDK's format, as nvtcpd's): the file alone.
+write_peer_config() {
+	cat <<JSON
+{"subsystems": [
+ {"subsystem": "bdev", "config": [
+$(file_bdev)]},
+ {"subsystem": "nvmf", "config": [
+  {"method": "nvmf_create_transport", "params": {"trtype": "TCP"}},
+$(subsystem file File0 "$1")]}]}
+JSON
+}
+
+file_bdev() {
+	cat <<JSON
+  {"method": "bdev_uring_create",
+   "params": {"name": "File0", "filename": "$FILE", "block_size": 4096}}
 JSON
 }
 
@@ -98,6 +126,40 @@ start_target() {
 	TRID="trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$port subnqn:$NQN"
 }
 
+start_peer() {
+	local port
+
+	port=$(pick_port)
+	write_peer_config "$port" >"$TMP/peer.json"
+	"$SPDK_DIR/bin/nvmf_tgt" -m 0x1 -r "$TMP/peer.sock" -c "$TMP/peer.json" \
+		</dev/null >"$TMP/peer.log" 2>&1 &
+	TGT_PID=$!
+	wait_for "$TMP/peer.log" "Listening on 127.0.0.1 port $port" "$TGT_PID"
+	TRID="trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$port subnqn:$NQN"
+}
+
+# Stop the target with signal $1: TERM for nvtcpd, INT for nvmf_tgt (each one's orderly exit).
+stop_target() {
+	kill "-$1" "$TGT_PID"
+	wait "$TGT_PID" || true
+	TGT_PID=
+}
+
+# Whether the peer can run: SPDK_DIR holds nvmf_tgt and huge pages are free.
+peer_ready() {
+	if [[ -z $SPDK_DIR ]]; then
+		return 1
+	fi
+	if [[ ! -x $SPDK_DIR/bin/nvmf_tgt ]]; then
+		echo "no peer rows: $SPDK_DIR/bin/nvmf_tgt is missing"
+		return 1
+	fi
+	if (($(awk '$1 == "HugePages_Free:" { print $2 }' /proc/meminfo) == 0)); then
+		echo "no peer rows: SPDK's nvmf_tgt needs free 2 MiB huge pages"
+		return 1
+	fi
+}
+
 cleanup() {
 	if [[ -n ${TGT_PID:-} ]]; then
 		kill -TERM "$TGT_PID" 2>/dev/null || true
@@ -107,7 +169,7 @@ cleanup() {
 	rm -f "${FILE:-}"
 }
 
-# One run of case ($2 $3 $4) on namespace $1; appends "<perf fields> srv_cpu= us_per_io= others=" to $5.
+# One run of case ($2 $3 $4) on subsystem $NQN:$1; appends "<perf fields> srv_cpu= us_per_io= others=" to $5.
 measure() {
 	local ns=$1 w=$2 size=$3 qd=$4 out=$5 c0 c1 k0 k1 b0 b1 t0 t1 line
 	c0=$(cpu_ticks "$TGT_PID")
@@ -128,6 +190,29 @@ measure() {
 		>>"$out"
 }
 
+# One round: every case on each of nvtcpd's namespaces, then on the peer's.
+round() {
+	local i label w size qd ns
+
+	start_target
+	for ((i = 0; i < ${#CASES[@]}; i++)); do
+		IFS='|' read -r label w size qd <<<"${CASES[i]}"
+		for ns in "${NAMESPACES[@]}"; do
+			measure "$ns" "$w" "$size" "$qd" "$TMP/r.$i.$ns"
+		done
+	done
+	stop_target TERM
+	if ((${#ROWS[@]} == ${#NAMESPACES[@]})); then
+		return
+	fi
+	start_peer
+	for ((i = 0; i < ${#CASES[@]}; i++)); do
+		IFS='|' read -r label w size qd <<<"${CASES[i]}"
+		measure file "$w" "$size" "$qd" "$TMP/r.$i.SPDK"
+	done
+	stop_target INT
+}
+
 row() {
 	printf '%-20s %-5s %8s %7s %7s %7s %7s | %8s\n' "$@"
 }
@@ -135,7 +220,7 @@ row() {
 print_case() {
 	local i=$1 label=$2 nl f ram_us us ratio
 
-	for nl in "${NAMESPACES[@]}"; do
+	for nl in "${ROWS[@]}"; do
 		f=$TMP/r.$i.$nl
 		us=$(median_of "$f" us_per_io)
 		if [[ $nl == RAM ]]; then
@@ -152,24 +237,21 @@ print_case() {
 }
 
 main() {
-	local r i ns label w size qd
+	local r i label w size qd
 	TMP=$(mktemp -d)
 	trap cleanup EXIT
 	build
 	make_file
-	start_target
+	if peer_ready; then
+		ROWS+=(SPDK)
+	fi
 	echo "nvtcpd: RAM vs file namespace on 127.0.0.1, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "machine: $(nproc) cores, $(uname -sr), $(machine_cpu); file on" \
-		"$(df --output=source "$DIR" | tail -1) ($(findmnt -no FSTYPE -T "$DIR" 2>/dev/null || echo '?'))"
-	echo "release build in $BUILD; nvtcpd -m 0x1 on core 0, nvtcp-perf -c 0x2 on core 1;" \
+		"$(df --output=source "$DIR" | tail -1) ($(findmnt -no FSTYPE -T "$DIR" | head -1))"
+	echo "release build in $BUILD; target -m 0x1 on core 0, nvtcp-perf -c 0x2 on core 1;" \
 		"median of $RUNS runs of ${TIME} s per case"
 	for ((r = 0; r < RUNS; r++)); do
-		for ((i = 0; i < ${#CASES[@]}; i++)); do
-			IFS='|' read -r label w size qd <<<"${CASES[i]}"
-			for ns in "${NAMESPACES[@]}"; do
-				measure "$ns" "$w" "$size" "$qd" "$TMP/r.$i.$ns"
-			done
-		done
+		round
 	done
 	echo
 	row "case" "ns" "IOPS" "p50" "p99" "target" "target" "CPU/IO"
@@ -180,7 +262,11 @@ main() {
 	done
 	echo
 	others_summary "$TMP"/r.*
-	echo "CPU/IO vs RAM: the file namespace's target CPU per I/O over the RAM namespace's"
+	echo "CPU/IO vs RAM: the row's target CPU per I/O over nvtcpd's RAM namespace's"
+	if [[ ${ROWS[*]} == *SPDK* ]]; then
+		echo "SPDK: SPDK's nvmf_tgt ($(grep -o -m1 'SPDK v[^ ]*' "$TMP/peer.log" || true))" \
+			"on core 0 serving the same file through its bdev_uring, polling"
+	fi
 }
 
 main "$@"
