@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -25,15 +26,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "nvtcp/nvme_spec.h"
 #include "nvtcp/nvme_tcp.h"
+
+#include "test_daemon.h"
+#include "test_util.h"
 
 #define SUBNQN	  "nqn.2016-06.io.nvtcp:bufpool-test"
 #define HOSTNQN	  "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-0000000000b0"
@@ -56,28 +58,12 @@
 #define RSS_SLACK_KB (4 * 1024)
 
 static int g_port;
-static pid_t g_pid;
-static char g_rpc_path[64];
+static struct nvt_test_daemon g_daemon;
+static char g_dir[PATH_MAX];
+/* As long as a Unix socket's path may be (sun_path). */
+static char g_rpc_path[108];
 
 /* ---- raw socket helpers ---- */
-
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
-		close(fd);
-		return -1;
-	}
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
 
 static int
 tcp_open(void)
@@ -496,77 +482,45 @@ static const char *g_config =
 	"      \"listen_address\": { \"trtype\": \"TCP\", \"adrfam\": \"IPv4\",\n"
 	"        \"traddr\": \"127.0.0.1\", \"trsvcid\": \"%d\" } } } ] } ] }\n";
 
-static bool
-daemon_alive(void)
-{
-	int status;
-
-	return waitpid(g_pid, &status, WNOHANG) == 0;
-}
-
+/* nvtcpd on a configuration of its own in a temporary directory, listening. */
 static int
-daemon_start(const char *nvtcpd, char *cfg_path)
+daemon_start(const char *nvtcpd)
 {
-	FILE *f;
-	int i, fd;
+	char cfg[PATH_MAX], text[4096];
+	char *argv[] = { (char *)nvtcpd, "-c", cfg, "-m", "0x3", "-r", g_rpc_path, NULL };
+	struct nvt_test_daemon_opts opts = { .argv = argv, .banner_to = stdout };
+	int rc;
 
-	fd = mkstemp(cfg_path);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL) {
-		return -1;
+	snprintf(text, sizeof(text), g_config, (unsigned long long)NS_BLOCKS, BLK, SUBNQN, SUBNQN,
+		 SUBNQN, g_port);
+	rc = nvt_test_tmpdir_create(g_dir, sizeof(g_dir), "/tmp", "nvtcp-bufpool-test");
+	if (rc == 0) {
+		rc = nvt_test_path(cfg, sizeof(cfg), g_dir, "nvtcpd.json");
 	}
-	fprintf(f, g_config, (unsigned long long)NS_BLOCKS, BLK, SUBNQN, SUBNQN, SUBNQN, g_port);
-	fclose(f);
-	snprintf(g_rpc_path, sizeof(g_rpc_path), "/tmp/nvtcp-bufpool-%d.sock", (int)getpid());
-	unlink(g_rpc_path);
-	g_pid = fork();
-	if (g_pid == 0) {
-		/* Never outlive the test, even when it crashes. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execl(nvtcpd, nvtcpd, "-c", cfg_path, "-m", "0x3", "-r", g_rpc_path, (char *)NULL);
-		_exit(127);
+	if (rc == 0) {
+		rc = nvt_test_path(g_rpc_path, sizeof(g_rpc_path), g_dir, "rpc.sock");
 	}
-	for (i = 0; i < 100 && daemon_alive(); i++) {
-		fd = tcp_open();
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-		usleep(100 * 1000);
+	if (rc == 0) {
+		rc = nvt_test_write_file(cfg, text);
 	}
-	return -1;
-}
-
-static int
-daemon_stop(void)
-{
-	int status;
-
-	kill(g_pid, SIGTERM);
-	if (waitpid(g_pid, &status, 0) != g_pid) {
-		return -1;
-	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return rc == 0 ? nvt_test_daemon_start(&g_daemon, &opts) : rc;
 }
 
 static long
 daemon_rss_kb(void)
 {
-	char path[64], line[256];
+	char path[64], text[8192];
+	const char *line;
 	long kb = -1;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)g_pid);
-	f = fopen(path, "r");
-	if (f == NULL) {
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)g_daemon.pid);
+	if (nvt_test_read_file(path, text, sizeof(text)) < 0) {
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) {
-			break;
-		}
+	line = strstr(text, "\nVmRSS:");
+	if (line == NULL || sscanf(line + 1, "VmRSS: %ld kB", &kb) != 1) {
+		return -1;
 	}
-	fclose(f);
 	return kb;
 }
 
@@ -738,7 +692,6 @@ check_stats(const struct group_stats *gs, int n)
 int
 main(int argc, char **argv)
 {
-	char cfg[] = "/tmp/nvtcp-bufpool-test-XXXXXX";
 	static struct conn conns[NUM_CONNS];
 	struct group_stats gs[8];
 	long rss_warm, rss_end;
@@ -749,7 +702,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	g_port = free_port();
+	g_port = nvt_test_free_port();
 	for (i = 0; i < NUM_CONNS; i++) {
 		for (s = 0; s < QD; s++) {
 			conns[i].slots[s].lba = ((uint64_t)i * QD + (uint64_t)s) * IO_BLOCKS;
@@ -759,9 +712,9 @@ main(int argc, char **argv)
 			conns[i].slots[s].rbuf = malloc(IO_SIZE);
 		}
 	}
-	if (g_port < 0 || daemon_start(argv[1], cfg) != 0) {
+	if (g_port < 0 || daemon_start(argv[1]) != 0) {
 		fprintf(stderr, "nvtcpd did not start listening on port %d\n", g_port);
-		unlink(cfg);
+		nvt_test_tmpdir_remove(g_dir);
 		return 1;
 	}
 	if (conns_open(conns) != 0) {
@@ -780,7 +733,7 @@ main(int argc, char **argv)
 	}
 	n = get_group_stats(gs, 8);
 	failures += check_stats(gs, n);
-	if (!daemon_alive()) {
+	if (!nvt_test_daemon_alive(&g_daemon)) {
 		fprintf(stderr, "FAIL nvtcpd died\n");
 		failures++;
 	}
@@ -793,12 +746,11 @@ out:
 			close(conns[i].admin_fd);
 		}
 	}
-	if (daemon_stop() != 0) {
+	if (nvt_test_daemon_stop(&g_daemon) != 0) {
 		fprintf(stderr, "FAIL nvtcpd did not exit with status 0 on SIGTERM\n");
 		failures++;
 	}
-	unlink(cfg);
-	unlink(g_rpc_path);
+	nvt_test_tmpdir_remove(g_dir);
 	fprintf(stderr, "%s: %d failure(s)\n", argv[0], failures);
 	return failures ? 1 : 0;
 }

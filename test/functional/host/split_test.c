@@ -18,21 +18,19 @@
  *
  * Usage: split_test <nvtcpd>. Exit 0 pass, 1 fail.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "nvtcp/event.h"
 #include "nvtcp/nvme.h"
 #include "nvtcp/thread.h"
+
+#include "test_daemon.h"
+#include "test_util.h"
 
 #define SUBNQN	   "nqn.2016-06.io.nvtcp:split-test"
 #define BLK	   512u
@@ -74,7 +72,8 @@ struct step {
 };
 
 static int g_port;
-static pid_t g_pid;
+static struct nvt_test_daemon g_daemon;
+static char g_dir[PATH_MAX];
 static uint32_t g_failures;
 static uint32_t g_pass;
 static uint32_t g_step;
@@ -616,84 +615,30 @@ start(void *arg)
 
 /* ---- nvtcpd ---- */
 
+/* nvtcpd on a configuration of its own in a temporary directory, listening. */
 static int
-free_port(void)
+daemon_start(const char *nvtcpd)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+	char cfg[PATH_MAX], text[4096];
+	char *argv[] = { (char *)nvtcpd, "-c", cfg, NULL };
+	struct nvt_test_daemon_opts opts = { .argv = argv, .banner_to = stdout };
+	int rc;
 
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
-		port = ntohs(sa.sin_port);
+	snprintf(text, sizeof(text), g_config, NS_BLOCKS, BLK, MDTS, SUBNQN, SUBNQN, SUBNQN,
+		 g_port);
+	rc = nvt_test_tmpdir_create(g_dir, sizeof(g_dir), "/tmp", "nvtcp-split");
+	if (rc == 0) {
+		rc = nvt_test_path(cfg, sizeof(cfg), g_dir, "nvtcpd.json");
 	}
-	if (fd >= 0) {
-		close(fd);
+	if (rc == 0) {
+		rc = nvt_test_write_file(cfg, text);
 	}
-	return port;
-}
-
-static bool
-port_open(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)g_port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-
-	if (fd >= 0) {
-		close(fd);
-	}
-	return ok;
-}
-
-static int
-daemon_start(const char *nvtcpd, char *cfg_path)
-{
-	FILE *f;
-	int i, fd, status;
-
-	fd = mkstemp(cfg_path);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL) {
-		return -1;
-	}
-	fprintf(f, g_config, NS_BLOCKS, BLK, MDTS, SUBNQN, SUBNQN, SUBNQN, g_port);
-	fclose(f);
-	g_pid = fork();
-	if (g_pid == 0) {
-		/* Never outlive the test, even when it crashes. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execl(nvtcpd, nvtcpd, "-c", cfg_path, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 100 && waitpid(g_pid, &status, WNOHANG) == 0; i++) {
-		if (port_open()) {
-			return 0;
-		}
-		usleep(100 * 1000);
-	}
-	return -1;
-}
-
-static int
-daemon_stop(void)
-{
-	int status;
-
-	kill(g_pid, SIGTERM);
-	if (waitpid(g_pid, &status, 0) != g_pid) {
-		return -1;
-	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return rc == 0 ? nvt_test_daemon_start(&g_daemon, &opts) : rc;
 }
 
 int
 main(int argc, char **argv)
 {
-	char cfg[] = "/tmp/nvtcp-split-XXXXXX";
 	struct nvt_app_opts opts;
 	uint32_t i;
 	int rc;
@@ -705,10 +650,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	g_wbuf = malloc(BUF_SIZE);
 	g_rbuf = malloc(BUF_SIZE);
-	g_port = free_port();
-	if (g_wbuf == NULL || g_rbuf == NULL || g_port < 0 || daemon_start(argv[1], cfg) != 0) {
+	g_port = nvt_test_free_port();
+	if (g_wbuf == NULL || g_rbuf == NULL || g_port < 0 || daemon_start(argv[1]) != 0) {
 		fprintf(stderr, "FAIL nvtcpd did not start listening on port %d\n", g_port);
-		unlink(cfg);
+		nvt_test_tmpdir_remove(g_dir);
 		return 1;
 	}
 	for (i = 0; i < BUF_SIZE; i++) {
@@ -718,11 +663,11 @@ main(int argc, char **argv)
 	opts.name = "split_test";
 	rc = nvt_app_start(&opts, start, NULL);
 	nvt_app_fini();
-	if (daemon_stop() != 0) {
+	if (nvt_test_daemon_stop(&g_daemon) != 0) {
 		fprintf(stderr, "FAIL nvtcpd did not exit with status 0\n");
 		rc = 1;
 	}
-	unlink(cfg);
+	nvt_test_tmpdir_remove(g_dir);
 	free(g_wbuf);
 	free(g_rbuf);
 	fprintf(stderr, "%s\n", rc == 0 ? "PASS" : "FAIL");

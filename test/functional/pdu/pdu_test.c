@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -19,9 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,13 +28,17 @@
 #include "nvtcp/nvme_spec.h"
 #include "nvtcp/nvme_tcp.h"
 
+#include "test_daemon.h"
+#include "test_util.h"
+
 #define SUBNQN	  "nqn.2016-06.io.nvtcp:pdu-test"
 #define HOSTNQN	  "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001"
 #define NS_BLOCKS 2048 /* 1 MiB of 512-byte blocks */
 #define BLK	  512
 
 static int g_port;
-static pid_t g_pid;
+static struct nvt_test_daemon g_daemon;
+static char g_dir[PATH_MAX];
 static int g_failures;
 
 #define CHECK(cond, ...)                                                                \
@@ -57,21 +60,6 @@ struct conn {
 };
 
 /* ---- raw socket helpers ---- */
-
-static int
-free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	getsockname(fd, (struct sockaddr *)&sa, &len);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
 
 static int
 tcp_open(void)
@@ -449,21 +437,13 @@ expect_term(struct conn *c, uint16_t fes, uint32_t fei)
 
 /* ---- daemon ---- */
 
-static int
-daemon_alive(void)
-{
-	int status;
-
-	return waitpid(g_pid, &status, WNOHANG) == 0;
-}
-
 /* The healthy controller still reads, and the daemon lives. */
 static int
 check_healthy(struct ctrl *h)
 {
 	static uint8_t buf[4096];
 
-	CHECK(daemon_alive(), "nvtcpd died");
+	CHECK(nvt_test_daemon_alive(&g_daemon), "nvtcpd died");
 	CHECK(io_read(&h->io, 1, 0, 8, buf) == 0, "healthy read failed");
 	CHECK(buf[0] == 0xa5 && buf[4095] == 0xa5, "healthy read data wrong");
 	return 0;
@@ -484,55 +464,33 @@ static const char *g_config =
 	"      \"listen_address\": { \"trtype\": \"TCP\", \"adrfam\": \"IPv4\",\n"
 	"        \"traddr\": \"127.0.0.1\", \"trsvcid\": \"%d\" } } } ] } ] }\n";
 
+/* nvtcpd on a configuration of its own in a temporary directory, listening. */
 static int
-daemon_start(int argc, char **argv, char *cfg_path)
+daemon_start(int argc, char **argv)
 {
-	char *args[32];
-	FILE *f;
-	int i, n = 0, fd;
+	char cfg[PATH_MAX], text[4096], *args[32];
+	struct nvt_test_daemon_opts opts = { .argv = args, .banner_to = stdout };
+	int i, n = 0, rc;
 
-	fd = mkstemp(cfg_path);
-	f = fdopen(fd, "w");
-	fprintf(f, g_config, NS_BLOCKS, BLK, SUBNQN, SUBNQN, SUBNQN, g_port);
-	fclose(f);
+	snprintf(text, sizeof(text), g_config, NS_BLOCKS, BLK, SUBNQN, SUBNQN, SUBNQN, g_port);
+	rc = nvt_test_tmpdir_create(g_dir, sizeof(g_dir), "/tmp", "nvtcp-pdu-test");
+	if (rc == 0) {
+		rc = nvt_test_path(cfg, sizeof(cfg), g_dir, "nvtcpd.json");
+	}
+	if (rc == 0) {
+		rc = nvt_test_write_file(cfg, text);
+	}
+	if (rc != 0) {
+		return rc;
+	}
 	args[n++] = argv[1];
 	args[n++] = "-c";
-	args[n++] = cfg_path;
+	args[n++] = cfg;
 	for (i = 2; i < argc && n < 30; i++) {
 		args[n++] = argv[i];
 	}
 	args[n] = NULL;
-	g_pid = fork();
-	if (g_pid == 0) {
-		/* Never outlive the test, even when it crashes. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(argv[1], args);
-		_exit(127);
-	}
-	for (i = 0; i < 100; i++) {
-		fd = tcp_open();
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-		if (!daemon_alive()) {
-			return -1;
-		}
-		usleep(100 * 1000);
-	}
-	return -1;
-}
-
-static int
-daemon_stop(void)
-{
-	int status;
-
-	kill(g_pid, SIGTERM);
-	if (waitpid(g_pid, &status, 0) != g_pid) {
-		return -1;
-	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return nvt_test_daemon_start(&g_daemon, &opts);
 }
 
 /* ---- malformed inputs ---- */
@@ -778,7 +736,6 @@ test_hpda_padding(struct ctrl *h)
 int
 main(int argc, char **argv)
 {
-	char cfg[] = "/tmp/nvtcp-pdu-test-XXXXXX";
 	static uint8_t buf[4096];
 	struct ctrl h;
 	int rc;
@@ -788,10 +745,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	g_port = free_port();
-	if (daemon_start(argc, argv, cfg) != 0) {
+	g_port = nvt_test_free_port();
+	if (g_port < 0 || daemon_start(argc, argv) != 0) {
 		fprintf(stderr, "nvtcpd did not start listening on port %d\n", g_port);
-		unlink(cfg);
+		nvt_test_tmpdir_remove(g_dir);
 		return 1;
 	}
 	if (ctrl_open(&h, false, false) != 0) {
@@ -817,8 +774,8 @@ main(int argc, char **argv)
 	check_healthy(&h);
 	ctrl_close(&h);
 out:
-	rc = daemon_stop();
-	unlink(cfg);
+	rc = nvt_test_daemon_stop(&g_daemon);
+	nvt_test_tmpdir_remove(g_dir);
 	if (rc != 0) {
 		fprintf(stderr, "nvtcpd did not exit with status 0 on SIGTERM\n");
 		g_failures++;

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the functional tests in C share besides the daemon (test_daemon.h):
+ * a free TCP port, a temporary directory and small text files. Errors are
+ * negative errno values; nothing here prints or exits: the test reports.
+ */
+#ifndef NVT_TEST_UTIL_H
+#define NVT_TEST_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * A TCP port on 127.0.0.1 that nobody listens on now (the kernel's pick for a
+ * socket bound to port 0), or -errno. Another process may take it before the
+ * test's daemon binds it: the functional tests run one at a time.
+ */
+int nvt_test_free_port(void);
+
+/*
+ * Create the directory "<base>/<name>-XXXXXX" (mkdtemp) and put its path in
+ * \p dir (\p len bytes): <base> is $TMPDIR when set and not empty, else
+ * \p fallback. 0, or -errno (-ENAMETOOLONG when the path does not fit), with
+ * \p dir "" then. The caller owns the directory: nvt_test_tmpdir_remove().
+ */
+int nvt_test_tmpdir_create(char *dir, size_t len, const char *fallback, const char *name);
+
+/*
+ * Remove \p dir and everything below it; links are removed, never followed.
+ * 0 (also for ""), or the -errno of the first entry that could not be
+ * removed (the others are still removed).
+ */
+int nvt_test_tmpdir_remove(const char *dir);
+
+/* "\p dir/\p name" into \p buf (\p len bytes): 0, or -ENAMETOOLONG. */
+int nvt_test_path(char *buf, size_t len, const char *dir, const char *name);
+
+/* Create or truncate \p path (mode 0644 less the umask) and write \p text: 0 or -errno. */
+int nvt_test_write_file(const char *path, const char *text);
+
+/*
+ * Read up to \p len - 1 bytes of \p path into \p buf, NUL-terminated ("" on
+ * error): the bytes read, or -errno. A longer file is cut; /proc files work.
+ */
+ssize_t nvt_test_read_file(const char *path, char *buf, size_t len);
+
+#endif /* NVT_TEST_UTIL_H */
