@@ -8,6 +8,16 @@
 # shellcheck disable=SC2034 # used by the scripts that source this file
 HZ=$(getconf CLK_TCK)
 
+# Build ninja targets "$@" in $BUILD, first set up from $SRC as a release
+# build without tests ($MESON_ARGS adds setup options).
+build_targets() {
+	if [[ ! -f $BUILD/build.ninja ]]; then
+		# shellcheck disable=SC2086
+		meson setup "$BUILD" "$SRC" --buildtype=release -Dtests=false ${MESON_ARGS:-} >/dev/null
+	fi
+	ninja -C "$BUILD" "$@" >/dev/null
+}
+
 # The median of the numbers on stdin.
 median() {
 	sort -g | awk '{ v[NR] = $1 } END {

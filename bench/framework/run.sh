@@ -23,10 +23,7 @@ IDLE_TIME=${IDLE_TIME:-5}
 BENCH=$BUILD/bench/framework/fw_bench
 
 build() {
-	if [[ ! -f $BUILD/build.ninja ]]; then
-		meson setup "$BUILD" "$SRC" --buildtype=release >/dev/null
-	fi
-	ninja -C "$BUILD" bench/framework/fw_bench >/dev/null
+	build_targets bench/framework/fw_bench
 }
 
 # Run fw_bench $RUNS times with the given arguments into $TMP/runs.

@@ -49,12 +49,7 @@ CASES=(
 )
 
 build() {
-	if [[ ! -f $BUILD/build.ninja ]]; then
-		# shellcheck disable=SC2086
-		meson setup "$BUILD" "$SRC" --buildtype=release -Dtests=false $MESON_ARGS >/dev/null
-	fi
-	ninja -C "$BUILD" app/nvtcpd/nvtcpd app/nvtcp-perf/nvtcp-perf \
-		bench/host/tcp_floor >/dev/null
+	build_targets app/nvtcpd/nvtcpd app/nvtcp-perf/nvtcp-perf bench/host/tcp_floor
 }
 
 # nvtcpd's default configuration (nvtcpd --help), on port $1.

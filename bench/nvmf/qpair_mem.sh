@@ -39,11 +39,7 @@ AIM_KIB=64
 SPDK_REF_KIB=512
 
 build() {
-	if [[ ! -f $BUILD/build.ninja ]]; then
-		# shellcheck disable=SC2086
-		meson setup "$BUILD" "$SRC" --buildtype=release -Dtests=false $MESON_ARGS >/dev/null
-	fi
-	ninja -C "$BUILD" app/nvtcpd/nvtcpd bench/nvmf/idle_qpairs >/dev/null
+	build_targets app/nvtcpd/nvtcpd bench/nvmf/idle_qpairs
 }
 
 write_config() {

@@ -53,11 +53,7 @@ NAMESPACES=(RAM file)
 ROWS=("${NAMESPACES[@]}")
 
 build() {
-	if [[ ! -f $BUILD/build.ninja ]]; then
-		# shellcheck disable=SC2086
-		meson setup "$BUILD" "$SRC" --buildtype=release -Dtests=false $MESON_ARGS >/dev/null
-	fi
-	ninja -C "$BUILD" app/nvtcpd/nvtcpd app/nvtcp-perf/nvtcp-perf >/dev/null
+	build_targets app/nvtcpd/nvtcpd app/nvtcp-perf/nvtcp-perf
 }
 
 # nvtcpd's configuration: both namespaces, listening on port $1.

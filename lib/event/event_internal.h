@@ -36,6 +36,17 @@ void reactors_fini(void);
 int reactor_thread_op(struct nvt_thread *thread, enum nvt_thread_op op);
 size_t reactor_thread_ctx_size(void);
 
+/* Called for each thread of a reactor, with the tick the thread was created at. */
+typedef void (*reactor_thread_fn)(struct nvt_thread *thread, uint64_t create_tsc, void *ctx);
+
+/*
+ * Call fn for each thread placed on the calling reactor, in placement order.
+ * Only from an event running on a reactor: the list is that reactor's own,
+ * and none of its threads runs meanwhile, so fn may read what they own.
+ * 0, or -EINVAL off reactors.
+ */
+int reactor_foreach_thread(reactor_thread_fn fn, void *ctx);
+
 /* Called on a thread when its reactor asks it to exit (the app unhooks here). */
 void app_thread_exiting(struct nvt_thread *thread);
 

@@ -50,6 +50,7 @@ struct lw_thread {
 	TAILQ_ENTRY(lw_thread) link;
 	uint32_t lcore;
 	bool resched;
+	uint64_t create_tsc; /* tick of its creation, for framework_get_reactors */
 };
 
 struct reactor {
@@ -65,6 +66,7 @@ struct reactor {
 	bool interrupt_mode;
 	uint64_t idle_ticks;
 	uint64_t last_busy;
+	uint64_t tsc_last; /* tick up to which busy, idle and sleep time is counted */
 	bool stopping;
 	struct nvt_reactor_stats stats; /* written by the reactor, read racily */
 	_Atomic uint64_t sleep_start;	/* tick the current sleep began; 0: awake */
@@ -183,6 +185,7 @@ reactor_add_thread(void *arg1, void *arg2)
 		NVT_ERRLOG("reactor %u: cannot watch thread %s: %s; polling only\n", reactor->lcore,
 			   nvt_thread_get_name(thread), nvt_strerror(errno));
 		reactor->interrupt_mode = false;
+		reactor->stats.interrupt_mode = false;
 	}
 	NVT_DEBUGLOG(reactor, "thread %s placed on core %u\n", nvt_thread_get_name(thread),
 		     reactor->lcore);
@@ -244,6 +247,8 @@ reactor_thread_op(struct nvt_thread *thread, enum nvt_thread_op op)
 
 	switch (op) {
 	case NVT_THREAD_OP_NEW:
+		/* Before the event that places it: the reactor reads it after. */
+		lw->create_tsc = nvt_get_ticks();
 		return reactor_schedule_thread(thread);
 	case NVT_THREAD_OP_RESCHED:
 		/* Acted on by the reactor once the thread's poll returns. */
@@ -301,7 +306,7 @@ reactor_sleep(struct reactor *reactor)
 {
 	struct epoll_event evs[SLEEP_MAX_EVENTS];
 	struct lw_thread *lw;
-	uint64_t start, end, val;
+	uint64_t end, val;
 
 	atomic_store(&reactor->sleeping, 1);
 	/* Pairs with the fence in reactor_kick(). */
@@ -317,22 +322,27 @@ reactor_sleep(struct reactor *reactor)
 			return;
 		}
 	}
-	start = nvt_get_ticks();
 	/* Counted on entry: an idle reactor may sleep for as long as the app runs. */
 	reactor->stats.sleep_count++;
-	atomic_store(&reactor->sleep_start, start);
+	/*
+	 * The sleep spans the end of the last iteration to the end of the wakeup:
+	 * preparing and ending it take system calls, and counted nowhere they
+	 * would leave busy + idle + sleep short of the reactor's life.
+	 */
+	atomic_store(&reactor->sleep_start, reactor->tsc_last);
 	if (epoll_wait(reactor->epfd, evs, SLEEP_MAX_EVENTS, -1) < 0 && errno != EINTR) {
 		NVT_ERRLOG("reactor %u: epoll_wait: %s\n", reactor->lcore, nvt_strerror(errno));
 	}
-	end = nvt_get_ticks();
-	/* Cleared before the total grows, so a reader never counts this sleep twice. */
-	atomic_store(&reactor->sleep_start, 0);
-	reactor->stats.sleep_tsc += end - start;
 	atomic_store(&reactor->sleeping, 0);
 	if (read(reactor->efd, &val, sizeof(val)) < 0 && errno != EAGAIN) {
 		NVT_ERRLOG("reactor %u: eventfd read: %s\n", reactor->lcore, nvt_strerror(errno));
 	}
 	reactor_wake_all(reactor, NULL);
+	end = nvt_get_ticks();
+	/* Cleared before the total grows, so a reader never counts this sleep twice. */
+	atomic_store(&reactor->sleep_start, 0);
+	reactor->stats.sleep_tsc += end - reactor->tsc_last;
+	reactor->tsc_last = end;
 }
 
 static int
@@ -364,9 +374,10 @@ reactor_run(struct reactor *reactor)
 	int busy;
 
 	tls_reactor = reactor;
-	reactor->last_busy = nvt_get_ticks();
+	reactor->last_busy = reactor->tsc_last = nvt_get_ticks();
 	for (;;) {
-		now = nvt_get_ticks();
+		/* From where the counting stopped, so no time falls between iterations. */
+		now = reactor->tsc_last;
 		busy = reactor_run_events(reactor) > 0;
 		busy |= reactor_poll_threads(reactor);
 		end = nvt_get_ticks();
@@ -376,6 +387,7 @@ reactor_run(struct reactor *reactor)
 		} else {
 			reactor->stats.idle_tsc += end - now;
 		}
+		reactor->tsc_last = end;
 		if (reactor->stopping && atomic_load(&reactor->thread_count) == 0) {
 			break;
 		}
@@ -646,6 +658,21 @@ nvt_reactor_get_stats(uint32_t lcore, struct nvt_reactor_stats *stats)
 	now = nvt_get_ticks();
 	if (start != 0 && now > start) {
 		stats->sleep_tsc += now - start;
+	}
+	return 0;
+}
+
+int
+reactor_foreach_thread(reactor_thread_fn fn, void *ctx)
+{
+	struct reactor *reactor = tls_reactor;
+	struct lw_thread *lw;
+
+	if (reactor == NULL) {
+		return -EINVAL;
+	}
+	TAILQ_FOREACH(lw, &reactor->threads, link) {
+		fn(nvt_thread_get_from_ctx(lw), lw->create_tsc, ctx);
 	}
 	return 0;
 }
