@@ -3,9 +3,11 @@
  * PDU receive: the byte stream of one qpair into PDUs.
  *
  * A ladder of try_* steps, each returning 1 (progress), 0 (would block) or
- * <0 (the connection is finished). Bytes are read in bulk into the qpair's
- * receive buffer (one recv for many small PDUs); large payloads are read
- * straight into the request's pool buffers.
+ * <0 (the connection is finished). Bytes are read in bulk into the poll
+ * group's receive buffer (one recv for many PDUs), which the group's qpairs
+ * use in turn: what a qpair leaves there when it pauses moves to its stash.
+ * Large payloads are read straight into the request's pool buffers, with
+ * the bytes that follow them into the group's buffer in the same recv.
  */
 #include <assert.h>
 #include <errno.h>
@@ -268,28 +270,80 @@ rx_avail(const struct tcp_qpair *qpair)
 	return qpair->rx_tail - qpair->rx_head;
 }
 
-/* Read what the socket has into the receive buffer: 1, 0 (nothing), <0. */
+static uint8_t *
+rx_group_buf(const struct tcp_qpair *qpair)
+{
+	return qpair->group->rxbuf;
+}
+
+/* Consume the group's buffer from now on: the stash, if any, is used up. */
+static void
+rx_use_group_buf(struct tcp_qpair *qpair)
+{
+	assert(rx_avail(qpair) == 0);
+	if (qpair->rx_stash != NULL) {
+		free(qpair->rx_stash);
+		qpair->rx_stash = NULL;
+	}
+	qpair->rxbuf = rx_group_buf(qpair);
+	qpair->rx_head = qpair->rx_tail = 0;
+}
+
+/* Start receiving: the stash's bytes first, else the group's buffer. */
+static void
+rx_begin(struct tcp_qpair *qpair)
+{
+	if (qpair->rx_stash != NULL) {
+		qpair->rxbuf = qpair->rx_stash;
+		return;
+	}
+	qpair->rxbuf = rx_group_buf(qpair);
+	qpair->rx_head = qpair->rx_tail = 0;
+}
+
+/*
+ * Stop receiving: bytes left in the group's buffer move to the stash, as
+ * the next qpair will overwrite them. 0 or -ENOMEM.
+ */
+static int
+rx_end(struct tcp_qpair *qpair)
+{
+	uint32_t left = rx_avail(qpair);
+
+	if (qpair->rxbuf != rx_group_buf(qpair)) {
+		return 0;
+	}
+	qpair->rxbuf = NULL;
+	if (left == 0) {
+		return 0;
+	}
+	qpair->rx_stash = malloc(left);
+	if (qpair->rx_stash == NULL) {
+		NVT_ERRLOG("qpair %u: no memory to keep %u received bytes\n", qpair->id, left);
+		return -ENOMEM;
+	}
+	memcpy(qpair->rx_stash, rx_group_buf(qpair) + qpair->rx_head, left);
+	qpair->rxbuf = qpair->rx_stash;
+	qpair->rx_head = 0;
+	qpair->rx_tail = left;
+	return 0;
+}
+
+/* Read what the socket has into the (empty) receive buffer: 1, 0 (nothing), <0. */
 static int
 rx_fill(struct tcp_qpair *qpair)
 {
 	ssize_t n;
 
-	if (qpair->rx_head == qpair->rx_tail) {
-		qpair->rx_head = qpair->rx_tail = 0;
-	} else if (qpair->rx_tail == TCP_RX_BUF_SIZE) {
-		memmove(qpair->rxbuf, qpair->rxbuf + qpair->rx_head, rx_avail(qpair));
-		qpair->rx_tail -= qpair->rx_head;
-		qpair->rx_head = 0;
-	}
-	n = nvt_sock_recv(qpair->sock, qpair->rxbuf + qpair->rx_tail,
-			  TCP_RX_BUF_SIZE - qpair->rx_tail);
+	rx_use_group_buf(qpair);
+	n = nvt_sock_recv(qpair->sock, qpair->rxbuf, TCP_GROUP_RX_BUF_SIZE);
 	if (n == -EAGAIN) {
 		return 0;
 	}
 	if (n <= 0) {
 		return n == 0 ? -ECONNRESET : (int)n;
 	}
-	qpair->rx_tail += (uint32_t)n;
+	qpair->rx_tail = (uint32_t)n;
 	qpair->group->stats.bytes_rx += (uint64_t)n;
 	return 1;
 }
@@ -609,17 +663,24 @@ payload_copy(struct tcp_qpair *qpair, const uint8_t *src, uint32_t n)
 	}
 }
 
-/* Read payload straight from the socket into the data buffers: 1, 0, <0. */
+/*
+ * Read payload straight from the socket into the data buffers, and what
+ * follows it into the (empty) receive buffer, in one recv: 1, 0, <0.
+ */
 static int
 payload_direct(struct tcp_qpair *qpair, uint32_t len)
 {
-	struct iovec iov[TCP_REQ_MAX_BUFS];
+	struct iovec iov[TCP_REQ_MAX_BUFS + 1];
 	int cnt = 0;
+	uint32_t data;
 	ssize_t n;
 
 	tcp_req_data_iov(qpair->rx_req, qpair->rx_data_off + qpair->rx_payload_got, len, iov, &cnt,
 			 TCP_REQ_MAX_BUFS);
-	n = nvt_sock_readv(qpair->sock, iov, cnt);
+	rx_use_group_buf(qpair);
+	iov[cnt].iov_base = qpair->rxbuf;
+	iov[cnt].iov_len = TCP_GROUP_RX_BUF_SIZE;
+	n = nvt_sock_readv(qpair->sock, iov, cnt + 1);
 	if (n == -EAGAIN) {
 		return 0;
 	}
@@ -627,13 +688,15 @@ payload_direct(struct tcp_qpair *qpair, uint32_t len)
 		return n == 0 ? -ECONNRESET : (int)n;
 	}
 	qpair->group->stats.bytes_rx += (uint64_t)n;
+	data = (uint64_t)n < len ? (uint32_t)n : len;
+	qpair->rx_tail = (uint32_t)n - data;
 	if (qpair->params.ddgst) {
 		cnt = 0;
-		tcp_req_data_iov(qpair->rx_req, qpair->rx_data_off + qpair->rx_payload_got,
-				 (uint32_t)n, iov, &cnt, TCP_REQ_MAX_BUFS);
+		tcp_req_data_iov(qpair->rx_req, qpair->rx_data_off + qpair->rx_payload_got, data,
+				 iov, &cnt, TCP_REQ_MAX_BUFS);
 		qpair->rx_crc = nvt_crc32c_update_iov(iov, cnt, qpair->rx_crc);
 	}
-	qpair->rx_payload_got += (uint32_t)n;
+	qpair->rx_payload_got += data;
 	return 1;
 }
 
@@ -771,12 +834,16 @@ tcp_qpair_recv(struct tcp_qpair *qpair)
 {
 	int rc = 0, done = 0;
 
+	rx_begin(qpair);
 	while (done < TCP_RECV_BUDGET) {
 		rc = try_recv_one(qpair);
 		if (rc <= 0) {
 			break;
 		}
 		done++;
+	}
+	if (rx_end(qpair) != 0) {
+		return -ENOMEM;
 	}
 	if (rc < 0) {
 		return rc;

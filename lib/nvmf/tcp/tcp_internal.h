@@ -27,12 +27,16 @@
 #include "nvtcp/queue.h"
 #include "nvtcp/sock.h"
 
-/* Bytes read from the socket per recv into a qpair's receive buffer. */
-#define TCP_RX_BUF_SIZE 8192
+/*
+ * The poll group's receive buffer, shared by its qpairs in turn: one recv
+ * takes many PDUs (fewer system calls per I/O) and an idle qpair holds no
+ * receive memory.
+ */
+#define TCP_GROUP_RX_BUF_SIZE (64u * 1024u)
 /* Payload of at least this many bytes is read straight into the data buffers. */
 #define TCP_RX_DIRECT_MIN 1024
 /* PDUs one readable callback handles before giving the other qpairs a turn. */
-#define TCP_RECV_BUDGET 32
+#define TCP_RECV_BUDGET 128
 /* Most data buffers one request holds (the seam's limit; per transport: max_bufs). */
 #define TCP_REQ_MAX_BUFS NVMF_REQ_MAX_IOVS
 /* Extra iovec entries of a request's send: C2H header, padding, data digest, response. */
@@ -246,10 +250,16 @@ struct tcp_qpair {
 	uint32_t outstanding; /* requests not FREE */
 	uint32_t msgs_pending;
 
-	/* Receive buffer: bytes [rx_head, rx_tail) are read but not consumed. */
+	/*
+	 * Bytes [rx_head, rx_tail) of rxbuf are read but not consumed. While
+	 * tcp_qpair_recv() runs, rxbuf is the group's buffer or the stash; in
+	 * between, only the stash holds bytes (rxbuf == rx_stash, or NULL).
+	 */
 	uint8_t *rxbuf;
 	uint32_t rx_head;
 	uint32_t rx_tail;
+	/* Bytes left in the group's buffer when receiving paused (heap; usually NULL). */
+	uint8_t *rx_stash;
 
 	/* The PDU being received. */
 	union nvt_nvme_tcp_pdu_hdr rx_hdr;
@@ -281,6 +291,8 @@ struct tcp_poll_group {
 	STAILQ_HEAD(, tcp_spill) free_spills;
 	uint32_t num_spills;
 	uint32_t max_spills; /* TCP_SPILL_MAX_PER_GROUP */
+	/* TCP_GROUP_RX_BUF_SIZE bytes: the receive buffer of the qpair receiving now. */
+	uint8_t *rxbuf;
 	/* Retries buffer waits from the shared pool; paused while nothing waits. */
 	struct tcp_poll_group_stats stats;
 };

@@ -21,8 +21,9 @@ NVT_LOG_REGISTER_COMPONENT(nvmf_tcp)
 #define TCP_MAXH2CDATA	  (128u * 1024u)
 #define TCP_ADMIN_ICD_MIN 8192u
 #define TCP_ACCEPT_BATCH  32
-/* Reads of unread host bytes before a close (of TCP_RX_BUF_SIZE each). */
-#define TCP_CLOSE_DRAIN_READS 32
+/* Reads of unread host bytes before a close (of TCP_CLOSE_DRAIN_SIZE each). */
+#define TCP_CLOSE_DRAIN_READS 64
+#define TCP_CLOSE_DRAIN_SIZE  4096u
 
 static const struct nvmf_transport_ops g_tcp_ops;
 
@@ -180,12 +181,10 @@ qpair_create(struct tcp_transport *t, struct nvt_sock *sock)
 	if (qpair == NULL) {
 		return NULL;
 	}
-	qpair->rxbuf = malloc(TCP_RX_BUF_SIZE);
 	qpair->depth = t->opts.max_queue_depth;
 	qpair->transport = t;
 	qpair->sock = sock;
-	if (qpair->rxbuf == NULL || tcp_qpair_reqs_alloc(qpair) != 0) {
-		free(qpair->rxbuf);
+	if (tcp_qpair_reqs_alloc(qpair) != 0) {
 		free(qpair);
 		return NULL;
 	}
@@ -205,7 +204,7 @@ qpair_free(struct tcp_qpair *qpair)
 	void *cb_arg = qpair->fini_cb_arg;
 
 	tcp_qpair_reqs_free(qpair);
-	free(qpair->rxbuf);
+	free(qpair->rx_stash);
 	free(qpair);
 	if (cb != NULL) {
 		cb(cb_arg);
@@ -285,9 +284,15 @@ tcp_poll_group_create(struct nvmf_transport *transport)
 	STAILQ_INIT(&group->free_ctxs);
 	STAILQ_INIT(&group->free_spills);
 	group->max_spills = TCP_SPILL_MAX_PER_GROUP;
+	group->rxbuf = malloc(TCP_GROUP_RX_BUF_SIZE);
+	if (group->rxbuf == NULL) {
+		free(group);
+		return NULL;
+	}
 	/* The socket group registers its own fds for interrupt mode once it holds sockets. */
 	group->sock_group = nvt_sock_group_create(group);
 	if (group->sock_group == NULL) {
+		free(group->rxbuf);
 		free(group);
 		return NULL;
 	}
@@ -306,6 +311,7 @@ tcp_poll_group_destroy(struct nvmf_transport_poll_group *tgroup)
 		STAILQ_REMOVE_HEAD(&group->free_ctxs, link);
 		free(ctx);
 	}
+	free(group->rxbuf);
 	free(group);
 }
 
@@ -527,10 +533,12 @@ tcp_req_complete(struct nvmf_request *r)
 static void
 qpair_drain_sock(struct tcp_qpair *qpair)
 {
+	/* Not the group's buffer: another qpair may be in the middle of it. */
+	uint8_t junk[TCP_CLOSE_DRAIN_SIZE];
 	int i;
 
 	for (i = 0; i < TCP_CLOSE_DRAIN_READS; i++) {
-		if (nvt_sock_recv(qpair->sock, qpair->rxbuf, TCP_RX_BUF_SIZE) <= 0) {
+		if (nvt_sock_recv(qpair->sock, junk, sizeof(junk)) <= 0) {
 			return;
 		}
 	}
