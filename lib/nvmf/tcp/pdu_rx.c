@@ -567,12 +567,8 @@ h2c_find_req(struct tcp_qpair *qpair, const struct nvt_nvme_tcp_h2c_data *h2c, u
 {
 	struct tcp_req *req;
 
-	if (h2c->ttag == 0 || h2c->ttag > qpair->depth) {
-		*fei = offsetof(struct nvt_nvme_tcp_h2c_data, ttag);
-		return NULL;
-	}
-	req = &qpair->reqs[h2c->ttag - 1];
-	if (req->state != TCP_REQ_STATE_TRANSFERRING_H2C) {
+	req = tcp_qpair_req(qpair, h2c->ttag);
+	if (req == NULL || req->state != TCP_REQ_STATE_TRANSFERRING_H2C) {
 		*fei = offsetof(struct nvt_nvme_tcp_h2c_data, ttag);
 		return NULL;
 	}

@@ -65,44 +65,103 @@ tcp_req_set_state(struct tcp_req *req, enum tcp_req_state next)
 	req->state = next;
 }
 
-int
-tcp_qpair_reqs_alloc(struct tcp_qpair *qpair)
+/* Allocate the next chunk of requests and free them: 0 or -ENOMEM. */
+static int
+reqs_grow(struct tcp_qpair *qpair)
 {
-	struct tcp_req *req;
+	uint16_t n = qpair->depth - qpair->req_count;
+	struct tcp_req *chunk, *req;
 	uint16_t i;
 
-	qpair->reqs = calloc(qpair->depth, sizeof(*qpair->reqs));
-	if (qpair->reqs == NULL) {
+	n = n < TCP_REQ_CHUNK ? n : TCP_REQ_CHUNK;
+	if (n == 0) {
+		return -ENOSPC;
+	}
+	chunk = calloc(n, sizeof(*chunk));
+	if (chunk == NULL) {
 		return -ENOMEM;
 	}
-	STAILQ_INIT(&qpair->free_reqs);
-	memset(qpair->state_cnt, 0, sizeof(qpair->state_cnt));
-	for (i = 0; i < qpair->depth; i++) {
-		req = &qpair->reqs[i];
+	qpair->req_chunks[qpair->req_count / TCP_REQ_CHUNK] = chunk;
+	for (i = 0; i < n; i++) {
+		req = &chunk[i];
 		req->qpair = qpair;
-		req->ttag = (uint16_t)(i + 1);
+		req->ttag = (uint16_t)(qpair->req_count + i + 1);
 		req->base.qpair = &qpair->base;
 		req->base.cmd = &req->cmd;
 		req->base.rsp = &req->cpl;
 		req->state = TCP_REQ_STATE_FREE;
 		STAILQ_INSERT_TAIL(&qpair->free_reqs, req, link);
 	}
-	qpair->state_cnt[TCP_REQ_STATE_FREE] = qpair->depth;
+	qpair->req_count += n;
+	qpair->state_cnt[TCP_REQ_STATE_FREE] += n;
+	return 0;
+}
+
+int
+tcp_qpair_reqs_alloc(struct tcp_qpair *qpair)
+{
+	uint32_t chunks = (qpair->depth + TCP_REQ_CHUNK - 1u) / TCP_REQ_CHUNK;
+
+	qpair->req_chunks = calloc(chunks, sizeof(*qpair->req_chunks));
+	if (qpair->req_chunks == NULL) {
+		return -ENOMEM;
+	}
+	qpair->req_count = 0;
+	STAILQ_INIT(&qpair->free_reqs);
+	memset(qpair->state_cnt, 0, sizeof(qpair->state_cnt));
+	if (reqs_grow(qpair) != 0) {
+		tcp_qpair_reqs_free(qpair);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 void
 tcp_qpair_reqs_free(struct tcp_qpair *qpair)
 {
-	free(qpair->reqs);
-	qpair->reqs = NULL;
+	uint32_t i;
+
+	if (qpair->req_chunks == NULL) {
+		return;
+	}
+	for (i = 0; i * TCP_REQ_CHUNK < qpair->req_count; i++) {
+		free(qpair->req_chunks[i]);
+	}
+	free(qpair->req_chunks);
+	qpair->req_chunks = NULL;
+	qpair->req_count = 0;
 }
 
+/* The request of transfer tag \p ttag (index + 1), or NULL if there is none. */
+struct tcp_req *
+tcp_qpair_req(struct tcp_qpair *qpair, uint16_t ttag)
+{
+	uint16_t i = (uint16_t)(ttag - 1u);
+
+	if (ttag == 0 || ttag > qpair->req_count) {
+		return NULL;
+	}
+	return &qpair->req_chunks[i / TCP_REQ_CHUNK][i % TCP_REQ_CHUNK];
+}
+
+/*
+ * A free request, or NULL when all depth are in use (the host went past
+ * the queue's size, or reused a command's slot before its send finished).
+ */
 struct tcp_req *
 tcp_req_get(struct tcp_qpair *qpair)
 {
 	struct tcp_req *req = STAILQ_FIRST(&qpair->free_reqs);
 
+	if (req == NULL && qpair->req_count < qpair->depth) {
+		if (reqs_grow(qpair) != 0) {
+			/* The host waits; a freed request or a later grow resumes it. */
+			NVT_ERRLOG("qpair %u: no memory for more requests (%u in use)\n", qpair->id,
+				   qpair->req_count);
+			return NULL;
+		}
+		req = STAILQ_FIRST(&qpair->free_reqs);
+	}
 	if (req == NULL) {
 		return NULL;
 	}
@@ -529,8 +588,8 @@ tcp_qpair_abort_reqs(struct tcp_qpair *qpair)
 	struct tcp_req *req;
 	uint16_t i;
 
-	for (i = 0; i < qpair->depth; i++) {
-		req = &qpair->reqs[i];
+	for (i = 1; i <= qpair->req_count; i++) {
+		req = tcp_qpair_req(qpair, i);
 		switch (req->state) {
 		case TCP_REQ_STATE_NEW:
 		case TCP_REQ_STATE_NEED_BUFFER:

@@ -35,6 +35,8 @@
 #define TCP_GROUP_RX_BUF_SIZE (64u * 1024u)
 /* Payload of at least this many bytes is read straight into the data buffers. */
 #define TCP_RX_DIRECT_MIN 1024
+/* Requests of a qpair are allocated this many at a time (see tcp_qpair). */
+#define TCP_REQ_CHUNK 16
 /* PDUs one readable callback handles before giving the other qpairs a turn. */
 #define TCP_RECV_BUDGET 128
 /* Most data buffers one request holds (the seam's limit; per transport: max_bufs). */
@@ -272,7 +274,13 @@ struct tcp_qpair {
 	uint32_t rx_ddgst;	 /* received data digest */
 	uint32_t rx_crc;	 /* running CRC of the payload */
 
-	struct tcp_req *reqs;
+	/*
+	 * Requests come in chunks of TCP_REQ_CHUNK, allocated as the host's
+	 * queue fills and kept until the qpair goes: an idle qpair holds one.
+	 * req_chunks has room for depth requests; req_count are allocated.
+	 */
+	struct tcp_req **req_chunks;
+	uint16_t req_count;
 	STAILQ_HEAD(, tcp_req) free_reqs;
 	uint32_t state_cnt[TCP_REQ_NUM_STATES];
 
@@ -325,6 +333,7 @@ bool tcp_req_transition_valid(enum tcp_req_state from, enum tcp_req_state to);
 int tcp_qpair_reqs_alloc(struct tcp_qpair *qpair);
 void tcp_qpair_reqs_free(struct tcp_qpair *qpair);
 struct tcp_req *tcp_req_get(struct tcp_qpair *qpair);
+struct tcp_req *tcp_qpair_req(struct tcp_qpair *qpair, uint16_t ttag);
 int tcp_req_parse_sgl(struct tcp_req *req, uint32_t icd_len, uint32_t max_io_size,
 		      struct nvt_nvme_status *st);
 int tcp_req_get_bufs(struct tcp_req *req, nvt_iobuf_get_cb cb);

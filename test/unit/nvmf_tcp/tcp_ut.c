@@ -752,18 +752,56 @@ test_abort(void **state)
 }
 
 /*
- * An idle qpair at queue depth 128 stays under 56 KiB: no data descriptors,
- * and no receive buffer (the group's is shared).
+ * An idle qpair at queue depth 128 stays under 16 KiB: one chunk of
+ * requests, no data descriptors, no receive buffer (the group's is shared).
  */
 static void
 test_idle_qpair_memory(void **state)
 {
-	size_t idle = sizeof(struct tcp_qpair) + 128 * sizeof(struct tcp_req);
+	size_t idle = sizeof(struct tcp_qpair) + TCP_REQ_CHUNK * sizeof(struct tcp_req) +
+		      (128 / TCP_REQ_CHUNK) * sizeof(struct tcp_req *);
 
 	(void)state;
 	print_message("idle qpair at QD 128: %zu bytes (request %zu)\n", idle,
 		      sizeof(struct tcp_req));
-	assert_true(idle < 56 * 1024);
+	assert_true(idle < 16 * 1024);
+}
+
+/*
+ * Requests are allocated a chunk at a time as the queue fills, up to the
+ * depth; transfer tags keep naming the same request.
+ */
+static void
+test_reqs_grow_in_chunks(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct tcp_req *got[40];
+	int i;
+
+	(void)state;
+	tcp_qpair_reqs_free(&f->q);
+	f->q.depth = 40;
+	assert_int_equal(tcp_qpair_reqs_alloc(&f->q), 0);
+	assert_int_equal(f->q.req_count, TCP_REQ_CHUNK);
+	assert_null(tcp_qpair_req(&f->q, TCP_REQ_CHUNK + 1));
+	for (i = 0; i < 40; i++) {
+		got[i] = tcp_req_get(&f->q);
+		assert_non_null(got[i]);
+		assert_ptr_equal(tcp_qpair_req(&f->q, got[i]->ttag), got[i]);
+	}
+	assert_int_equal(f->q.req_count, 40);
+	assert_int_equal(got[39]->ttag, 40);
+	assert_null(tcp_req_get(&f->q));
+	assert_null(tcp_qpair_req(&f->q, 0));
+	assert_null(tcp_qpair_req(&f->q, 41));
+	assert_int_equal(f->q.outstanding, 40);
+	for (i = 0; i < 40; i++) {
+		tcp_req_set_state(got[i], TCP_REQ_STATE_COMPLETED);
+		tcp_req_set_state(got[i], TCP_REQ_STATE_FREE);
+	}
+	assert_int_equal(f->q.outstanding, 0);
+	assert_int_equal(f->q.state_cnt[TCP_REQ_STATE_FREE], 40);
+	fixture_free(f);
 }
 
 /* The core's iovec points into a data context only while the request holds buffers. */
@@ -857,7 +895,7 @@ test_icd_wait_pauses_rx(void **state)
 	assert_false(f->q.rx_detached);
 	assert_int_equal(g_add_sock_count, 1);
 	assert_int_equal(g_exec_count, 1);
-	req = &f->q.reqs[0];
+	req = tcp_qpair_req(&f->q, 1);
 	assert_int_equal(req->state, TCP_REQ_STATE_EXECUTING);
 	assert_int_equal(((uint8_t *)req->base.iov[0].iov_base)[4095], 0x5a);
 
@@ -904,7 +942,7 @@ test_pause_stashes_bytes(void **state)
 	assert_int_equal(g_exec_count, 2);
 	assert_null(f->q.rx_stash);
 	for (i = 0; i < 2; i++) {
-		req = &f->q.reqs[i];
+		req = tcp_qpair_req(&f->q, (uint16_t)(i + 1));
 		assert_int_equal(req->state, TCP_REQ_STATE_EXECUTING);
 		assert_int_equal(((uint8_t *)req->base.iov[0].iov_base)[0], 0x5a);
 		assert_int_equal(((uint8_t *)req->base.iov[0].iov_base)[4095], 0x5a);
@@ -932,7 +970,7 @@ test_icd_spill(void **state)
 	stream_icd_write(11, 4096);
 	tcp_qpair_rx_run(&f->q);
 	g_iobuf_wait = false;
-	req = &f->q.reqs[0];
+	req = tcp_qpair_req(&f->q, 1);
 	assert_int_equal(g_exec_count, 1);
 	assert_int_equal(g_remove_sock_count, 0);
 	assert_false(f->q.rx_detached);
@@ -994,6 +1032,7 @@ main(void)
 		cmocka_unit_test(test_icd_wait_pauses_rx),
 		cmocka_unit_test(test_icd_spill),
 		cmocka_unit_test(test_pause_stashes_bytes),
+		cmocka_unit_test(test_reqs_grow_in_chunks),
 		cmocka_unit_test(test_detached_tx_flushed),
 	};
 
