@@ -108,6 +108,14 @@ wait_for() {
 	exit 1
 }
 
+# Start SPDK's nvmf_tgt ($SPDK_DIR) on core 0 with config $1, RPC socket $2
+# and log $3, listening on 127.0.0.1 port $4; sets TGT_PID once it listens.
+spdk_start() {
+	"$SPDK_DIR/bin/nvmf_tgt" -m 0x1 -r "$2" -c "$1" </dev/null >"$3" 2>&1 &
+	TGT_PID=$!
+	wait_for "$3" "Listening on 127.0.0.1 port $4" "$TGT_PID"
+}
+
 # nvtcp-perf's JSON summary as "iops=.. mib_s=.. p50_us=.. p99_us=.. cpu_us_per_io=..".
 perf_fields() {
 	awk '

@@ -5,7 +5,9 @@
 #   - memory: VmRSS before and after 1,000 queue pairs at depth 128 connect
 #     (10 controllers of an admin queue and 99 I/O queues, SQSIZE 127 each,
 #     ICReq + Fabrics Connect + CC.EN by bench/nvmf/idle_qpairs), per queue
-#     pair, against the 64 KiB aim;
+#     pair, against the 32 KiB aim; with SPDK_DIR set to a directory holding
+#     SPDK's bin/nvmf_tgt (and free 2 MiB huge pages), the same for SPDK's
+#     target with the same configuration, counting VmRSS and its huge pages;
 #   - CPU (utime + stime of /proc/<pid>/stat, % of a core) over IDLE_TIME
 #     seconds with no host, with the 1,000 queue pairs idle, and with one host
 #     (admin + one I/O queue) connected with KATO 10 s sending a Keep Alive
@@ -18,7 +20,7 @@
 # release build without tests; MESON_ARGS adds setup options), RUNS (default
 # 3), IDLE_TIME (seconds of CPU sampling per case, default 10), CTRLRS
 # (default 10) and IO_QUEUES (per controller, default 99), PORT (default
-# 4420, or the first free port above it).
+# 4420, or the first free port above it), SPDK_DIR (unset: no peer row).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,8 +37,8 @@ NQN=nqn.2016-06.io.nvtcp:cnode1
 NVTCPD=$BUILD/app/nvtcpd/nvtcpd
 IDLE=$BUILD/bench/nvmf/idle_qpairs
 NQPAIRS=$((CTRLRS * (IO_QUEUES + 1)))
-AIM_KIB=64
-SPDK_REF_KIB=512
+AIM_KIB=32
+SPDK_DIR=${SPDK_DIR:-}
 
 build() {
 	build_targets app/nvtcpd/nvtcpd bench/nvmf/idle_qpairs
@@ -153,6 +155,54 @@ one_run() {
 	echo "$rc" >>"$TMP/exit"
 }
 
+# User memory of process $1 in KiB: VmRSS and huge pages (SPDK's memory is in them).
+mem_kib() {
+	awk '$1 == "VmRSS:" || $1 == "HugetlbPages:" { k += $2 } END { print k }' \
+		"/proc/$1/status"
+}
+
+# SPDK's nvmf_tgt with the same configuration: its memory per idle queue pair.
+peer_run() {
+	local m0 m1
+
+	TGT_PORT=$(pick_port)
+	write_config "$TGT_PORT" >"$TMP/peer.json"
+	spdk_start "$TMP/peer.json" "$TMP/peer.sock" "$TMP/peer.log" "$TGT_PORT"
+	sleep 1
+	m0=$(mem_kib "$TGT_PID")
+	host_start -c "$CTRLRS" -q "$IO_QUEUES" -s 127 -k 0
+	sleep 1
+	m1=$(mem_kib "$TGT_PID")
+	host_stop
+	kill -INT "$TGT_PID"
+	wait "$TGT_PID" || true
+	TGT_PID=
+	awk -v a="$m0" -v b="$m1" -v n="$NQPAIRS" 'BEGIN { printf "%.1f\n", (b - a) / n }' \
+		>>"$TMP/peer_per_qpair"
+	echo "$m0 $m1" >>"$TMP/peer_mem"
+}
+
+# Whether SPDK's target can run: SPDK_DIR holds nvmf_tgt and huge pages are free.
+peer_ready() {
+	[[ -n $SPDK_DIR && -x $SPDK_DIR/bin/nvmf_tgt ]] &&
+		(($(awk '$1 == "HugePages_Free:" { print $2 }' /proc/meminfo) > 0))
+}
+
+# The SPDK row (nvtcpd's figure: $1 KiB): measured when the peer ran, else why not.
+peer_row() {
+	local per
+
+	if [[ ! -s $TMP/peer_per_qpair ]]; then
+		row "  SPDK nvmf_tgt" "-" "not measured: set SPDK_DIR (with free huge pages)"
+		return
+	fi
+	per=$(median <"$TMP/peer_per_qpair")
+	row "  SPDK nvmf_tgt ($(grep -o -m1 'SPDK v[^ ]*' "$TMP/peer.log" || echo '?'))" \
+		"$per KiB" "VmRSS + huge pages, same configuration; first run" \
+		"$(head -1 "$TMP/peer_mem" | awk '{ print $1 " -> " $2 " KiB" }');" \
+		"nvtcpd / SPDK: $(awk -v a="$1" -v b="$per" 'BEGIN { printf "%.2f", a / b }')"
+}
+
 row() {
 	printf '%-46s %10s  %s\n' "$1" "$2" "${*:3}" | sed 's/ *$//'
 }
@@ -173,6 +223,9 @@ main() {
 	build
 	for ((r = 0; r < RUNS; r++)); do
 		one_run
+		if peer_ready; then
+			peer_run
+		fi
 	done
 	echo "nvtcpd idle queue pairs on 127.0.0.1, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "machine: $(nproc) cores, $(uname -sr), $(machine_cpu)"
@@ -188,8 +241,7 @@ main() {
 		"aim $AIM_KIB KiB: $(aim "$per" "$AIM_KIB");" \
 		"VmRSS $(median <"$TMP/rss0") -> $(median <"$TMP/rss1") KiB" \
 		"($(median <"$TMP/rss2") KiB once they left)"
-	row "  reference: SPDK nvmf_tgt at its defaults" "$SPDK_REF_KIB KiB" \
-		"stated, not measured here"
+	peer_row "$per"
 	cpu=$(median <"$TMP/cpu.none")
 	row "nvtcpd CPU, no host" "$cpu %" "of a core"
 	cpu=$(median <"$TMP/cpu.idle")

@@ -11,8 +11,8 @@
 #   read/write at QD64.
 # SPDK runs twice: at its defaults and with the transport's c2h_success off
 # (its fastest configuration for reads), so each case has the peer's default
-# and its best. Rounds alternate the targets (A B C, then C B A), each target
-# started fresh per round and stopped after its cases.
+# and its best. Each case runs on the three targets in turn, each started
+# fresh for it, the order rotating from case to case and round to round.
 #
 # Per case and target: IOPS, average latency, and the target's busy CPU per
 # I/O from its own reactor accounting (framework_get_reactors over its RPC
@@ -121,10 +121,7 @@ start_target() {
 		TGT_PID=$!
 		wait_for "$TMP/tgt.log" "^nvtcpd: listening on 127.0.0.1:$port" "$TGT_PID"
 	else
-		"$SPDK_DIR/bin/nvmf_tgt" -m 0x1 -r "$SOCK" -c "$TMP/$1.json" \
-			</dev/null >"$TMP/tgt.log" 2>&1 &
-		TGT_PID=$!
-		wait_for "$TMP/tgt.log" "Listening on 127.0.0.1 port $port" "$TGT_PID"
+		spdk_start "$TMP/$1.json" "$SOCK" "$TMP/tgt.log" "$port"
 		SPDK_VERSION=$(grep -o -m1 'SPDK v[^ ]*' "$TMP/tgt.log" || echo "SPDK (version unknown)")
 	fi
 	TRID="trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$port subnqn:$NQN"
@@ -196,32 +193,30 @@ measure() {
 		       100 * c / hz / (t1 - t0), 100 * (o < 0 ? 0 : o) / hz / (t1 - t0) }' >>"$out"
 }
 
-# Every case of every initiator on target $1 with bdev kind $2.
-target_round() {
-	local i ini label w mix size qd
+# Case $3 of every initiator on target $1 with bdev kind $2, on a fresh target.
+target_case() {
+	local ini label w mix size qd
 
+	IFS='|' read -r label w mix size qd <<<"${CASES[$3]}"
 	start_target "$1" "$2"
-	for ((i = 0; i < ${#CASES[@]}; i++)); do
-		IFS='|' read -r label w mix size qd <<<"${CASES[i]}"
-		for ini in $INITIATORS; do
-			measure "$TMP/r.$2.$ini.$i.$1" "$ini" "$w" "$mix" "$size" "$qd"
-		done
+	for ini in $INITIATORS; do
+		measure "$TMP/r.$2.$ini.$3.$1" "$ini" "$w" "$mix" "$size" "$qd"
 	done
 	stop_target
 }
 
-# Rounds alternate the order of the targets: A B C, C B A, ...
+# Each case runs on the targets in turn, the order rotating round by round:
+# machine noise comes in bursts of seconds to minutes, and hits all alike.
 run_rounds() {
-	local r t order
+	local r i t k bdev
 
 	for ((r = 0; r < ROUNDS; r++)); do
 		for bdev in $BDEVS; do
-			order=("${TARGETS[@]}")
-			if ((r % 2)); then
-				order=("${TARGETS[2]}" "${TARGETS[1]}" "${TARGETS[0]}")
-			fi
-			for t in "${order[@]}"; do
-				target_round "$t" "$bdev"
+			for ((i = 0; i < ${#CASES[@]}; i++)); do
+				for ((k = 0; k < ${#TARGETS[@]}; k++)); do
+					t=${TARGETS[(k + r + i) % ${#TARGETS[@]}]}
+					target_case "$t" "$bdev" "$i"
+				done
 			done
 		done
 	done

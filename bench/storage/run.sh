@@ -127,10 +127,7 @@ start_peer() {
 
 	port=$(pick_port)
 	write_peer_config "$port" >"$TMP/peer.json"
-	"$SPDK_DIR/bin/nvmf_tgt" -m 0x1 -r "$TMP/peer.sock" -c "$TMP/peer.json" \
-		</dev/null >"$TMP/peer.log" 2>&1 &
-	TGT_PID=$!
-	wait_for "$TMP/peer.log" "Listening on 127.0.0.1 port $port" "$TGT_PID"
+	spdk_start "$TMP/peer.json" "$TMP/peer.sock" "$TMP/peer.log" "$port"
 	TRID="trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$port subnqn:$NQN"
 }
 
