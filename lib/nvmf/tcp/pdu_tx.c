@@ -161,22 +161,26 @@ tcp_send_term_req(struct tcp_qpair *qpair, uint16_t fes, uint32_t fei, const voi
 /* ---- per-request PDUs ---- */
 
 static void send_c2h_now(struct tcp_req *req);
+static void send_rsp(struct tcp_req *req);
 
 static void
 req_tx_done(void *cb_arg, int err)
 {
 	struct tcp_req *req = cb_arg;
+	enum tcp_tx_next next = req->tx_next;
 
 	tcp_pdu_send_set_state(&req->tx, TCP_PDU_SEND_STATE_IDLE);
+	req->tx_next = TCP_TX_NEXT_NONE;
 	if (err != 0 && err != -ECANCELED) {
 		NVT_ERRLOG("qpair %u: send failed: %d (%s)\n", req->qpair->id, err, strerror(-err));
 	}
-	if (req->tx_deferred) {
-		req->tx_deferred = false;
-		if (req->qpair->sock != NULL && err == 0) {
+	if (next != TCP_TX_NEXT_NONE && req->qpair->sock != NULL && err == 0) {
+		if (next == TCP_TX_NEXT_C2H) {
 			send_c2h_now(req);
-			return;
+		} else {
+			send_rsp(req);
 		}
+		return;
 	}
 	tcp_req_tx_done(req, err);
 }
@@ -213,6 +217,26 @@ build_rsp(struct tcp_req *req, struct iovec *iov)
 	rsp->cqe = req->cpl;
 	iov->iov_base = rsp;
 	iov->iov_len = hdr_finish(req->qpair, &rsp->ch, &req->rsp_hdgst);
+}
+
+static void
+send_rsp(struct tcp_req *req)
+{
+	build_rsp(req, &req->rsp_iov);
+	tx_queue(req->qpair, &req->tx, &req->rsp_iov, 1, req_tx_done, req);
+}
+
+/*
+ * Whether a read's response waits for its data's send: only while other
+ * commands of the queue are in flight, so that a lone command (QD1) loses
+ * no time.
+ */
+static bool
+rsp_after_data(const struct tcp_req *req)
+{
+	const struct tcp_qpair *qpair = req->qpair;
+
+	return qpair->req_count - qpair->state_cnt[TCP_REQ_STATE_FREE] > 1;
 }
 
 static bool
@@ -282,7 +306,9 @@ send_c2h_now(struct tcp_req *req)
 	} else {
 		iov = &req->rsp_iov;
 	}
-	if (!success) {
+	if (data && !success && rsp_after_data(req)) {
+		req->tx_next = TCP_TX_NEXT_RSP;
+	} else if (!success) {
 		build_rsp(req, &iov[cnt++]);
 	}
 	tx_queue(req->qpair, &req->tx, iov, cnt, req_tx_done, req);
@@ -298,7 +324,7 @@ void
 tcp_send_c2h(struct tcp_req *req)
 {
 	if (req->tx.state != TCP_PDU_SEND_STATE_IDLE) {
-		req->tx_deferred = true;
+		req->tx_next = TCP_TX_NEXT_C2H;
 		return;
 	}
 	send_c2h_now(req);

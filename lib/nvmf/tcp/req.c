@@ -169,7 +169,7 @@ tcp_req_get(struct tcp_qpair *qpair)
 	req->has_icd = false;
 	req->ddgst_error = false;
 	req->in_core = false;
-	req->tx_deferred = false;
+	req->tx_next = TCP_TX_NEXT_NONE;
 	req->bufs_held = false;
 	req->bufs_waiting = false;
 	req->h2c_offset = 0;

@@ -171,6 +171,20 @@ struct tcp_spill {
 	uint8_t data[];	  /* icd_max bytes */
 };
 
+/*
+ * What a request sends when its current send completes. A completed
+ * command whose R2T the socket still owns sends its data and response
+ * then (C2H); a read's response follows its data in a later send while
+ * other commands of the queue are in flight (RSP): the host then takes
+ * the responses of many commands in one receive and submits as many
+ * commands in one send (see doc/nvmf.md, "Responses to reads").
+ */
+enum tcp_tx_next {
+	TCP_TX_NEXT_NONE,
+	TCP_TX_NEXT_C2H,
+	TCP_TX_NEXT_RSP,
+};
+
 struct tcp_req {
 	/* The core's view; the core and container_of() reach us through it. */
 	struct nvmf_request base;
@@ -178,15 +192,15 @@ struct tcp_req {
 	union nvt_nvme_sqe cmd;
 	struct nvt_nvme_cpl cpl;
 	enum tcp_req_state state;
-	uint16_t ttag;	     /* index + 1: the R2T transfer tag */
-	bool has_icd;	     /* data came in the capsule */
-	bool ddgst_error;    /* data digest mismatch: complete with an error */
-	bool in_core;	     /* between nvmf_request_exec() and req_complete */
-	bool tx_deferred;    /* response waits for the R2T's send to complete */
-	uint32_t h2c_offset; /* next expected H2C data offset */
-	uint32_t nbufs;	     /* pool buffers wanted or held */
-	bool bufs_held;	     /* the buffers in ctx->bufs are ours */
-	bool bufs_waiting;   /* an iobuf get is pending (iobuf_entry in use) */
+	uint16_t ttag;		  /* index + 1: the R2T transfer tag */
+	bool has_icd;		  /* data came in the capsule */
+	bool ddgst_error;	  /* data digest mismatch: complete with an error */
+	bool in_core;		  /* between nvmf_request_exec() and req_complete */
+	enum tcp_tx_next tx_next; /* what the completion of the current send sends */
+	uint32_t h2c_offset;	  /* next expected H2C data offset */
+	uint32_t nbufs;		  /* pool buffers wanted or held */
+	bool bufs_held;		  /* the buffers in ctx->bufs are ours */
+	bool bufs_waiting;	  /* an iobuf get is pending (iobuf_entry in use) */
 	struct tcp_data_ctx *ctx;
 	struct tcp_spill *spill; /* in-capsule data held outside the pool, or NULL */
 	struct nvt_iobuf_entry iobuf_entry;

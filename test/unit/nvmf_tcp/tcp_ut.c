@@ -648,6 +648,84 @@ test_read_flow(void **state)
 	fixture_free(f);
 }
 
+/* Start a 4 KiB read on \p req and complete it in the core. */
+static void
+read_executed(struct tcp_req *req)
+{
+	struct nvt_nvme_status st;
+
+	set_sgl(req, NVT_NVME_OPC_READ, NVT_NVME_SGL_TYPE_TRANSPORT_DATA_BLOCK,
+		NVT_NVME_SGL_SUBTYPE_TRANSPORT, 0, 4096);
+	assert_int_equal(tcp_req_parse_sgl(req, 0, 131072, &st), 0);
+	tcp_req_process(req);
+	assert_int_equal(req->state, TCP_REQ_STATE_EXECUTING);
+	g_tcp_ops.req_complete(&req->base);
+	assert_int_equal(req->state, TCP_REQ_STATE_TRANSFERRING_C2H);
+}
+
+/*
+ * With SQ flow control on, a read sends its data then its response. While
+ * another command is in flight the response waits for the data's send
+ * completion (a later send); a lone read sends both at once.
+ */
+static void
+test_read_rsp_after_data(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct tcp_req *a = tcp_req_get(&f->q);
+	struct tcp_req *b = tcp_req_get(&f->q);
+	struct nvt_nvme_tcp_capsule_resp *rsp;
+	struct nvt_nvme_tcp_c2h_data *c2h;
+
+	(void)state;
+	g_writev_count = 0;
+	read_executed(a);
+	assert_int_equal(g_writev_count, 1);
+	c2h = g_last_sreq->iov[0].iov_base;
+	assert_int_equal(c2h->ch.type, NVT_NVME_TCP_PDU_C2H_DATA);
+	assert_false(c2h->ch.flags & NVT_NVME_TCP_F_SUCCESS);
+	assert_int_equal(g_last_sreq->iovcnt, 2); /* header, data: the response waits */
+
+	g_last_sreq->cb_fn(g_last_sreq->cb_arg, 0);
+	assert_int_equal(g_writev_count, 2);
+	assert_int_equal(a->state, TCP_REQ_STATE_TRANSFERRING_C2H);
+	rsp = g_last_sreq->iov[0].iov_base;
+	assert_int_equal(rsp->ch.type, NVT_NVME_TCP_PDU_CAPSULE_RESP);
+	assert_ptr_equal(g_last_sreq->cb_arg, a);
+	assert_int_equal(g_last_sreq->iovcnt, 1);
+	g_last_sreq->cb_fn(g_last_sreq->cb_arg, 0);
+	assert_int_equal(a->state, TCP_REQ_STATE_FREE);
+
+	read_executed(b);
+	assert_int_equal(g_writev_count, 3);
+	assert_int_equal(g_last_sreq->iovcnt, 3); /* header, data, response */
+	rsp = g_last_sreq->iov[2].iov_base;
+	assert_int_equal(rsp->ch.type, NVT_NVME_TCP_PDU_CAPSULE_RESP);
+	g_last_sreq->cb_fn(g_last_sreq->cb_arg, 0);
+	assert_int_equal(b->state, TCP_REQ_STATE_FREE);
+	assert_int_equal(f->q.outstanding, 0);
+	fixture_free(f);
+}
+
+/* A failed data send completes the read without its response. */
+static void
+test_read_data_send_fails(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct tcp_req *a = tcp_req_get(&f->q);
+	struct tcp_req *b = tcp_req_get(&f->q);
+
+	(void)state;
+	assert_int_equal(b->state, TCP_REQ_STATE_NEW); /* in flight: the response waits */
+	g_writev_count = 0;
+	read_executed(a);
+	assert_int_equal(g_last_sreq->iovcnt, 2);
+	g_last_sreq->cb_fn(g_last_sreq->cb_arg, -ECANCELED);
+	assert_int_equal(g_writev_count, 1);
+	assert_int_equal(a->state, TCP_REQ_STATE_FREE);
+	fixture_free(f);
+}
+
 /* A write by R2T: R2T, H2C data, exec, response capsule. */
 static void
 test_write_r2t_flow(void **state)
@@ -1024,6 +1102,8 @@ main(void)
 		cmocka_unit_test(test_parse_sgl),
 		cmocka_unit_test(test_transitions),
 		cmocka_unit_test(test_read_flow),
+		cmocka_unit_test(test_read_rsp_after_data),
+		cmocka_unit_test(test_read_data_send_fails),
 		cmocka_unit_test(test_write_r2t_flow),
 		cmocka_unit_test(test_ddgst_error_fails_command),
 		cmocka_unit_test(test_abort),
