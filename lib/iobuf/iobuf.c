@@ -79,10 +79,10 @@ struct nvt_iobuf_cache {
 };
 
 /*
- * The buffers' memory: transparent huge pages where it spans them (a
- * request's data then crosses no 4 KiB page boundary in the TLB, for our
- * copies and the kernel's alike); pages are still faulted in only when a
- * buffer is first used. The advice failing (no THP) changes nothing else.
+ * The buffers' memory: transparent huge pages where it spans them, so
+ * that a large request's data needs one TLB entry instead of dozens, for
+ * our copies and the kernel's alike; pages are still faulted in only when
+ * a buffer is first used. The advice failing (no THP) changes nothing else.
  */
 static int
 pool_alloc_base(struct nvt_iobuf_pool *pool, size_t size)

@@ -65,7 +65,7 @@ tcp_req_set_state(struct tcp_req *req, enum tcp_req_state next)
 	req->state = next;
 }
 
-/* Allocate the next chunk of requests and free them: 0 or -ENOMEM. */
+/* Allocate the next chunk of requests onto the free list: 0, -ENOSPC (at depth) or -ENOMEM. */
 static int
 reqs_grow(struct tcp_qpair *qpair)
 {
