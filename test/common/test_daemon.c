@@ -3,10 +3,14 @@
  * nvtcpd as a child of a functional test (test_daemon.h).
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -191,4 +195,54 @@ nvt_test_daemon_kill(struct nvt_test_daemon *d)
 		kill(d->pid, SIGKILL);
 		nvt_test_daemon_wait(d);
 	}
+}
+
+const char *
+nvt_test_sock_config(void)
+{
+	static char entry[256];
+	const char *impl = getenv("NVT_TEST_SOCK_IMPL");
+
+	if (impl == NULL || impl[0] == '\0') {
+		return "";
+	}
+	if (strcmp(impl, "posix") != 0 && strcmp(impl, "uring") != 0) {
+		return NULL;
+	}
+	snprintf(entry, sizeof(entry),
+		 "  { \"subsystem\": \"sock\", \"config\": [\n"
+		 "    { \"method\": \"sock_set_default_impl\", \"params\": "
+		 "{ \"impl_name\": \"%s\" } } ] },\n",
+		 impl);
+	return entry;
+}
+
+int
+nvt_test_daemon_check_sock(const struct nvt_test_daemon *d)
+{
+	const char *impl = getenv("NVT_TEST_SOCK_IMPL");
+	char dir[64], path[PATH_MAX], target[64];
+	struct dirent *e;
+	ssize_t n;
+	DIR *fds;
+	int rc = -ENOENT;
+
+	if (impl == NULL || strcmp(impl, "uring") != 0) {
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)d->pid);
+	fds = opendir(dir);
+	if (fds == NULL) {
+		return -errno;
+	}
+	while (rc != 0 && (e = readdir(fds)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			rc = strcmp(target, "anon_inode:[io_uring]") == 0 ? 0 : -ENOENT;
+		}
+	}
+	closedir(fds);
+	return rc;
 }

@@ -70,4 +70,22 @@ int nvt_test_daemon_stop(struct nvt_test_daemon *d);
 /* SIGKILL and reap, for failure paths and clean-up; nothing when none runs. */
 void nvt_test_daemon_kill(struct nvt_test_daemon *d);
 
+/*
+ * The "sock" subsystem entry of a JSON configuration (with its trailing
+ * comma) that makes nvtcpd's sockets use the implementation named by the
+ * environment variable NVT_TEST_SOCK_IMPL ("posix" or "uring"), so that one
+ * suite runs on each backend; "" when it is unset. A static string; NULL
+ * when the variable names something else (the test fails on it).
+ */
+const char *nvt_test_sock_config(void);
+
+/*
+ * Whether the running daemon uses the socket implementation that
+ * nvt_test_sock_config() asked for: with "uring" it must hold an io_uring
+ * once a host is connected (a poll group makes its ring with its first
+ * socket; nvtcpd makes none otherwise). 0 when it does or nothing was asked,
+ * -ENOENT when it does not, -errno when /proc/<pid>/fd cannot be read.
+ */
+int nvt_test_daemon_check_sock(const struct nvt_test_daemon *d);
+
 #endif /* NVT_TEST_DAEMON_H */

@@ -467,6 +467,7 @@ conn_run(void *arg)
 
 static const char *g_config =
 	"{ \"subsystems\": [\n"
+	"%s"
 	"  { \"subsystem\": \"bdev\", \"config\": [\n"
 	"    { \"method\": \"bdev_malloc_create\", \"params\": { \"name\": \"Malloc0\",\n"
 	"      \"num_blocks\": %llu, \"block_size\": %d } } ] },\n"
@@ -489,10 +490,15 @@ daemon_start(const char *nvtcpd)
 	char cfg[PATH_MAX], text[4096];
 	char *argv[] = { (char *)nvtcpd, "-c", cfg, "-m", "0x3", "-r", g_rpc_path, NULL };
 	struct nvt_test_daemon_opts opts = { .argv = argv, .banner_to = stdout };
+	const char *sock = nvt_test_sock_config();
 	int rc;
 
-	snprintf(text, sizeof(text), g_config, (unsigned long long)NS_BLOCKS, BLK, SUBNQN, SUBNQN,
-		 SUBNQN, g_port);
+	if (sock == NULL) {
+		fprintf(stderr, "FAIL: NVT_TEST_SOCK_IMPL names no socket implementation\n");
+		return -EINVAL;
+	}
+	snprintf(text, sizeof(text), g_config, sock, (unsigned long long)NS_BLOCKS, BLK, SUBNQN,
+		 SUBNQN, SUBNQN, g_port);
 	rc = nvt_test_tmpdir_create(g_dir, sizeof(g_dir), "/tmp", "nvtcp-bufpool-test");
 	if (rc == 0) {
 		rc = nvt_test_path(cfg, sizeof(cfg), g_dir, "nvtcpd.json");
@@ -720,6 +726,10 @@ main(int argc, char **argv)
 	if (conns_open(conns) != 0) {
 		failures++;
 		goto out;
+	}
+	if (nvt_test_daemon_check_sock(&g_daemon) != 0) {
+		fprintf(stderr, "FAIL: nvtcpd does not use the socket implementation asked for\n");
+		failures++;
 	}
 	failures += run_round(conns, WARM_ITERS, "warm-up");
 	rss_warm = daemon_rss_kb();

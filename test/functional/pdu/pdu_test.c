@@ -451,6 +451,7 @@ check_healthy(struct ctrl *h)
 
 static const char *g_config =
 	"{ \"subsystems\": [\n"
+	"%s"
 	"  { \"subsystem\": \"bdev\", \"config\": [\n"
 	"    { \"method\": \"bdev_malloc_create\", \"params\": { \"name\": \"Malloc0\",\n"
 	"      \"num_blocks\": %d, \"block_size\": %d } } ] },\n"
@@ -470,9 +471,15 @@ daemon_start(int argc, char **argv)
 {
 	char cfg[PATH_MAX], text[4096], *args[32];
 	struct nvt_test_daemon_opts opts = { .argv = args, .banner_to = stdout };
+	const char *sock = nvt_test_sock_config();
 	int i, n = 0, rc;
 
-	snprintf(text, sizeof(text), g_config, NS_BLOCKS, BLK, SUBNQN, SUBNQN, SUBNQN, g_port);
+	if (sock == NULL) {
+		fprintf(stderr, "FAIL: NVT_TEST_SOCK_IMPL names no socket implementation\n");
+		return -EINVAL;
+	}
+	snprintf(text, sizeof(text), g_config, sock, NS_BLOCKS, BLK, SUBNQN, SUBNQN, SUBNQN,
+		 g_port);
 	rc = nvt_test_tmpdir_create(g_dir, sizeof(g_dir), "/tmp", "nvtcp-pdu-test");
 	if (rc == 0) {
 		rc = nvt_test_path(cfg, sizeof(cfg), g_dir, "nvtcpd.json");
@@ -761,6 +768,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "healthy controller: write failed\n");
 		g_failures++;
 		goto out;
+	}
+	if (nvt_test_daemon_check_sock(&g_daemon) != 0) {
+		fprintf(stderr, "FAIL: nvtcpd does not use the socket implementation asked for\n");
+		g_failures++;
 	}
 	test_header_errors(&h);
 	test_icreq_bad_pfv(&h);
