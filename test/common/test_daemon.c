@@ -2,8 +2,8 @@
 /*
  * nvtcpd as a child of a functional test (test_daemon.h).
  */
-#include <errno.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "test_daemon.h"
+#include "test_util.h"
 
 /* What nvtcpd prints once its listeners (and its RPC socket) are up. */
 #define BANNER	   "listening on"
@@ -133,6 +134,34 @@ reaped(struct nvt_test_daemon *d, int wstatus)
 	d->pid = 0;
 	close(d->out);
 	d->out = -1;
+}
+
+int
+nvt_test_daemon_start_config(struct nvt_test_daemon *d, const char *nvtcpd, const char *dir,
+			     const char *config, char *const *extra)
+{
+	char cfg[PATH_MAX], *args[28];
+	struct nvt_test_daemon_opts opts = { .argv = args, .banner_to = stdout };
+	int n = 0, rc;
+
+	rc = nvt_test_path(cfg, sizeof(cfg), dir, "nvtcpd.json");
+	if (rc == 0) {
+		rc = nvt_test_write_file(cfg, config);
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	args[n++] = (char *)nvtcpd;
+	args[n++] = "-c";
+	args[n++] = cfg;
+	while (extra != NULL && *extra != NULL) {
+		if (n == (int)(sizeof(args) / sizeof(args[0])) - 1) {
+			return -E2BIG;
+		}
+		args[n++] = *extra++;
+	}
+	args[n] = NULL;
+	return nvt_test_daemon_start(d, &opts);
 }
 
 bool

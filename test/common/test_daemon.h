@@ -52,6 +52,15 @@ struct nvt_test_daemon {
  */
 int nvt_test_daemon_start(struct nvt_test_daemon *d, const struct nvt_test_daemon_opts *opts);
 
+/*
+ * Write \p config to <dir>/nvtcpd.json and start "<nvtcpd> -c <that file>"
+ * followed by \p extra (NULL-terminated, may be NULL, at most 24) as
+ * nvt_test_daemon_start() does, its banner copied to stdout. -E2BIG for
+ * too many arguments; otherwise what writing the file or starting returned.
+ */
+int nvt_test_daemon_start_config(struct nvt_test_daemon *d, const char *nvtcpd, const char *dir,
+				 const char *config, char *const *extra);
+
 /* Whether it still runs; one that exited is reaped (d->wstatus, d->pid 0). */
 bool nvt_test_daemon_alive(struct nvt_test_daemon *d);
 

@@ -487,10 +487,9 @@ static const char *g_config =
 static int
 daemon_start(const char *nvtcpd)
 {
-	char cfg[PATH_MAX], text[4096];
-	char *argv[] = { (char *)nvtcpd, "-c", cfg, "-m", "0x3", "-r", g_rpc_path, NULL };
-	struct nvt_test_daemon_opts opts = { .argv = argv, .banner_to = stdout };
+	char *extra[] = { "-m", "0x3", "-r", g_rpc_path, NULL };
 	const char *sock = nvt_test_sock_config();
+	char text[4096];
 	int rc;
 
 	if (sock == NULL) {
@@ -501,15 +500,9 @@ daemon_start(const char *nvtcpd)
 		 SUBNQN, SUBNQN, g_port);
 	rc = nvt_test_tmpdir_create(g_dir, sizeof(g_dir), "/tmp", "nvtcp-bufpool-test");
 	if (rc == 0) {
-		rc = nvt_test_path(cfg, sizeof(cfg), g_dir, "nvtcpd.json");
-	}
-	if (rc == 0) {
 		rc = nvt_test_path(g_rpc_path, sizeof(g_rpc_path), g_dir, "rpc.sock");
 	}
-	if (rc == 0) {
-		rc = nvt_test_write_file(cfg, text);
-	}
-	return rc == 0 ? nvt_test_daemon_start(&g_daemon, &opts) : rc;
+	return rc == 0 ? nvt_test_daemon_start_config(&g_daemon, nvtcpd, g_dir, text, extra) : rc;
 }
 
 static long

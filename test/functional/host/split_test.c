@@ -619,21 +619,13 @@ start(void *arg)
 static int
 daemon_start(const char *nvtcpd)
 {
-	char cfg[PATH_MAX], text[4096];
-	char *argv[] = { (char *)nvtcpd, "-c", cfg, NULL };
-	struct nvt_test_daemon_opts opts = { .argv = argv, .banner_to = stdout };
+	char text[4096];
 	int rc;
 
 	snprintf(text, sizeof(text), g_config, NS_BLOCKS, BLK, MDTS, SUBNQN, SUBNQN, SUBNQN,
 		 g_port);
 	rc = nvt_test_tmpdir_create(g_dir, sizeof(g_dir), "/tmp", "nvtcp-split");
-	if (rc == 0) {
-		rc = nvt_test_path(cfg, sizeof(cfg), g_dir, "nvtcpd.json");
-	}
-	if (rc == 0) {
-		rc = nvt_test_write_file(cfg, text);
-	}
-	return rc == 0 ? nvt_test_daemon_start(&g_daemon, &opts) : rc;
+	return rc == 0 ? nvt_test_daemon_start_config(&g_daemon, nvtcpd, g_dir, text, NULL) : rc;
 }
 
 int

@@ -467,12 +467,11 @@ static const char *g_config =
 
 /* nvtcpd on a configuration of its own in a temporary directory, listening. */
 static int
-daemon_start(int argc, char **argv)
+daemon_start(char **argv)
 {
-	char cfg[PATH_MAX], text[4096], *args[32];
-	struct nvt_test_daemon_opts opts = { .argv = args, .banner_to = stdout };
 	const char *sock = nvt_test_sock_config();
-	int i, n = 0, rc;
+	char text[4096];
+	int rc;
 
 	if (sock == NULL) {
 		fprintf(stderr, "FAIL: NVT_TEST_SOCK_IMPL names no socket implementation\n");
@@ -481,23 +480,8 @@ daemon_start(int argc, char **argv)
 	snprintf(text, sizeof(text), g_config, sock, NS_BLOCKS, BLK, SUBNQN, SUBNQN, SUBNQN,
 		 g_port);
 	rc = nvt_test_tmpdir_create(g_dir, sizeof(g_dir), "/tmp", "nvtcp-pdu-test");
-	if (rc == 0) {
-		rc = nvt_test_path(cfg, sizeof(cfg), g_dir, "nvtcpd.json");
-	}
-	if (rc == 0) {
-		rc = nvt_test_write_file(cfg, text);
-	}
-	if (rc != 0) {
-		return rc;
-	}
-	args[n++] = argv[1];
-	args[n++] = "-c";
-	args[n++] = cfg;
-	for (i = 2; i < argc && n < 30; i++) {
-		args[n++] = argv[i];
-	}
-	args[n] = NULL;
-	return nvt_test_daemon_start(&g_daemon, &opts);
+	return rc == 0 ? nvt_test_daemon_start_config(&g_daemon, argv[1], g_dir, text, argv + 2)
+		       : rc;
 }
 
 /* ---- malformed inputs ---- */
@@ -753,7 +737,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	g_port = nvt_test_free_port();
-	if (g_port < 0 || daemon_start(argc, argv) != 0) {
+	if (g_port < 0 || daemon_start(argv) != 0) {
 		fprintf(stderr, "nvtcpd did not start listening on port %d\n", g_port);
 		nvt_test_tmpdir_remove(g_dir);
 		return 1;
