@@ -13,12 +13,9 @@
  *
  * Usage: bufpool_test <nvtcpd>
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -35,6 +32,7 @@
 #include "nvtcp/nvme_tcp.h"
 
 #include "test_daemon.h"
+#include "test_tcp.h"
 #include "test_util.h"
 
 #define SUBNQN	  "nqn.2016-06.io.nvtcp:bufpool-test"
@@ -56,66 +54,14 @@
 #define MAIN_ITERS 40
 /* RSS may grow by this much between the warm-up and the end of the main run. */
 #define RSS_SLACK_KB (4 * 1024)
+/* The longest wait for a PDU: the pool is dry much of the time. */
+#define TIMEOUT_MS 30000
 
 static int g_port;
 static struct nvt_test_daemon g_daemon;
 static char g_dir[PATH_MAX];
 /* As long as a Unix socket's path may be (sun_path). */
 static char g_rpc_path[108];
-
-/* ---- raw socket helpers ---- */
-
-static int
-tcp_open(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)g_port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { .tv_sec = 30 };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
-static int
-send_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n <= 0) {
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-recv_all(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = recv(fd, p, len, 0);
-		if (n <= 0) {
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* ---- one queue: PDUs in and out ---- */
 
@@ -136,150 +82,15 @@ struct slot {
 };
 
 struct conn {
-	int fd;	      /* the I/O queue (or the admin queue while connecting it) */
-	int admin_fd; /* the admin queue, open for the whole test */
+	struct nvt_test_conn io;    /* the I/O queue */
+	struct nvt_test_conn admin; /* the admin queue, open for the whole test */
 	int index;
-	uint16_t cntlid;
-	uint16_t cid;
 	uint32_t iters;
 	uint64_t completed; /* I/Os completed and verified */
 	uint32_t inflight;
 	char error[160];
 	struct slot slots[QD];
 };
-
-struct rx_pdu {
-	union nvt_nvme_tcp_pdu_hdr h;
-};
-
-static int
-recv_hdr(struct conn *c, struct rx_pdu *p)
-{
-	if (recv_all(c->fd, &p->h.ch, sizeof(p->h.ch)) != 0 || p->h.ch.hlen < 8 ||
-	    p->h.ch.hlen > sizeof(p->h) || p->h.ch.plen < p->h.ch.hlen) {
-		return -1;
-	}
-	return recv_all(c->fd, p->h.raw + 8, p->h.ch.hlen - 8u);
-}
-
-static void
-sgl_icd(union nvt_nvme_sqe *sqe, uint32_t len)
-{
-	nvt_nvme_sgl_set_unkeyed(&sqe->cmd.dptr.sgl1, NVT_NVME_SGL_TYPE_DATA_BLOCK,
-				 NVT_NVME_SGL_SUBTYPE_OFFSET, 0, len);
-	sqe->cmd.flags = 1u << NVT_NVME_CMD_PSDT_SHIFT;
-}
-
-static void
-sgl_transport(union nvt_nvme_sqe *sqe, uint32_t len)
-{
-	nvt_nvme_sgl_set_unkeyed(&sqe->cmd.dptr.sgl1, NVT_NVME_SGL_TYPE_TRANSPORT_DATA_BLOCK,
-				 NVT_NVME_SGL_SUBTYPE_TRANSPORT, 0, len);
-	sqe->cmd.flags = 1u << NVT_NVME_CMD_PSDT_SHIFT;
-}
-
-static int
-send_capsule(struct conn *c, const union nvt_nvme_sqe *sqe, const void *data, uint32_t len)
-{
-	uint8_t buf[72 + 4096];
-	struct nvt_nvme_tcp_capsule_cmd *cmd = (void *)buf;
-
-	memset(buf, 0, 72);
-	cmd->ch.type = NVT_NVME_TCP_PDU_CAPSULE_CMD;
-	cmd->ch.hlen = 72;
-	cmd->ch.pdo = len > 0 ? 72 : 0;
-	cmd->ch.plen = 72 + len;
-	cmd->sqe = *sqe;
-	if (len > 0) {
-		memcpy(buf + 72, data, len);
-	}
-	return send_all(c->fd, buf, cmd->ch.plen);
-}
-
-/* Synchronous: wait for the response of \p cid; returns the status or -1. */
-static int
-wait_rsp(struct conn *c, uint16_t cid, struct nvt_nvme_cpl *cpl)
-{
-	struct rx_pdu p;
-
-	while (recv_hdr(c, &p) == 0) {
-		if (p.h.ch.type == NVT_NVME_TCP_PDU_CAPSULE_RESP &&
-		    p.h.capsule_resp.cqe.cid == cid) {
-			*cpl = p.h.capsule_resp.cqe;
-			return cpl->status & 0xfffe;
-		}
-		if (p.h.ch.plen != p.h.ch.hlen) {
-			return -1;
-		}
-	}
-	return -1;
-}
-
-static int
-icreq(struct conn *c)
-{
-	struct nvt_nvme_tcp_ic_req req;
-	struct rx_pdu p;
-
-	memset(&req, 0, sizeof(req));
-	req.ch.type = NVT_NVME_TCP_PDU_IC_REQ;
-	req.ch.hlen = req.ch.plen = sizeof(req);
-	if (send_all(c->fd, &req, sizeof(req)) != 0 || recv_hdr(c, &p) != 0 ||
-	    p.h.ch.type != NVT_NVME_TCP_PDU_IC_RESP || p.h.ic_resp.maxh2cdata < IO_SIZE) {
-		return -1;
-	}
-	return 0;
-}
-
-static int
-fabrics_connect(struct conn *c, uint16_t qid, uint16_t sqsize)
-{
-	struct nvt_nvmf_connect_data data;
-	union nvt_nvme_sqe sqe;
-	struct nvt_nvme_cpl cpl;
-	int st;
-
-	memset(&sqe, 0, sizeof(sqe));
-	memset(&data, 0, sizeof(data));
-	sqe.connect.opc = NVT_NVME_OPC_FABRICS;
-	sqe.connect.fctype = NVT_NVMF_FCTYPE_CONNECT;
-	sqe.connect.cid = ++c->cid;
-	sqe.connect.qid = qid;
-	sqe.connect.sqsize = sqsize;
-	sqe.connect.kato = qid ? 0 : 120000;
-	sgl_icd(&sqe, sizeof(data));
-	data.cntlid = qid ? c->cntlid : NVT_NVMF_CNTLID_DYNAMIC;
-	snprintf(data.subnqn, sizeof(data.subnqn), "%s", SUBNQN);
-	snprintf(data.hostnqn, sizeof(data.hostnqn), "%s", HOSTNQN);
-	if (icreq(c) != 0 || send_capsule(c, &sqe, &data, sizeof(data)) != 0) {
-		return -1;
-	}
-	st = wait_rsp(c, sqe.connect.cid, &cpl);
-	if (st == 0 && qid == 0) {
-		c->cntlid = nvt_nvmf_connect_rsp_cntlid(&cpl);
-	}
-	return st;
-}
-
-static int
-enable_ctrlr(struct conn *c)
-{
-	union nvt_nvme_sqe sqe;
-	struct nvt_nvme_cpl cpl;
-
-	memset(&sqe, 0, sizeof(sqe));
-	sqe.prop_set.opc = NVT_NVME_OPC_FABRICS;
-	sqe.prop_set.fctype = NVT_NVMF_FCTYPE_PROPERTY_SET;
-	sqe.prop_set.cid = ++c->cid;
-	sqe.prop_set.attrib = NVT_NVMF_PROP_SIZE_4;
-	sqe.prop_set.ofst = NVT_NVME_PROP_CC;
-	sqe.prop_set.value = NVT_NVME_CC_EN | (6u << NVT_NVME_CC_IOSQES_SHIFT) |
-			     (4u << NVT_NVME_CC_IOCQES_SHIFT);
-	if (send_capsule(c, &sqe, NULL, 0) != 0) {
-		return -1;
-	}
-	return wait_rsp(c, sqe.prop_set.cid, &cpl);
-}
 
 /* ---- the pipelined write / read-back loop of one I/O queue ---- */
 
@@ -306,24 +117,19 @@ submit(struct conn *c, uint32_t s, uint8_t opc)
 	struct slot *sl = &c->slots[s];
 	union nvt_nvme_sqe sqe;
 
-	memset(&sqe, 0, sizeof(sqe));
-	sqe.cmd.opc = opc;
 	/* cid: slot and phase, so a stale answer is recognised. */
-	sqe.cmd.cid = (uint16_t)(s * 2 + (opc == NVT_NVME_OPC_READ));
-	sqe.cmd.nsid = 1;
-	sqe.cmd.cdw10 = (uint32_t)sl->lba;
-	sqe.cmd.cdw11 = (uint32_t)(sl->lba >> 32);
-	sqe.cmd.cdw12 = sl->size / BLK - 1;
+	nvt_test_tcp_sqe_rw(&sqe, opc, (uint16_t)(s * 2 + (opc == NVT_NVME_OPC_READ)), 1, sl->lba,
+			    sl->size / BLK);
 	sl->phase = opc == NVT_NVME_OPC_READ ? SLOT_READ : SLOT_WRITE;
 	sl->rgot = 0;
 	c->inflight++;
 	if (opc == NVT_NVME_OPC_WRITE && sl->size <= ICD_SIZE) {
 		/* In the capsule: with the pool dry the target stops reading meanwhile. */
-		sgl_icd(&sqe, sl->size);
-		return send_capsule(c, &sqe, sl->wbuf, sl->size);
+		nvt_test_tcp_sqe_sgl_icd(&sqe, sl->size);
+		return nvt_test_tcp_capsule_send(&c->io, &sqe, sl->wbuf, sl->size, 0);
 	}
-	sgl_transport(&sqe, sl->size);
-	return send_capsule(c, &sqe, NULL, 0);
+	nvt_test_tcp_sqe_sgl_transport(&sqe, sl->size);
+	return nvt_test_tcp_capsule_send(&c->io, &sqe, NULL, 0, 0);
 }
 
 static int
@@ -336,25 +142,13 @@ conn_fail(struct conn *c, const char *what, uint32_t a, uint32_t b)
 static int
 on_r2t(struct conn *c, const struct nvt_nvme_tcp_r2t *r2t)
 {
-	struct nvt_nvme_tcp_h2c_data h2c;
 	uint32_t s = r2t->cccid / 2;
 
 	if (s >= QD || c->slots[s].phase != SLOT_WRITE ||
 	    r2t->r2to + r2t->r2tl > c->slots[s].size) {
 		return conn_fail(c, "unexpected R2T", r2t->cccid, r2t->r2tl);
 	}
-	memset(&h2c, 0, sizeof(h2c));
-	h2c.ch.type = NVT_NVME_TCP_PDU_H2C_DATA;
-	h2c.ch.flags = NVT_NVME_TCP_F_LAST_PDU;
-	h2c.ch.hlen = sizeof(h2c);
-	h2c.ch.pdo = sizeof(h2c);
-	h2c.ch.plen = (uint32_t)sizeof(h2c) + r2t->r2tl;
-	h2c.cccid = r2t->cccid;
-	h2c.ttag = r2t->ttag;
-	h2c.datao = r2t->r2to;
-	h2c.datal = r2t->r2tl;
-	if (send_all(c->fd, &h2c, sizeof(h2c)) != 0 ||
-	    send_all(c->fd, c->slots[s].wbuf + r2t->r2to, r2t->r2tl) != 0) {
+	if (nvt_test_tcp_h2c_send(&c->io, r2t, c->slots[s].wbuf, c->slots[s].size) != 0) {
 		return conn_fail(c, "send H2CData", s, 0);
 	}
 	return 0;
@@ -380,19 +174,16 @@ read_done(struct conn *c, uint32_t s)
 }
 
 static int
-on_c2h(struct conn *c, const struct nvt_nvme_tcp_c2h_data *c2h)
+on_c2h(struct conn *c, const struct nvt_test_pdu *p)
 {
+	const struct nvt_nvme_tcp_c2h_data *c2h = &p->h.c2h_data;
 	uint32_t s = c2h->cccid / 2;
 	struct slot *sl = &c->slots[s];
-	uint32_t pad = c2h->ch.pdo - c2h->ch.hlen;
-	uint8_t skip[256];
 
-	if (s >= QD || sl->phase != SLOT_READ || c2h->datao + c2h->datal > sl->size ||
-	    pad > sizeof(skip)) {
+	if (s >= QD || sl->phase != SLOT_READ || c2h->datao + c2h->datal > sl->size) {
 		return conn_fail(c, "unexpected C2HData", c2h->cccid, c2h->datal);
 	}
-	if ((pad && recv_all(c->fd, skip, pad) != 0) ||
-	    recv_all(c->fd, sl->rbuf + c2h->datao, c2h->datal) != 0) {
+	if (nvt_test_tcp_recv_data(&c->io, p, sl->rbuf + c2h->datao) != 0) {
 		return conn_fail(c, "recv C2H data", s, 0);
 	}
 	sl->rgot += c2h->datal;
@@ -423,9 +214,9 @@ on_rsp(struct conn *c, const struct nvt_nvme_cpl *cpl)
 static int
 conn_step(struct conn *c)
 {
-	struct rx_pdu p;
+	struct nvt_test_pdu p;
 
-	if (recv_hdr(c, &p) != 0) {
+	if (nvt_test_tcp_recv_hdr(&c->io, &p) != 0) {
 		return conn_fail(c, "receive failed or timed out, in flight/completed", c->inflight,
 				 (uint32_t)c->completed);
 	}
@@ -433,7 +224,7 @@ conn_step(struct conn *c)
 	case NVT_NVME_TCP_PDU_R2T:
 		return on_r2t(c, &p.h.r2t);
 	case NVT_NVME_TCP_PDU_C2H_DATA:
-		return on_c2h(c, &p.h.c2h_data);
+		return on_c2h(c, &p);
 	case NVT_NVME_TCP_PDU_CAPSULE_RESP:
 		return on_rsp(c, &p.h.capsule_resp.cqe);
 	default:
@@ -538,8 +329,9 @@ rpc_call(const char *method)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g_rpc_path);
 	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"id\":1}", method);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	/* A short request: one send on a blocking Unix socket takes it whole. */
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    send_all(fd, req, strlen(req)) != 0) {
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
 		goto out;
 	}
 	while (rsp == NULL && got < sizeof(buf) &&
@@ -596,6 +388,26 @@ get_group_stats(struct group_stats *gs, int max)
 
 /* ---- the test ---- */
 
+/* One queue of \p c: TCP, ICReq (MAXH2CDATA must take a whole I/O), Fabrics Connect. */
+static int
+queue_open(struct conn *c, struct nvt_test_conn *q, uint16_t qid, uint16_t sqsize)
+{
+	struct nvt_test_connect_opts o = {
+		.subnqn = SUBNQN,
+		.hostnqn = HOSTNQN,
+		.qid = qid,
+		.sqsize = sqsize,
+		.kato_ms = qid ? 0 : 120000,
+		.cntlid = c->admin.cntlid,
+	};
+
+	if (nvt_test_tcp_open(q, "127.0.0.1", (uint16_t)g_port) != 0 ||
+	    nvt_test_tcp_icreq(q, 0, false, false) != 0 || q->maxh2cdata < IO_SIZE) {
+		return -1;
+	}
+	return nvt_test_tcp_fabrics_connect(q, &o);
+}
+
 static int
 conns_open(struct conn *c)
 {
@@ -603,17 +415,14 @@ conns_open(struct conn *c)
 
 	/* Admin queues first, then I/O queues: the I/O queues spread over both groups. */
 	for (i = 0; i < NUM_CONNS; i++) {
-		c[i].index = i;
-		c[i].fd = tcp_open();
-		if (c[i].fd < 0 || fabrics_connect(&c[i], 0, 31) != 0 || enable_ctrlr(&c[i]) != 0) {
+		if (queue_open(&c[i], &c[i].admin, 0, 31) != 0 ||
+		    nvt_test_tcp_enable_ctrlr(&c[i].admin) != 0) {
 			fprintf(stderr, "conn %d: admin queue failed\n", i);
 			return -1;
 		}
 	}
 	for (i = 0; i < NUM_CONNS; i++) {
-		c[i].admin_fd = c[i].fd;
-		c[i].fd = tcp_open();
-		if (c[i].fd < 0 || fabrics_connect(&c[i], 1, 2 * QD - 1) != 0) {
+		if (queue_open(&c[i], &c[i].io, 1, 2 * QD - 1) != 0) {
 			fprintf(stderr, "conn %d: I/O queue failed\n", i);
 			return -1;
 		}
@@ -703,6 +512,11 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	g_port = nvt_test_free_port();
 	for (i = 0; i < NUM_CONNS; i++) {
+		conns[i].index = i;
+		nvt_test_tcp_init(&conns[i].admin);
+		nvt_test_tcp_init(&conns[i].io);
+		conns[i].admin.timeout_ms = TIMEOUT_MS;
+		conns[i].io.timeout_ms = TIMEOUT_MS;
 		for (s = 0; s < QD; s++) {
 			conns[i].slots[s].lba = ((uint64_t)i * QD + (uint64_t)s) * IO_BLOCKS;
 			conns[i].slots[s].size =
@@ -742,12 +556,8 @@ main(int argc, char **argv)
 	}
 out:
 	for (i = 0; i < NUM_CONNS; i++) {
-		if (conns[i].fd > 0) {
-			close(conns[i].fd);
-		}
-		if (conns[i].admin_fd > 0) {
-			close(conns[i].admin_fd);
-		}
+		nvt_test_tcp_close(&conns[i].io);
+		nvt_test_tcp_close(&conns[i].admin);
 	}
 	if (nvt_test_daemon_stop(&g_daemon) != 0) {
 		fprintf(stderr, "FAIL nvtcpd did not exit with status 0 on SIGTERM\n");

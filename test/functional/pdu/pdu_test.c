@@ -9,32 +9,28 @@
  *
  * Usage: pdu_test <nvtcpd> [extra nvtcpd args...]
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "nvtcp/crc32c.h"
 #include "nvtcp/nvme_spec.h"
 #include "nvtcp/nvme_tcp.h"
 
 #include "test_daemon.h"
+#include "test_tcp.h"
 #include "test_util.h"
 
 #define SUBNQN	  "nqn.2016-06.io.nvtcp:pdu-test"
 #define HOSTNQN	  "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001"
 #define NS_BLOCKS 2048 /* 1 MiB of 512-byte blocks */
 #define BLK	  512
+/* The longest wait for anything from the target, in milliseconds. */
+#define TIMEOUT_MS 5000
 
 static int g_port;
 static struct nvt_test_daemon g_daemon;
@@ -52,305 +48,49 @@ static int g_failures;
 		}                                                                       \
 	} while (0)
 
-struct conn {
-	int fd;
-	bool hdgst, ddgst;
-	uint16_t cntlid;
-	uint16_t cid;
-};
-
-/* ---- raw socket helpers ---- */
-
-static int
-tcp_open(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)g_port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { .tv_sec = 5 };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
-static int
-send_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n <= 0) {
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* 1 read, 0 EOF, -1 error/timeout */
-static int
-recv_all(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = recv(fd, p, len, 0);
-
-		if (n == 0) {
-			return 0;
-		}
-		if (n < 0) {
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 1;
-}
-
-static uint32_t
-crc(const void *buf, size_t len)
-{
-	return nvt_crc32c(buf, len);
-}
-
-/* A received PDU: header (up to 128 bytes) and data. */
-struct pdu {
-	union nvt_nvme_tcp_pdu_hdr h;
-	uint8_t data[65536];
-	uint32_t data_len;
-};
-
-static int
-recv_pdu(struct conn *c, struct pdu *p)
-{
-	uint32_t rest, hd, dd, pad;
-	uint8_t skip[256];
-
-	if (recv_all(c->fd, &p->h.ch, 8) != 1) {
-		return -1;
-	}
-	if (p->h.ch.hlen < 8 || p->h.ch.hlen > 128 || p->h.ch.plen < p->h.ch.hlen) {
-		return -1;
-	}
-	rest = p->h.ch.hlen - 8u;
-	if (recv_all(c->fd, p->h.raw + 8, rest) != 1) {
-		return -1;
-	}
-	hd = nvt_nvme_tcp_hdgst_len(&p->h.ch);
-	dd = nvt_nvme_tcp_ddgst_len(&p->h.ch);
-	if (hd && recv_all(c->fd, skip, hd) != 1) {
-		return -1;
-	}
-	p->data_len = 0;
-	if (p->h.ch.plen > p->h.ch.hlen + hd) {
-		uint32_t start = p->h.ch.pdo ? p->h.ch.pdo : p->h.ch.hlen + hd;
-
-		pad = start - p->h.ch.hlen - hd;
-		if (pad && recv_all(c->fd, skip, pad) != 1) {
-			return -1;
-		}
-		p->data_len = p->h.ch.plen - start - dd;
-		if (p->data_len > sizeof(p->data) || recv_all(c->fd, p->data, p->data_len) != 1) {
-			return -1;
-		}
-		if (dd && recv_all(c->fd, skip, dd) != 1) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-icreq(struct conn *c, bool hdgst, bool ddgst, uint8_t hpda)
-{
-	struct nvt_nvme_tcp_ic_req req;
-	struct pdu *p = malloc(sizeof(*p));
-	int rc = -1;
-
-	memset(&req, 0, sizeof(req));
-	req.ch.type = NVT_NVME_TCP_PDU_IC_REQ;
-	req.ch.hlen = req.ch.plen = sizeof(req);
-	req.hpda = hpda;
-	req.dgst = (uint8_t)((hdgst ? 1 : 0) | (ddgst ? 2 : 0));
-	if (send_all(c->fd, &req, sizeof(req)) == 0 && recv_pdu(c, p) == 0 &&
-	    p->h.ch.type == NVT_NVME_TCP_PDU_IC_RESP) {
-		c->hdgst = p->h.ic_resp.dgst & 1;
-		c->ddgst = p->h.ic_resp.dgst & 2;
-		rc = p->h.ic_resp.maxh2cdata >= 4096 ? 0 : -1;
-	}
-	free(p);
-	return rc;
-}
-
-/* Send a capsule with optional in-capsule data; flags to corrupt digests. */
-static int
-send_capsule_ex(struct conn *c, const union nvt_nvme_sqe *sqe, const void *data, uint32_t len,
-		bool bad_hdgst, bool bad_ddgst)
-{
-	uint8_t buf[72 + 4 + 8192 + 4];
-	struct nvt_nvme_tcp_capsule_cmd *cmd = (void *)buf;
-	uint32_t off = 72, d;
-
-	memset(buf, 0, 76);
-	cmd->ch.type = NVT_NVME_TCP_PDU_CAPSULE_CMD;
-	cmd->ch.hlen = 72;
-	cmd->sqe = *sqe;
-	if (c->hdgst) {
-		cmd->ch.flags |= NVT_NVME_TCP_F_HDGSTF;
-		off += 4;
-	}
-	if (len > 0) {
-		cmd->ch.pdo = (uint8_t)off;
-		if (c->ddgst) {
-			cmd->ch.flags |= NVT_NVME_TCP_F_DDGSTF;
-		}
-	}
-	cmd->ch.plen = off + len + (len && c->ddgst ? 4 : 0);
-	if (c->hdgst) {
-		d = crc(buf, 72) ^ (bad_hdgst ? 1u : 0u);
-		memcpy(buf + 72, &d, 4);
-	}
-	if (len > 0) {
-		memcpy(buf + off, data, len);
-	}
-	if (len && c->ddgst) {
-		d = crc(data, len) ^ (bad_ddgst ? 1u : 0u);
-		memcpy(buf + off + len, &d, 4);
-	}
-	return send_all(c->fd, buf, cmd->ch.plen);
-}
-
-static int
-send_capsule(struct conn *c, const union nvt_nvme_sqe *sqe, const void *data, uint32_t len)
-{
-	return send_capsule_ex(c, sqe, data, len, false, false);
-}
-
-static void
-sgl_icd(union nvt_nvme_sqe *sqe, uint32_t len)
-{
-	nvt_nvme_sgl_set_unkeyed(&sqe->cmd.dptr.sgl1, NVT_NVME_SGL_TYPE_DATA_BLOCK,
-				 NVT_NVME_SGL_SUBTYPE_OFFSET, 0, len);
-	sqe->cmd.flags = 1u << NVT_NVME_CMD_PSDT_SHIFT;
-}
-
-static void
-sgl_transport(union nvt_nvme_sqe *sqe, uint32_t len)
-{
-	nvt_nvme_sgl_set_unkeyed(&sqe->cmd.dptr.sgl1, NVT_NVME_SGL_TYPE_TRANSPORT_DATA_BLOCK,
-				 NVT_NVME_SGL_SUBTYPE_TRANSPORT, 0, len);
-	sqe->cmd.flags = 1u << NVT_NVME_CMD_PSDT_SHIFT;
-}
-
-/* Wait for the response of a command; C2H data lands in \p data. Returns status or -1. */
-static int
-wait_rsp(struct conn *c, uint16_t cid, void *data, struct nvt_nvme_cpl *cpl_out)
-{
-	struct pdu *p = malloc(sizeof(*p));
-	int rc = -1;
-
-	while (recv_pdu(c, p) == 0) {
-		if (p->h.ch.type == NVT_NVME_TCP_PDU_C2H_DATA && p->h.c2h_data.cccid == cid) {
-			if (data) {
-				memcpy((uint8_t *)data + p->h.c2h_data.datao, p->data, p->data_len);
-			}
-			if (p->h.ch.flags & NVT_NVME_TCP_F_SUCCESS) {
-				rc = 0;
-				break;
-			}
-		} else if (p->h.ch.type == NVT_NVME_TCP_PDU_CAPSULE_RESP &&
-			   p->h.capsule_resp.cqe.cid == cid) {
-			if (cpl_out) {
-				*cpl_out = p->h.capsule_resp.cqe;
-			}
-			rc = p->h.capsule_resp.cqe.status & 0xfffe;
-			break;
-		} else if (p->h.ch.type == NVT_NVME_TCP_PDU_C2H_TERM_REQ) {
-			break;
-		}
-	}
-	free(p);
-	return rc;
-}
-
-static int
-fabrics_connect(struct conn *c, uint16_t qid, uint16_t sqsize)
-{
-	struct nvt_nvmf_connect_data data;
-	union nvt_nvme_sqe sqe;
-	struct nvt_nvme_cpl cpl;
-	int st;
-
-	memset(&sqe, 0, sizeof(sqe));
-	memset(&data, 0, sizeof(data));
-	sqe.connect.opc = NVT_NVME_OPC_FABRICS;
-	sqe.connect.fctype = NVT_NVMF_FCTYPE_CONNECT;
-	sqe.connect.cid = ++c->cid;
-	sqe.connect.qid = qid;
-	sqe.connect.sqsize = sqsize;
-	sqe.connect.kato = qid ? 0 : 30000;
-	sgl_icd(&sqe, sizeof(data));
-	data.cntlid = qid ? c->cntlid : NVT_NVMF_CNTLID_DYNAMIC;
-	snprintf(data.subnqn, sizeof(data.subnqn), "%s", SUBNQN);
-	snprintf(data.hostnqn, sizeof(data.hostnqn), "%s", HOSTNQN);
-	if (send_capsule(c, &sqe, &data, sizeof(data)) != 0) {
-		return -1;
-	}
-	st = wait_rsp(c, sqe.connect.cid, NULL, &cpl);
-	if (st == 0 && qid == 0) {
-		c->cntlid = nvt_nvmf_connect_rsp_cntlid(&cpl);
-	}
-	return st;
-}
-
-static int
-prop_set_cc_en(struct conn *c)
-{
-	union nvt_nvme_sqe sqe;
-
-	memset(&sqe, 0, sizeof(sqe));
-	sqe.prop_set.opc = NVT_NVME_OPC_FABRICS;
-	sqe.prop_set.fctype = NVT_NVMF_FCTYPE_PROPERTY_SET;
-	sqe.prop_set.cid = ++c->cid;
-	sqe.prop_set.attrib = NVT_NVMF_PROP_SIZE_4;
-	sqe.prop_set.ofst = NVT_NVME_PROP_CC;
-	sqe.prop_set.value = NVT_NVME_CC_EN | (6u << NVT_NVME_CC_IOSQES_SHIFT) |
-			     (4u << NVT_NVME_CC_IOCQES_SHIFT);
-	if (send_capsule(c, &sqe, NULL, 0) != 0) {
-		return -1;
-	}
-	return wait_rsp(c, sqe.prop_set.cid, NULL, NULL);
-}
-
 /* A connection with an admin queue and one I/O queue (a second socket). */
 struct ctrl {
-	struct conn admin;
-	struct conn io;
+	struct nvt_test_conn admin;
+	struct nvt_test_conn io;
 };
+
+/* A connection to the daemon, not yet initialised by ICReq. */
+static int
+conn_open(struct nvt_test_conn *c)
+{
+	nvt_test_tcp_init(c);
+	c->timeout_ms = TIMEOUT_MS;
+	return nvt_test_tcp_open(c, "127.0.0.1", (uint16_t)g_port);
+}
+
+/* Fabrics Connect of queue \p qid as this suite's host (\p cntlid: the controller an I/O queue joins). */
+static int
+queue_connect(struct nvt_test_conn *c, uint16_t qid, uint16_t cntlid)
+{
+	struct nvt_test_connect_opts o = {
+		.subnqn = SUBNQN,
+		.hostnqn = HOSTNQN,
+		.qid = qid,
+		.sqsize = 31,
+		.kato_ms = qid ? 0 : 30000,
+		.cntlid = cntlid,
+	};
+
+	return nvt_test_tcp_fabrics_connect(c, &o);
+}
 
 static int
 ctrl_open(struct ctrl *ctl, bool hdgst, bool ddgst)
 {
-	memset(ctl, 0, sizeof(*ctl));
-	ctl->admin.fd = tcp_open();
-	ctl->io.fd = tcp_open();
-	if (ctl->admin.fd < 0 || ctl->io.fd < 0 || icreq(&ctl->admin, hdgst, ddgst, 0) != 0 ||
-	    fabrics_connect(&ctl->admin, 0, 31) != 0 || prop_set_cc_en(&ctl->admin) != 0) {
+	int rc_admin = conn_open(&ctl->admin), rc_io = conn_open(&ctl->io);
+
+	if (rc_admin != 0 || rc_io != 0 || nvt_test_tcp_icreq(&ctl->admin, 0, hdgst, ddgst) != 0 ||
+	    queue_connect(&ctl->admin, 0, 0) != 0 || nvt_test_tcp_enable_ctrlr(&ctl->admin) != 0) {
 		return -1;
 	}
 	usleep(100 * 1000);
-	ctl->io.cntlid = ctl->admin.cntlid;
-	if (icreq(&ctl->io, hdgst, ddgst, 0) != 0 || fabrics_connect(&ctl->io, 1, 31) != 0) {
+	if (nvt_test_tcp_icreq(&ctl->io, 0, hdgst, ddgst) != 0 ||
+	    queue_connect(&ctl->io, 1, ctl->admin.cntlid) != 0) {
 		return -1;
 	}
 	return 0;
@@ -359,78 +99,26 @@ ctrl_open(struct ctrl *ctl, bool hdgst, bool ddgst)
 static void
 ctrl_close(struct ctrl *ctl)
 {
-	close(ctl->io.fd);
-	close(ctl->admin.fd);
-}
-
-static void
-rw_sqe(union nvt_nvme_sqe *sqe, uint8_t opc, uint16_t cid, uint32_t nsid, uint64_t lba,
-       uint32_t nblocks)
-{
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->cmd.opc = opc;
-	sqe->cmd.cid = cid;
-	sqe->cmd.nsid = nsid;
-	sqe->cmd.cdw10 = (uint32_t)lba;
-	sqe->cmd.cdw11 = (uint32_t)(lba >> 32);
-	sqe->cmd.cdw12 = nblocks - 1;
-}
-
-static int
-io_read(struct conn *c, uint32_t nsid, uint64_t lba, uint32_t nblocks, void *buf)
-{
-	union nvt_nvme_sqe sqe;
-
-	rw_sqe(&sqe, NVT_NVME_OPC_READ, ++c->cid, nsid, lba, nblocks);
-	sgl_transport(&sqe, nblocks * BLK);
-	if (send_capsule(c, &sqe, NULL, 0) != 0) {
-		return -1;
-	}
-	return wait_rsp(c, sqe.cmd.cid, buf, NULL);
-}
-
-static int
-io_write_icd(struct conn *c, uint32_t nsid, uint64_t lba, uint32_t nblocks, const void *buf,
-	     bool bad_ddgst)
-{
-	union nvt_nvme_sqe sqe;
-
-	rw_sqe(&sqe, NVT_NVME_OPC_WRITE, ++c->cid, nsid, lba, nblocks);
-	sgl_icd(&sqe, nblocks * BLK);
-	if (send_capsule_ex(c, &sqe, buf, nblocks * BLK, false, bad_ddgst) != 0) {
-		return -1;
-	}
-	return wait_rsp(c, sqe.cmd.cid, NULL, NULL);
+	nvt_test_tcp_close(&ctl->io);
+	nvt_test_tcp_close(&ctl->admin);
 }
 
 /* Expect a C2HTermReq with \p fes (and \p fei unless UINT32_MAX), then the close. */
 static int
-expect_term(struct conn *c, uint16_t fes, uint32_t fei)
+expect_term(struct nvt_test_conn *c, uint16_t fes, uint32_t fei)
 {
-	struct pdu *p = malloc(sizeof(*p));
-	uint8_t b;
+	struct nvt_test_pdu p;
 	int rc;
 
-	rc = recv_pdu(c, p);
-	if (rc != 0 || p->h.ch.type != NVT_NVME_TCP_PDU_C2H_TERM_REQ) {
-		fprintf(stderr, "  expected C2HTermReq, got rc %d type %u\n", rc, p->h.ch.type);
-		free(p);
-		return -1;
-	}
-	rc = 0;
-	if (p->h.term_req.fes != fes ||
-	    (fei != UINT32_MAX && nvt_nvme_tcp_term_req_fei(&p->h.term_req) != fei)) {
-		fprintf(stderr, "  C2HTermReq fes %u fei %u, expected fes %u fei %u\n",
-			p->h.term_req.fes, nvt_nvme_tcp_term_req_fei(&p->h.term_req), fes, fei);
-		rc = -1;
-	}
-	if (p->h.ch.hlen != 24 || p->h.ch.plen < 24 || p->h.ch.plen > 24 + 128) {
-		rc = -1;
-	}
-	free(p);
-	if (recv(c->fd, &b, 1, 0) != 0) {
-		fprintf(stderr, "  connection not closed after C2HTermReq\n");
-		rc = -1;
+	memset(&p, 0, sizeof(p));
+	rc = nvt_test_tcp_expect_term(c, fes, fei, &p);
+	if (rc == -ENOMSG || rc == -EPROTO || rc == -EBADMSG) {
+		fprintf(stderr,
+			"  got type %u fes %u fei %u hlen %u plen %u, expected fes %u fei %u\n",
+			p.h.ch.type, p.h.term_req.fes, nvt_nvme_tcp_term_req_fei(&p.h.term_req),
+			p.h.ch.hlen, p.h.ch.plen, fes, fei);
+	} else if (rc != 0) {
+		fprintf(stderr, "  C2HTermReq and close: rc %d (%s)\n", rc, strerror(-rc));
 	}
 	return rc;
 }
@@ -444,7 +132,7 @@ check_healthy(struct ctrl *h)
 	static uint8_t buf[4096];
 
 	CHECK(nvt_test_daemon_alive(&g_daemon), "nvtcpd died");
-	CHECK(io_read(&h->io, 1, 0, 8, buf) == 0, "healthy read failed");
+	CHECK(nvt_test_tcp_read(&h->io, 1, 0, 8, BLK, buf) == 0, "healthy read failed");
 	CHECK(buf[0] == 0xa5 && buf[4095] == 0xa5, "healthy read data wrong");
 	return 0;
 }
@@ -487,25 +175,6 @@ daemon_start(char **argv)
 /* ---- malformed inputs ---- */
 
 static int
-raw_hdr(struct conn *c, uint8_t type, uint8_t flags, uint8_t hlen, uint8_t pdo, uint32_t plen,
-	uint32_t send_len)
-{
-	uint8_t buf[1024];
-	struct nvt_nvme_tcp_common_hdr *ch = (void *)buf;
-
-	if (send_len > sizeof(buf)) {
-		return -1;
-	}
-	memset(buf, 0, sizeof(buf));
-	ch->type = type;
-	ch->flags = flags;
-	ch->hlen = hlen;
-	ch->pdo = pdo;
-	ch->plen = plen;
-	return send_all(c->fd, buf, send_len);
-}
-
-static int
 test_header_errors(struct ctrl *h)
 {
 	const struct {
@@ -532,21 +201,20 @@ test_header_errors(struct ctrl *h)
 		{ "capsule digest flag not negotiated", true, 4, 1, 72, 0, 76, 76, 1, 1 },
 		{ "H2CData unknown ttag", true, 6, 4, 24, 24, 24 + 512, 24 + 512, 1, 10 },
 	};
+	struct nvt_test_conn c;
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct conn c = { .fd = tcp_open() };
-
 		fprintf(stderr, "  %s\n", t[i].name);
-		CHECK(c.fd >= 0, "connect");
+		CHECK(conn_open(&c) == 0, "connect");
 		if (t[i].ic) {
-			CHECK(icreq(&c, false, false, 0) == 0, "icreq");
+			CHECK(nvt_test_tcp_icreq(&c, 0, false, false) == 0, "icreq");
 		}
-		CHECK(raw_hdr(&c, t[i].type, t[i].flags, t[i].hlen, t[i].pdo, t[i].plen,
-			      t[i].send) == 0,
+		CHECK(nvt_test_tcp_send_hdr_raw(&c, t[i].type, t[i].flags, t[i].hlen, t[i].pdo,
+						t[i].plen, t[i].send) == 0,
 		      "send");
 		CHECK(expect_term(&c, t[i].fes, t[i].fei) == 0, "%s", t[i].name);
-		close(c.fd);
+		nvt_test_tcp_close(&c);
 		if (check_healthy(h) != 0) {
 			return -1;
 		}
@@ -558,15 +226,14 @@ static int
 test_icreq_bad_pfv(struct ctrl *h)
 {
 	struct nvt_nvme_tcp_ic_req req;
-	struct conn c = { .fd = tcp_open() };
+	struct nvt_test_conn c;
 
-	memset(&req, 0, sizeof(req));
-	req.ch.type = NVT_NVME_TCP_PDU_IC_REQ;
-	req.ch.hlen = req.ch.plen = sizeof(req);
+	CHECK(conn_open(&c) == 0, "connect");
+	nvt_test_tcp_icreq_init(&req, 0, false, false);
 	req.pfv = 1;
-	CHECK(send_all(c.fd, &req, sizeof(req)) == 0, "send");
+	CHECK(nvt_test_tcp_send(&c, &req, sizeof(req)) == 0, "send");
 	CHECK(expect_term(&c, 1, 8) == 0, "bad pfv");
-	close(c.fd);
+	nvt_test_tcp_close(&c);
 	return check_healthy(h);
 }
 
@@ -574,14 +241,15 @@ static int
 test_bad_hdgst(struct ctrl *h)
 {
 	union nvt_nvme_sqe sqe;
-	struct conn c = { .fd = tcp_open() };
+	struct nvt_test_conn c;
 
-	CHECK(icreq(&c, true, false, 0) == 0 && c.hdgst, "icreq with hdgst");
+	CHECK(conn_open(&c) == 0, "connect");
+	CHECK(nvt_test_tcp_icreq(&c, 0, true, false) == 0 && c.hdgst, "icreq with hdgst");
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.cmd.opc = NVT_NVME_OPC_KEEP_ALIVE;
-	CHECK(send_capsule_ex(&c, &sqe, NULL, 0, true, false) == 0, "send");
+	CHECK(nvt_test_tcp_capsule_send(&c, &sqe, NULL, 0, NVT_TEST_TCP_BAD_HDGST) == 0, "send");
 	CHECK(expect_term(&c, NVT_NVME_TCP_FES_HEADER_DIGEST_ERROR, UINT32_MAX) == 0, "hdgst");
-	close(c.fd);
+	nvt_test_tcp_close(&c);
 	return check_healthy(h);
 }
 
@@ -596,12 +264,14 @@ test_bad_ddgst(struct ctrl *h)
 	memset(buf, 0x3c, sizeof(buf));
 	CHECK(ctrl_open(&d, true, true) == 0, "connect with digests");
 	CHECK(d.io.hdgst && d.io.ddgst, "digests granted");
-	st = io_write_icd(&d.io, 1, 100, 8, buf, true);
-	CHECK(nvt_nvme_status_sc((uint16_t)st) == NVT_NVME_SC_TRANSIENT_TRANSPORT_ERROR,
+	st = nvt_test_tcp_write_icd(&d.io, 1, 100, 8, BLK, buf, true);
+	CHECK(st >= 0 && nvt_nvme_status_sc((uint16_t)st) == NVT_NVME_SC_TRANSIENT_TRANSPORT_ERROR,
 	      "status 0x%x", st);
-	CHECK(io_write_icd(&d.io, 1, 100, 8, buf, false) == 0, "good write after bad digest");
+	CHECK(nvt_test_tcp_write_icd(&d.io, 1, 100, 8, BLK, buf, false) == 0,
+	      "good write after bad digest");
 	memset(buf, 0, sizeof(buf));
-	CHECK(io_read(&d.io, 1, 100, 8, buf) == 0 && buf[0] == 0x3c, "read back with digests");
+	CHECK(nvt_test_tcp_read(&d.io, 1, 100, 8, BLK, buf) == 0 && buf[0] == 0x3c,
+	      "read back with digests");
 	ctrl_close(&d);
 	return check_healthy(h);
 }
@@ -611,36 +281,43 @@ static int
 test_h2c_out_of_range(struct ctrl *h)
 {
 	static uint8_t buf[24 + 8192 + 512];
-	struct nvt_nvme_tcp_h2c_data *h2c = (void *)buf;
+	union nvt_nvme_tcp_pdu_hdr h2c;
 	union nvt_nvme_sqe sqe;
-	struct pdu *p = malloc(sizeof(*p));
+	struct nvt_test_pdu p;
 	struct ctrl d;
-	int rc;
+	ssize_t len;
 
 	CHECK(ctrl_open(&d, false, false) == 0, "connect");
-	rw_sqe(&sqe, NVT_NVME_OPC_WRITE, ++d.io.cid, 1, 0, 16);
-	sgl_transport(&sqe, 8192);
-	CHECK(send_capsule(&d.io, &sqe, NULL, 0) == 0, "send write");
-	rc = recv_pdu(&d.io, p);
-	CHECK(rc == 0 && p->h.ch.type == NVT_NVME_TCP_PDU_R2T, "R2T expected");
-	CHECK(p->h.r2t.r2tl == 8192 && p->h.r2t.r2to == 0, "R2T range");
-	memset(buf, 0, sizeof(buf));
-	h2c->ch.type = NVT_NVME_TCP_PDU_H2C_DATA;
-	h2c->ch.flags = NVT_NVME_TCP_F_LAST_PDU;
-	h2c->ch.hlen = 24;
-	h2c->ch.pdo = 24;
-	h2c->ch.plen = 24 + 8192 + 512;
-	h2c->cccid = sqe.cmd.cid;
-	h2c->ttag = p->h.r2t.ttag;
-	h2c->datal = 8192 + 512;
-	free(p);
-	CHECK(send_all(d.io.fd, buf, sizeof(buf)) == 0, "send h2c");
+	nvt_test_tcp_sqe_rw(&sqe, NVT_NVME_OPC_WRITE, nvt_test_tcp_next_cid(&d.io), 1, 0, 16);
+	nvt_test_tcp_sqe_sgl_transport(&sqe, 8192);
+	CHECK(nvt_test_tcp_capsule_send(&d.io, &sqe, NULL, 0, 0) == 0, "send write");
+	CHECK(nvt_test_tcp_recv_pdu(&d.io, &p, NULL, 0) == 0 && p.h.ch.type == NVT_NVME_TCP_PDU_R2T,
+	      "R2T expected");
+	CHECK(p.h.r2t.r2tl == 8192 && p.h.r2t.r2to == 0, "R2T range");
+	/* All of the R2T's data and 512 bytes more, in one PDU of zeros. */
+	nvt_test_tcp_hdr_init(&h2c, NVT_NVME_TCP_PDU_H2C_DATA);
+	h2c.ch.flags = NVT_NVME_TCP_F_LAST_PDU;
+	h2c.h2c_data.cccid = sqe.cmd.cid;
+	h2c.h2c_data.ttag = p.h.r2t.ttag;
+	h2c.h2c_data.datal = 8192 + 512;
+	len = nvt_test_tcp_pdu_build(&d.io, &h2c, NULL, 8192 + 512, 0, buf, sizeof(buf));
+	CHECK(len == (ssize_t)sizeof(buf), "build h2c: %zd", len);
+	CHECK(nvt_test_tcp_send(&d.io, buf, (size_t)len) == 0, "send h2c");
 	CHECK(expect_term(&d.io, NVT_NVME_TCP_FES_DATA_OUT_OF_RANGE, UINT32_MAX) == 0, "range");
 	ctrl_close(&d);
 	return check_healthy(h);
 }
 
-/* A full R2T write that is correct, for contrast, then command-level errors. */
+/* Send \p sqe without data and wait for its status. */
+static int
+command_status(struct nvt_test_conn *c, const union nvt_nvme_sqe *sqe)
+{
+	int rc = nvt_test_tcp_capsule_send(c, sqe, NULL, 0, 0);
+
+	return rc != 0 ? rc : nvt_test_tcp_wait_rsp(c, sqe->cmd.cid, NULL, NULL, 0, NULL);
+}
+
+/* Command-level errors: an NVMe status each, and the queue goes on. */
 static int
 test_command_errors(struct ctrl *h)
 {
@@ -649,29 +326,27 @@ test_command_errors(struct ctrl *h)
 	int st;
 
 	memset(buf, 0x11, sizeof(buf));
-	rw_sqe(&sqe, 0x7e, ++h->io.cid, 1, 0, 1);
-	CHECK(send_capsule(&h->io, &sqe, NULL, 0) == 0, "send");
-	st = wait_rsp(&h->io, sqe.cmd.cid, NULL, NULL);
+	nvt_test_tcp_sqe_rw(&sqe, 0x7e, nvt_test_tcp_next_cid(&h->io), 1, 0, 1);
+	st = command_status(&h->io, &sqe);
 	CHECK(st > 0 && nvt_nvme_status_sc((uint16_t)st) == NVT_NVME_SC_INVALID_OPCODE,
 	      "unknown opcode status 0x%x", st);
 
-	st = io_read(&h->io, 99, 0, 1, buf);
+	st = nvt_test_tcp_read(&h->io, 99, 0, 1, BLK, buf);
 	CHECK(st > 0 && nvt_nvme_status_sc((uint16_t)st) == NVT_NVME_SC_INVALID_NAMESPACE,
 	      "invalid nsid status 0x%x", st);
 
-	st = io_read(&h->io, 1, NS_BLOCKS, 1, buf);
+	st = nvt_test_tcp_read(&h->io, 1, NS_BLOCKS, 1, BLK, buf);
 	CHECK(st > 0 && nvt_nvme_status_sc((uint16_t)st) == NVT_NVME_SC_LBA_OUT_OF_RANGE,
 	      "lba out of range status 0x%x", st);
 
-	st = io_write_icd(&h->io, 1, NS_BLOCKS - 1, 2, buf, false);
+	st = nvt_test_tcp_write_icd(&h->io, 1, NS_BLOCKS - 1, 2, BLK, buf, false);
 	CHECK(st > 0 && nvt_nvme_status_sc((uint16_t)st) == NVT_NVME_SC_LBA_OUT_OF_RANGE,
 	      "write lba out of range status 0x%x", st);
 
 	/* SGL longer than max_io_size */
-	rw_sqe(&sqe, NVT_NVME_OPC_READ, ++h->io.cid, 1, 0, 1);
-	sgl_transport(&sqe, 64u << 20);
-	CHECK(send_capsule(&h->io, &sqe, NULL, 0) == 0, "send");
-	st = wait_rsp(&h->io, sqe.cmd.cid, NULL, NULL);
+	nvt_test_tcp_sqe_rw(&sqe, NVT_NVME_OPC_READ, nvt_test_tcp_next_cid(&h->io), 1, 0, 1);
+	nvt_test_tcp_sqe_sgl_transport(&sqe, 64u << 20);
+	st = command_status(&h->io, &sqe);
 	CHECK(st > 0 && nvt_nvme_status_sc((uint16_t)st) == NVT_NVME_SC_DATA_SGL_LENGTH_INVALID,
 	      "sgl too long status 0x%x", st);
 	return check_healthy(h);
@@ -681,13 +356,14 @@ test_command_errors(struct ctrl *h)
 static int
 test_h2c_term_req(struct ctrl *h)
 {
-	struct conn c = { .fd = tcp_open() };
-	uint8_t b;
+	struct nvt_test_conn c;
 
-	CHECK(icreq(&c, false, false, 0) == 0, "icreq");
-	CHECK(raw_hdr(&c, NVT_NVME_TCP_PDU_H2C_TERM_REQ, 0, 24, 0, 24, 24) == 0, "send");
-	CHECK(recv(c.fd, &b, 1, 0) == 0, "closed");
-	close(c.fd);
+	CHECK(conn_open(&c) == 0, "connect");
+	CHECK(nvt_test_tcp_icreq(&c, 0, false, false) == 0, "icreq");
+	CHECK(nvt_test_tcp_send_hdr_raw(&c, NVT_NVME_TCP_PDU_H2C_TERM_REQ, 0, 24, 0, 24, 24) == 0,
+	      "send");
+	CHECK(nvt_test_tcp_expect_closed(&c) == 0, "closed");
+	nvt_test_tcp_close(&c);
 	return check_healthy(h);
 }
 
@@ -699,10 +375,10 @@ test_abrupt_close(struct ctrl *h)
 	struct ctrl d;
 
 	CHECK(ctrl_open(&d, false, false) == 0, "connect");
-	rw_sqe(&sqe, NVT_NVME_OPC_WRITE, ++d.io.cid, 1, 0, 16);
-	sgl_transport(&sqe, 8192);
-	CHECK(send_capsule(&d.io, &sqe, NULL, 0) == 0, "send write");
-	CHECK(raw_hdr(&d.io, 4, 0, 72, 0, 72, 30) == 0, "half a header");
+	nvt_test_tcp_sqe_rw(&sqe, NVT_NVME_OPC_WRITE, nvt_test_tcp_next_cid(&d.io), 1, 0, 16);
+	nvt_test_tcp_sqe_sgl_transport(&sqe, 8192);
+	CHECK(nvt_test_tcp_capsule_send(&d.io, &sqe, NULL, 0, 0) == 0, "send write");
+	CHECK(nvt_test_tcp_send_hdr_raw(&d.io, 4, 0, 72, 0, 72, 30) == 0, "half a header");
 	ctrl_close(&d);
 	usleep(100 * 1000);
 	return check_healthy(h);
@@ -711,17 +387,37 @@ test_abrupt_close(struct ctrl *h)
 static int
 test_hpda_padding(struct ctrl *h)
 {
+	struct nvt_test_conn c;
+
+	(void)h;
+	CHECK(conn_open(&c) == 0, "connect");
+	CHECK(nvt_test_tcp_icreq(&c, 7, false, false) == 0, "icreq hpda 7");
+	CHECK(queue_connect(&c, 0, 0) == 0, "connect with hpda");
+	nvt_test_tcp_close(&c);
+	return 0;
+}
+
+/*
+ * A well-formed write through R2T and H2CData, with both digests, for
+ * contrast. Run last: after a completed R2T write, test_abrupt_close() far
+ * more often catches nvtcpd aborting the transfer in the window where it
+ * frees the qpair while still walking its requests (a use-after-free).
+ */
+static int
+test_r2t_write_digests(struct ctrl *h)
+{
 	static uint8_t buf[4096];
 	struct ctrl d;
 
-	(void)h;
-	memset(&d, 0, sizeof(d));
-	d.admin.fd = tcp_open();
-	CHECK(icreq(&d.admin, false, false, 7) == 0, "icreq hpda 7");
-	CHECK(fabrics_connect(&d.admin, 0, 31) == 0, "connect with hpda");
-	close(d.admin.fd);
-	(void)buf;
-	return 0;
+	CHECK(ctrl_open(&d, true, true) == 0, "connect with digests");
+	memset(buf, 0x4b, sizeof(buf));
+	CHECK(nvt_test_tcp_write(&d.io, 1, 200, 8, BLK, buf) == 0, "R2T write with digests");
+	memset(buf, 0, sizeof(buf));
+	CHECK(nvt_test_tcp_read(&d.io, 1, 200, 8, BLK, buf) == 0 && buf[0] == 0x4b &&
+		      buf[4095] == 0x4b,
+	      "read back the R2T write");
+	ctrl_close(&d);
+	return check_healthy(h);
 }
 
 int
@@ -748,7 +444,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	memset(buf, 0xa5, sizeof(buf));
-	if (io_write_icd(&h.io, 1, 0, 8, buf, false) != 0) {
+	if (nvt_test_tcp_write_icd(&h.io, 1, 0, 8, BLK, buf, false) != 0) {
 		fprintf(stderr, "healthy controller: write failed\n");
 		g_failures++;
 		goto out;
@@ -766,6 +462,7 @@ main(int argc, char **argv)
 	test_h2c_term_req(&h);
 	test_abrupt_close(&h);
 	test_hpda_padding(&h);
+	test_r2t_write_digests(&h);
 	check_healthy(&h);
 	ctrl_close(&h);
 out:
