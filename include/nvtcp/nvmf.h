@@ -96,6 +96,29 @@ struct nvt_nvmf_transport_opts {
 	 * for 0, no keep alive) gets this; default 0 (the host's value).
 	 */
 	uint32_t min_kato;
+	/*
+	 * Limits against hosts that misbehave or flood (0: no limit). A refused
+	 * or dropped connection logs once per offender and counts in
+	 * nvmf_get_stats.
+	 */
+	/** Connections open at once, default 4096: more are closed when accepted. */
+	uint32_t max_connections;
+	/** Connections from one host address at once, default 1024. */
+	uint32_t max_connections_per_host;
+	/** Time from accept to a completed Fabrics Connect in ms, default 10000. */
+	uint32_t connect_timeout_ms;
+	/** Time a PDU may take to arrive whole once its first byte came, in ms; default 30000. */
+	uint32_t pdu_timeout_ms;
+	/**
+	 * Bytes queued to send on one connection (read data, responses) at
+	 * which it takes no new command until the host reads; default 4 MiB.
+	 */
+	uint32_t max_queued_send;
+	/**
+	 * Time a connection at that cap (or with a C2HTermReq queued) may send
+	 * nothing before it is closed, in ms; default 30000.
+	 */
+	uint32_t send_timeout_ms;
 };
 
 /* Limits of the transport options (checked by nvt_nvmf_transport_create()). */

@@ -454,6 +454,23 @@ stats_group(struct nvmf_poll_group *group, void *arg)
 	}
 }
 
+/* Counters of whole transports (connections accepted and refused), after SPDK's fields. */
+static json_t *
+transports_stats(void)
+{
+	struct nvmf_transport *transport;
+	json_t *list = json_array(), *obj;
+
+	TAILQ_FOREACH(transport, &nvmf_tgt_get()->transports, link) {
+		obj = json_pack("{s:s}", "trtype", transport->ops->name);
+		if (obj != NULL && transport->ops->dump_stat != NULL) {
+			transport->ops->dump_stat(transport, obj);
+		}
+		json_array_append_new(list, obj);
+	}
+	return list;
+}
+
 static void
 stats_done(void *arg)
 {
@@ -466,9 +483,9 @@ stats_done(void *arg)
 			json_array_append_new(list, ctx->groups[i]);
 		}
 	}
-	nvt_jsonrpc_send_result(ctx->req,
-				json_pack("{s:I, s:o}", "tick_rate", (json_int_t)nvt_get_ticks_hz(),
-					  "poll_groups", list));
+	nvt_jsonrpc_send_result(ctx->req, json_pack("{s:I, s:o, s:o}", "tick_rate",
+						    (json_int_t)nvt_get_ticks_hz(), "poll_groups",
+						    list, "transports", transports_stats()));
 	free(ctx->groups);
 	free(ctx);
 }

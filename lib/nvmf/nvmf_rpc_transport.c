@@ -51,6 +51,12 @@ static const struct nvt_json_field g_create_transport_fields[] = {
 	OPT(acceptor_poll_rate, NVT_JSON_UINT32),
 	OPT(kas, NVT_JSON_UINT32),
 	OPT(min_kato, NVT_JSON_UINT32),
+	OPT(max_connections, NVT_JSON_UINT32),
+	OPT(max_connections_per_host, NVT_JSON_UINT32),
+	OPT(connect_timeout_ms, NVT_JSON_UINT32),
+	OPT(pdu_timeout_ms, NVT_JSON_UINT32),
+	OPT(max_queued_send, NVT_JSON_UINT32),
+	OPT(send_timeout_ms, NVT_JSON_UINT32),
 	{ "max_qpairs_per_ctrlr", NVT_JSON_UINT16,
 	  offsetof(struct rpc_create_transport, max_qpairs_per_ctrlr), true },
 	{ "iobuf_small_cache_size", NVT_JSON_UINT32,
@@ -166,6 +172,28 @@ rpc_create_transport_run(struct nvt_jsonrpc_request *req, const json_t *params)
 }
 NVMF_RPC_REGISTER("nvmf_create_transport", rpc_create_transport_run)
 
+/* nvtcp's limits against misbehaving hosts. */
+static void
+limits_to_json(const struct nvt_nvmf_transport_opts *o, json_t *obj)
+{
+	const struct {
+		const char *name;
+		uint32_t value;
+	} limits[] = {
+		{ "max_connections", o->max_connections },
+		{ "max_connections_per_host", o->max_connections_per_host },
+		{ "connect_timeout_ms", o->connect_timeout_ms },
+		{ "pdu_timeout_ms", o->pdu_timeout_ms },
+		{ "max_queued_send", o->max_queued_send },
+		{ "send_timeout_ms", o->send_timeout_ms },
+	};
+	size_t i;
+
+	for (i = 0; i < NVT_COUNTOF(limits); i++) {
+		json_object_set_new(obj, limits[i].name, json_integer(limits[i].value));
+	}
+}
+
 json_t *
 nvmf_rpc_transport_to_json(const struct nvmf_transport *transport, bool config)
 {
@@ -187,6 +215,9 @@ nvmf_rpc_transport_to_json(const struct nvmf_transport *transport, bool config)
 		"iobuf_large_cache_size", (json_int_t)RPC_CACHE_DEFAULT, "dif_insert_or_strip",
 		o->dif_insert_or_strip, "zcopy", o->zcopy, "ack_timeout", 0, "data_wr_pool_size", 0,
 		"disable_command_passthru", false);
+	if (obj != NULL) {
+		limits_to_json(o, obj);
+	}
 	if (obj != NULL && !config && transport->ops->dump_opts != NULL) {
 		transport->ops->dump_opts((struct nvmf_transport *)transport, obj);
 	}

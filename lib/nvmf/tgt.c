@@ -435,6 +435,12 @@ nvt_nvmf_transport_opts_init(struct nvt_nvmf_transport_opts *opts, size_t opts_s
 	opts->acceptor_poll_rate = 10000;
 	opts->kas = 10;
 	opts->min_kato = 0;
+	opts->max_connections = 4096;
+	opts->max_connections_per_host = 1024;
+	opts->connect_timeout_ms = 10000;
+	opts->pdu_timeout_ms = 30000;
+	opts->max_queued_send = 4u << 20;
+	opts->send_timeout_ms = 30000;
 }
 
 int

@@ -323,6 +323,8 @@ struct nvmf_transport_ops {
 
 	/** optional, poll-group thread: add transport counters to the nvmf_get_stats object. */
 	void (*poll_group_dump_stat)(struct nvmf_transport_poll_group *tgroup, json_t *obj);
+	/** optional, any thread: add the transport's own counters (accept, limits) to \p obj. */
+	void (*dump_stat)(struct nvmf_transport *transport, json_t *obj);
 };
 
 /** Register a transport (from a constructor; see NVMF_TRANSPORT_REGISTER). */

@@ -45,6 +45,10 @@ tcp_pdu_recv_set_state(struct tcp_qpair *qpair, enum tcp_pdu_recv_state next)
 	assert(g_recv_transitions[qpair->recv_state] & (1u << next));
 	qpair->recv_state = next;
 	if (next == TCP_PDU_RECV_STATE_AWAIT_CH) {
+		if (qpair->watch == TCP_WATCH_PDU) {
+			/* That PDU is whole: the next one gets its own deadline. */
+			tcp_unwatch(qpair);
+		}
 		qpair->rx_hdr_got = 0;
 		qpair->rx_payload_got = 0;
 		qpair->rx_req = NULL;
@@ -460,7 +464,7 @@ handle_icreq(struct tcp_qpair *qpair)
 		tcp_qpair_fatal_error(qpair, NVT_NVME_TCP_FES_INVALID_HEADER_FIELD, fei);
 		return -EPROTO;
 	}
-	qpair->state = TCP_QPAIR_STATE_RUNNING;
+	tcp_qpair_set_state(qpair, TCP_QPAIR_STATE_RUNNING);
 	tcp_send_icresp(qpair, &icresp);
 	tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_AWAIT_CH);
 	return 1;
@@ -486,39 +490,36 @@ start_payload(struct tcp_qpair *qpair, struct tcp_req *req, uint32_t data_off)
 	tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_AWAIT_PAYLOAD);
 }
 
-static void
-icd_buf_ready(struct nvt_iobuf_entry *entry, void **bufs)
+/*
+ * The request machine gave the in-capsule data its buffers (now, or from
+ * the pool's callback after a pause): read the data into them.
+ */
+void
+tcp_qpair_icd_ready(struct tcp_qpair *qpair, struct tcp_req *req)
 {
-	struct tcp_req *req = TCP_CONTAINER_OF(entry, struct tcp_req, iobuf_entry);
-	struct tcp_qpair *qpair = req->qpair;
+	bool paused = qpair->recv_state == TCP_PDU_RECV_STATE_AWAIT_BUF;
 
-	(void)bufs;
-	tcp_req_bufs_held(req);
-	tcp_req_set_state(req, TCP_REQ_STATE_AWAIT_ICD);
 	start_payload(qpair, req, 0);
-	tcp_qpair_kick_rx(qpair);
+	if (paused) {
+		tcp_qpair_kick_rx(qpair);
+	}
 }
 
-/* A capsule whose data travels in it: get pool buffers, then read the data into them. */
+/* A capsule whose data travels in it: the request machine finds it buffers. */
 static int
 capsule_icd(struct tcp_qpair *qpair, struct tcp_req *req)
 {
-	int rc;
-
-	tcp_req_set_state(req, TCP_REQ_STATE_NEED_BUFFER);
-	rc = tcp_req_get_bufs(req, icd_buf_ready);
-	if (rc < 0) {
-		tcp_req_fail(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INTERNAL_ERROR);
-		start_payload(qpair, NULL, 0);
+	tcp_req_process(req);
+	if (qpair->recv_state == TCP_PDU_RECV_STATE_AWAIT_PAYLOAD) {
 		return 1;
 	}
-	if (rc == 0 && !tcp_req_spill_icd(req)) {
-		/* Paused (the socket leaves its group) until icd_buf_ready(). */
+	if (req->state == TCP_REQ_STATE_NEED_BUFFER) {
+		/* Paused (the socket leaves its group) until tcp_qpair_icd_ready(). */
 		tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_AWAIT_BUF);
 		return 0;
 	}
-	tcp_req_set_state(req, TCP_REQ_STATE_AWAIT_ICD);
-	start_payload(qpair, req, 0);
+	/* Failed without buffers: the data is read and dropped. */
+	start_payload(qpair, NULL, 0);
 	return 1;
 }
 
@@ -530,9 +531,12 @@ handle_capsule(struct tcp_qpair *qpair)
 	struct tcp_req *req;
 	int rc;
 
-	req = tcp_req_get(qpair);
+	/*
+	 * Paused until a request is freed (the host may reuse a CID early), or
+	 * until the host has read enough of what waits to be sent to it.
+	 */
+	req = tcp_qpair_send_capped(qpair) ? NULL : tcp_req_get(qpair);
 	if (req == NULL) {
-		/* Paused until a request is freed (the host may reuse a CID early). */
 		if (qpair->recv_state != TCP_PDU_RECV_STATE_AWAIT_REQ) {
 			tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_AWAIT_REQ);
 		}
@@ -768,12 +772,12 @@ payload_done(struct tcp_qpair *qpair)
 		req->ddgst_error = true;
 	}
 	if (req->state == TCP_REQ_STATE_AWAIT_ICD) {
-		tcp_req_process(req);
+		tcp_req_data_done(req);
 		return;
 	}
 	req->h2c_offset += qpair->rx_check.data_len;
 	if (req->h2c_offset == req->base.length) {
-		tcp_req_h2c_done(req);
+		tcp_req_data_done(req);
 	}
 }
 
@@ -856,23 +860,27 @@ rx_kick_msg(void *ctx)
 	struct tcp_qpair *qpair = ctx;
 
 	qpair->rx_kick_pending = false;
-	/* The pending message keeps the qpair until the end. */
-	if (qpair->state != TCP_QPAIR_STATE_EXITED && qpair->sock != NULL) {
+	if (tcp_qpair_is_live(qpair) && qpair->sock != NULL) {
 		tcp_qpair_rx_run(qpair);
 	}
-	qpair->msgs_pending--;
-	tcp_qpair_try_free(qpair);
+	tcp_qpair_put(qpair);
 }
 
-/* Resume receiving from a message (never inside the caller's stack). */
+/*
+ * Resume receiving from a message (never inside the caller's stack). When
+ * no message can be sent, receiving resumes with the socket's next
+ * readable callback: the socket goes back into its group.
+ */
 void
 tcp_qpair_kick_rx(struct tcp_qpair *qpair)
 {
-	if (qpair->rx_kick_pending) {
+	if (qpair->rx_kick_pending || !tcp_qpair_is_live(qpair)) {
 		return;
 	}
 	if (nvt_thread_send_msg(nvt_get_thread(), rx_kick_msg, qpair) == 0) {
 		qpair->rx_kick_pending = true;
-		qpair->msgs_pending++;
+		tcp_qpair_get(qpair);
+	} else {
+		tcp_qpair_rx_resume_later(qpair);
 	}
 }

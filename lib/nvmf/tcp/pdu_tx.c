@@ -42,6 +42,7 @@ tx_queue(struct tcp_qpair *qpair, struct tcp_tx *tx, struct iovec *iov, int iovc
 		bytes += (uint32_t)iov[i].iov_len;
 	}
 	tx->bytes = bytes;
+	qpair->tx_queued += bytes;
 	tx->sreq.cb_fn = cb;
 	tx->sreq.cb_arg = cb_arg;
 	tx->sreq.iov = iov;
@@ -67,14 +68,22 @@ hdr_finish(struct tcp_qpair *qpair, struct nvt_nvme_tcp_common_hdr *ch, uint32_t
 
 /* ---- per-qpair management PDUs ---- */
 
+/* A PDU's send completed (or was dropped with the socket). */
+static void
+tx_done(struct tcp_qpair *qpair, struct tcp_tx *tx)
+{
+	tcp_pdu_send_set_state(tx, TCP_PDU_SEND_STATE_IDLE);
+	tcp_qpair_tx_done(qpair, tx->bytes);
+}
+
 static void
 icresp_done(void *cb_arg, int err)
 {
 	struct tcp_qpair *qpair = cb_arg;
 
 	(void)err;
-	tcp_pdu_send_set_state(&qpair->icresp.tx, TCP_PDU_SEND_STATE_IDLE);
-	tcp_qpair_try_free(qpair);
+	tx_done(qpair, &qpair->icresp.tx);
+	tcp_qpair_put(qpair);
 }
 
 void
@@ -85,6 +94,8 @@ tcp_send_icresp(struct tcp_qpair *qpair, const struct nvt_nvme_tcp_ic_resp *icre
 	memcpy(&m->hdr.ic_resp, icresp, sizeof(*icresp));
 	m->iov[0].iov_base = &m->hdr;
 	m->iov[0].iov_len = sizeof(*icresp);
+	/* The socket owns the PDU, and a reference, until icresp_done(). */
+	tcp_qpair_get(qpair);
 	tx_queue(qpair, &m->tx, m->iov, 1, icresp_done, qpair);
 }
 
@@ -93,10 +104,8 @@ term_disconnect_msg(void *ctx)
 {
 	struct tcp_qpair *qpair = ctx;
 
-	/* The pending message keeps the qpair while the disconnect may finish it. */
 	tcp_qpair_disconnect(qpair);
-	qpair->msgs_pending--;
-	tcp_qpair_try_free(qpair);
+	tcp_qpair_put(qpair);
 }
 
 static void
@@ -105,13 +114,13 @@ term_req_done(void *cb_arg, int err)
 	struct tcp_qpair *qpair = cb_arg;
 
 	(void)err;
-	tcp_pdu_send_set_state(&qpair->term.tx, TCP_PDU_SEND_STATE_IDLE);
+	tx_done(qpair, &qpair->term.tx);
 	/* Close from a message, not from inside the socket layer's callback. */
-	if (nvt_thread_send_msg(nvt_get_thread(), term_disconnect_msg, qpair) == 0) {
-		qpair->msgs_pending++;
-	} else {
+	if (nvt_thread_send_msg(nvt_get_thread(), term_disconnect_msg, qpair) != 0) {
 		tcp_qpair_disconnect(qpair);
+		tcp_qpair_put(qpair);
 	}
+	/* The PDU's reference goes with the message. */
 }
 
 uint32_t
@@ -155,6 +164,7 @@ tcp_send_term_req(struct tcp_qpair *qpair, uint16_t fes, uint32_t fei, const voi
 	m->iov[0].iov_len = sizeof(struct nvt_nvme_tcp_term_req);
 	m->iov[1].iov_base = m->term_data;
 	m->iov[1].iov_len = n;
+	tcp_qpair_get(qpair);
 	tx_queue(qpair, &m->tx, m->iov, n ? 2 : 1, term_req_done, qpair);
 }
 
@@ -169,7 +179,7 @@ req_tx_done(void *cb_arg, int err)
 	struct tcp_req *req = cb_arg;
 	enum tcp_tx_next next = req->tx_next;
 
-	tcp_pdu_send_set_state(&req->tx, TCP_PDU_SEND_STATE_IDLE);
+	tx_done(req->qpair, &req->tx);
 	req->tx_next = TCP_TX_NEXT_NONE;
 	if (err != 0 && err != -ECANCELED) {
 		NVT_ERRLOG("qpair %u: send failed: %d (%s)\n", req->qpair->id, err, strerror(-err));

@@ -54,15 +54,18 @@ tcp_req_set_state(struct tcp_req *req, enum tcp_req_state next)
 {
 	struct tcp_qpair *qpair = req->qpair;
 
-	assert(tcp_req_transition_valid(req->state, next));
-	qpair->state_cnt[req->state]--;
+	enum tcp_req_state prev = req->state;
+
+	assert(tcp_req_transition_valid(prev, next));
+	qpair->state_cnt[prev]--;
 	qpair->state_cnt[next]++;
-	if (req->state == TCP_REQ_STATE_FREE) {
-		qpair->outstanding++;
-	} else if (next == TCP_REQ_STATE_FREE) {
-		qpair->outstanding--;
-	}
 	req->state = next;
+	/* A request in use holds its qpair: the last one of a finished qpair frees it. */
+	if (prev == TCP_REQ_STATE_FREE) {
+		tcp_qpair_get(qpair);
+	} else if (next == TCP_REQ_STATE_FREE) {
+		tcp_qpair_put(qpair);
+	}
 }
 
 /* Allocate the next chunk of requests onto the free list: 0, -ENOSPC (at depth) or -ENOMEM. */
@@ -441,12 +444,12 @@ req_complete_free(struct tcp_req *req)
 {
 	struct tcp_qpair *qpair = req->qpair;
 
-	tcp_req_set_state(req, TCP_REQ_STATE_FREE);
 	STAILQ_INSERT_TAIL(&qpair->free_reqs, req, link);
 	if (qpair->recv_state == TCP_PDU_RECV_STATE_AWAIT_REQ) {
 		tcp_qpair_kick_rx(qpair);
 	}
-	tcp_qpair_try_free(qpair);
+	/* Last: it may free the qpair. */
+	tcp_req_set_state(req, TCP_REQ_STATE_FREE);
 }
 
 /* Complete a request the transport rejects, with an NVMe status (never executed). */
@@ -462,8 +465,9 @@ tcp_req_fail(struct tcp_req *req, uint8_t sct, uint8_t sc)
 	nvmf_request_complete(&req->base);
 }
 
+/* All the command's data arrived, in the capsule or in H2C data PDUs. */
 void
-tcp_req_h2c_done(struct tcp_req *req)
+tcp_req_data_done(struct tcp_req *req)
 {
 	if (req->ddgst_error) {
 		tcp_req_fail(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_TRANSIENT_TRANSPORT_ERROR);
@@ -483,7 +487,11 @@ tcp_req_tx_done(struct tcp_req *req, int err)
 	}
 }
 
-/* NEED_BUFFER: 1 to go on, 0 to wait. */
+/*
+ * NEED_BUFFER: 1 to go on, 0 to wait. In-capsule data that finds the pool
+ * dry goes to a spill buffer instead of waiting, when it can: it sits in
+ * the stream before data that requests holding buffers wait for.
+ */
 static int
 req_need_buffer(struct tcp_req *req)
 {
@@ -494,6 +502,9 @@ req_need_buffer(struct tcp_req *req)
 	}
 	/* Served by the iobuf callback, which drives the request on from here. */
 	rc = req->bufs_held ? 1 : tcp_req_get_bufs(req, req_bufs_ready);
+	if (rc == 0 && req->has_icd && tcp_req_spill_icd(req)) {
+		rc = 1;
+	}
 	if (rc == 0) {
 		return 0;
 	}
@@ -501,7 +512,10 @@ req_need_buffer(struct tcp_req *req)
 		tcp_req_fail(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INTERNAL_ERROR);
 		return 0;
 	}
-	if (req->base.xfer == NVMF_XFER_HOST_TO_CTRLR) {
+	if (req->has_icd) {
+		tcp_req_set_state(req, TCP_REQ_STATE_AWAIT_ICD);
+		tcp_qpair_icd_ready(req->qpair, req);
+	} else if (req->base.xfer == NVMF_XFER_HOST_TO_CTRLR) {
 		tcp_req_set_state(req, TCP_REQ_STATE_TRANSFERRING_H2C);
 		tcp_send_r2t(req);
 	} else {
@@ -550,14 +564,6 @@ tcp_req_process(struct tcp_req *req)
 		case TCP_REQ_STATE_NEED_BUFFER:
 			(void)req_need_buffer(req);
 			break;
-		case TCP_REQ_STATE_AWAIT_ICD:
-			if (req->ddgst_error) {
-				tcp_req_fail(req, NVT_NVME_SCT_GENERIC,
-					     NVT_NVME_SC_TRANSIENT_TRANSPORT_ERROR);
-			} else {
-				tcp_req_set_state(req, TCP_REQ_STATE_READY_TO_EXECUTE);
-			}
-			break;
 		case TCP_REQ_STATE_READY_TO_EXECUTE:
 			req_execute(req);
 			break;
@@ -569,6 +575,7 @@ tcp_req_process(struct tcp_req *req)
 			req_complete_free(req);
 			return;
 		case TCP_REQ_STATE_FREE:
+		case TCP_REQ_STATE_AWAIT_ICD:
 		case TCP_REQ_STATE_TRANSFERRING_H2C:
 		case TCP_REQ_STATE_EXECUTING:
 		case TCP_REQ_STATE_TRANSFERRING_C2H:

@@ -2,7 +2,9 @@
 /*
  * Shared between the files of the NVMe/TCP transport; not part of any API.
  *
- * Three state machines, one enum and one validated setter each:
+ * Four state machines, one enum and one validated setter each:
+ *   - qpair lifetime (qpair.c): accepted .. running .. closed -> fini, and
+ *     freed by its last reference;
  *   - PDU receive (per qpair, pdu_rx.c): common header, rest of the header,
  *     data buffers, payload;
  *   - PDU send (per request and per qpair management PDU, pdu_tx.c): whether
@@ -61,6 +63,13 @@ struct tcp_opts {
 	bool c2h_success;	       /* skip the response after a successful read */
 	bool hdgst_allowed;	       /* grant header digests when asked */
 	bool ddgst_allowed;	       /* grant data digests when asked */
+	/* Limits against misbehaving hosts (0: off); see struct nvt_nvmf_transport_opts. */
+	uint32_t max_connections;
+	uint32_t max_connections_per_host;
+	uint32_t connect_timeout_ms;
+	uint32_t pdu_timeout_ms;
+	uint32_t max_queued_send;
+	uint32_t send_timeout_ms;
 };
 
 /* What the connection negotiated in ICReq/ICResp; what the PDU checks need. */
@@ -94,17 +103,44 @@ struct tcp_poll_group_stats {
 	uint64_t bytes_tx;
 	uint64_t fatal_errors;
 	uint64_t ddgst_errors;
-	uint64_t rx_pauses;  /* receive stopped to wait for buffers or requests */
-	uint64_t icd_spills; /* in-capsule data taken outside the pool (pool dry) */
-	uint32_t qpairs;     /* current */
+	uint64_t rx_pauses;	   /* receive stopped to wait for buffers or requests */
+	uint64_t icd_spills;	   /* in-capsule data taken outside the pool (pool dry) */
+	uint64_t send_cap_pauses;  /* receive stopped: max_queued_send bytes wait to be sent */
+	uint64_t connect_timeouts; /* no Fabrics Connect within connect_timeout_ms */
+	uint64_t pdu_timeouts;	   /* a PDU not received whole within pdu_timeout_ms */
+	uint64_t send_timeouts;	   /* nothing sent for send_timeout_ms with data queued */
+	uint32_t qpairs;	   /* current */
 };
 
+/* Counted by the accepting thread; read by others (relaxed atomics). */
+struct tcp_transport_stats {
+	uint64_t accepted;
+	uint64_t rejected_max_connections;
+	uint64_t rejected_max_per_host;
+};
+
+/*
+ * Life of a connection (qpair.c holds the transition table). Every way
+ * out - host close, fatal error, timeout, the core's teardown - is a
+ * transition towards CLOSED and FINI, whose entry actions do the teardown.
+ */
 enum tcp_qpair_state {
-	TCP_QPAIR_STATE_AWAIT_ICREQ, /* connected, nothing negotiated yet */
+	TCP_QPAIR_STATE_NEW,	     /* accepted, not yet in a poll group */
+	TCP_QPAIR_STATE_AWAIT_ICREQ, /* in its group, nothing negotiated yet */
 	TCP_QPAIR_STATE_RUNNING,     /* ICResp sent, commands flow */
-	TCP_QPAIR_STATE_EXITING,     /* fatal error: TermReq queued, socket closes after it */
-	TCP_QPAIR_STATE_EXITED,	     /* socket closed; waiting for requests to drain */
+	TCP_QPAIR_STATE_TERMINATING, /* fatal error: C2HTermReq queued, the socket closes after it */
+	TCP_QPAIR_STATE_CLOSED,	     /* socket closed, requests aborted; the core knows */
+	TCP_QPAIR_STATE_FINI,	     /* qpair_fini called: freed by its last reference */
 	TCP_QPAIR_NUM_STATES,
+};
+
+/* The deadline a qpair is watched for (limits.c); at most one at a time. */
+enum tcp_watch {
+	TCP_WATCH_NONE,
+	TCP_WATCH_CONNECT, /* ICReq and Fabrics Connect not done yet: connect_timeout_ms */
+	TCP_WATCH_PDU,	   /* a PDU partly received: pdu_timeout_ms */
+	TCP_WATCH_SEND,	   /* sending stalled (at the cap, or terminating): send_timeout_ms */
+	TCP_WATCH_NUM,
 };
 
 enum tcp_pdu_recv_state {
@@ -234,6 +270,8 @@ struct tcp_listener {
 	TAILQ_ENTRY(tcp_listener) link;
 };
 
+struct tcp_conn_table;
+
 struct tcp_transport {
 	struct nvmf_transport base;
 	struct tcp_opts opts;
@@ -241,6 +279,9 @@ struct tcp_transport {
 	uint16_t next_qpair_id;
 	uint32_t max_bufs; /* pool buffers of the largest I/O (max_io_size) */
 	uint32_t icd_max;  /* in-capsule data accepted (admin queues take at least 8 KiB) */
+	/* Live connections, per host address (limits.c; any thread, locked). */
+	struct tcp_conn_table *conns;
+	struct tcp_transport_stats stats;
 };
 
 struct tcp_qpair {
@@ -253,18 +294,26 @@ struct tcp_qpair {
 	enum tcp_pdu_recv_state recv_state;
 	struct tcp_conn_params params;
 	uint16_t id;
-	uint16_t depth;		    /* requests */
-	bool rx_kick_pending;	    /* a resume message is on its way */
-	bool rx_detached;	    /* receive paused: the socket is out of the group */
-	bool flush_pending;	    /* a flush message (detached socket) is on its way */
-	bool group_removed;	    /* poll_group_remove ran: never back in the group */
-	bool disconnect_notified;   /* nvmf_qpair_disconnect() called */
-	uint32_t holds;		    /* callers on the stack: the qpair is not freed */
-	nvmf_qpair_fini_cb fini_cb; /* set by qpair_fini: free when drained */
+	uint16_t depth;	      /* requests */
+	bool rx_kick_pending; /* a resume message is on its way */
+	bool rx_detached;     /* receive paused: the socket is out of the group */
+	bool flush_pending;   /* a flush message (detached socket) is on its way */
+	bool conn_counted;    /* counted in the transport's connection table */
+	bool rx_send_capped;  /* receive paused: max_queued_send bytes wait to be sent */
+	/*
+	 * What may still call back into the qpair: requests not FREE, messages
+	 * on their way, management PDUs owned by the socket, callers on the
+	 * stack. In FINI the last reference frees the qpair.
+	 */
+	uint32_t refs;
+	nvmf_qpair_fini_cb fini_cb; /* set by qpair_fini: called once freed */
 	void *fini_cb_arg;
-	bool fini_called;
-	uint32_t outstanding; /* requests not FREE */
-	uint32_t msgs_pending;
+	uint32_t tx_queued; /* bytes queued on the socket and not yet sent */
+
+	/* The deadline watched for (limits.c). */
+	enum tcp_watch watch;
+	uint64_t watch_deadline; /* ticks */
+	TAILQ_ENTRY(tcp_qpair) watch_link;
 
 	/*
 	 * Bytes [rx_head, rx_tail) of rxbuf are read but not consumed. While
@@ -303,6 +352,16 @@ struct tcp_qpair {
 	TAILQ_ENTRY(tcp_qpair) link;
 };
 
+/* Qpairs of a poll group with a deadline, one list per kind (each in deadline order). */
+struct nvt_poller;
+
+struct tcp_watchdog {
+	TAILQ_HEAD(, tcp_qpair) lists[TCP_WATCH_NUM];
+	uint64_t timeout_ticks[TCP_WATCH_NUM];
+	/* Checks the deadlines; paused while no qpair has one (no idle wake-ups). */
+	struct nvt_poller *poller;
+};
+
 struct tcp_poll_group {
 	struct nvmf_transport_poll_group base;
 	struct tcp_transport *transport;
@@ -315,7 +374,7 @@ struct tcp_poll_group {
 	uint32_t max_spills; /* TCP_SPILL_MAX_PER_GROUP */
 	/* TCP_GROUP_RX_BUF_SIZE bytes: the receive buffer of the qpair receiving now. */
 	uint8_t *rxbuf;
-	/* Retries buffer waits from the shared pool; paused while nothing waits. */
+	struct tcp_watchdog watchdog;
 	struct tcp_poll_group_stats stats;
 };
 
@@ -330,6 +389,7 @@ uint32_t tcp_hdgst_calc(const void *hdr, uint32_t hlen);
 bool tcp_hdgst_ok(const void *hdr, uint32_t hlen, uint32_t digest);
 int tcp_qpair_recv(struct tcp_qpair *qpair);
 void tcp_qpair_kick_rx(struct tcp_qpair *qpair);
+void tcp_qpair_icd_ready(struct tcp_qpair *qpair, struct tcp_req *req);
 
 /* pdu_tx.c */
 void tcp_pdu_send_set_state(struct tcp_tx *tx, enum tcp_pdu_send_state next);
@@ -355,20 +415,44 @@ void tcp_req_bufs_held(struct tcp_req *req);
 bool tcp_req_spill_icd(struct tcp_req *req);
 void tcp_group_free_spills(struct tcp_poll_group *group);
 void tcp_req_process(struct tcp_req *req);
-void tcp_req_h2c_done(struct tcp_req *req);
+void tcp_req_data_done(struct tcp_req *req);
 void tcp_req_tx_done(struct tcp_req *req, int err);
 void tcp_req_fail(struct tcp_req *req, uint8_t sct, uint8_t sc);
 void tcp_req_data_iov(struct tcp_req *req, uint32_t offset, uint32_t len, struct iovec *iov,
 		      int *iovcnt, int max);
 void tcp_qpair_abort_reqs(struct tcp_qpair *qpair);
 
-/* transport.c */
+/* qpair.c: lifetime, references, receive scheduling. */
+struct tcp_qpair *tcp_qpair_create(struct tcp_transport *t, struct nvt_sock *sock);
+void tcp_qpair_set_state(struct tcp_qpair *qpair, enum tcp_qpair_state next);
+bool tcp_qpair_transition_valid(enum tcp_qpair_state from, enum tcp_qpair_state to);
+void tcp_qpair_get(struct tcp_qpair *qpair);
+void tcp_qpair_put(struct tcp_qpair *qpair);
 void tcp_qpair_fatal_error(struct tcp_qpair *qpair, uint16_t fes, uint32_t fei);
 void tcp_qpair_disconnect(struct tcp_qpair *qpair);
-void tcp_qpair_try_free(struct tcp_qpair *qpair);
+void tcp_qpair_drop(struct tcp_qpair *qpair);
+bool tcp_qpair_is_live(const struct tcp_qpair *qpair);
+void tcp_qpair_close(struct tcp_qpair *qpair);
+void tcp_qpair_fini(struct tcp_qpair *qpair, nvmf_qpair_fini_cb cb, void *cb_arg);
+int tcp_qpair_group_add(struct tcp_poll_group *group, struct tcp_qpair *qpair);
 const struct tcp_opts *tcp_qpair_opts(const struct tcp_qpair *qpair);
 void tcp_qpair_rx_run(struct tcp_qpair *qpair);
+void tcp_qpair_rx_resume_later(struct tcp_qpair *qpair);
 void tcp_qpair_tx_queued(struct tcp_qpair *qpair);
+void tcp_qpair_tx_done(struct tcp_qpair *qpair, uint32_t bytes);
+bool tcp_qpair_send_capped(struct tcp_qpair *qpair);
+
+/* limits.c: connection counts per host, deadlines, the send cap. */
+int tcp_conn_table_create(struct tcp_transport *t);
+void tcp_conn_table_destroy(struct tcp_transport *t);
+int tcp_conn_admit(struct tcp_transport *t, const char *addr);
+void tcp_conn_release(struct tcp_transport *t, const char *addr);
+uint32_t tcp_conn_count(struct tcp_transport *t);
+int tcp_watchdog_init(struct tcp_poll_group *group);
+void tcp_watchdog_fini(struct tcp_poll_group *group);
+void tcp_watch(struct tcp_qpair *qpair, enum tcp_watch what);
+void tcp_unwatch(struct tcp_qpair *qpair);
+void tcp_watch_rx(struct tcp_qpair *qpair);
 
 #define TCP_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 

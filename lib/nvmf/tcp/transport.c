@@ -21,9 +21,6 @@ NVT_LOG_REGISTER_COMPONENT(nvmf_tcp)
 #define TCP_MAXH2CDATA	  (128u * 1024u)
 #define TCP_ADMIN_ICD_MIN 8192u
 #define TCP_ACCEPT_BATCH  32
-/* Reads of unread host bytes before a close (of TCP_CLOSE_DRAIN_SIZE each). */
-#define TCP_CLOSE_DRAIN_READS 64
-#define TCP_CLOSE_DRAIN_SIZE  4096u
 
 static const struct nvmf_transport_ops g_tcp_ops;
 
@@ -43,12 +40,6 @@ static struct tcp_poll_group *
 to_tcp_group(struct nvmf_transport_poll_group *g)
 {
 	return TCP_CONTAINER_OF(g, struct tcp_poll_group, base);
-}
-
-const struct tcp_opts *
-tcp_qpair_opts(const struct tcp_qpair *qpair)
-{
-	return &qpair->transport->opts;
 }
 
 /* ---- transport ---- */
@@ -81,6 +72,16 @@ tcp_create(const struct nvt_nvmf_transport_opts *opts, struct nvmf_transport **o
 	t->opts.maxh2cdata = TCP_MAXH2CDATA;
 	t->opts.hdgst_allowed = true;
 	t->opts.ddgst_allowed = true;
+	t->opts.max_connections = opts->max_connections;
+	t->opts.max_connections_per_host = opts->max_connections_per_host;
+	t->opts.connect_timeout_ms = opts->connect_timeout_ms;
+	t->opts.pdu_timeout_ms = opts->pdu_timeout_ms;
+	t->opts.max_queued_send = opts->max_queued_send;
+	t->opts.send_timeout_ms = opts->send_timeout_ms;
+	if (tcp_conn_table_create(t) != 0) {
+		free(t);
+		return -ENOMEM;
+	}
 	TAILQ_INIT(&t->listeners);
 	*out = &t->base;
 	return 0;
@@ -97,6 +98,7 @@ tcp_destroy(struct nvmf_transport *transport)
 		nvt_sock_close(&l->sock);
 		free(l);
 	}
+	tcp_conn_table_destroy(t);
 	free(t);
 }
 
@@ -173,42 +175,16 @@ qpair_fill_trids(struct tcp_qpair *qpair, const struct tcp_listener *l)
 	}
 }
 
-static struct tcp_qpair *
-qpair_create(struct tcp_transport *t, struct nvt_sock *sock)
+/* Counted against the connection limits, or refused (closed at once). */
+static bool
+qpair_admit(struct tcp_transport *t, struct tcp_qpair *qpair)
 {
-	struct tcp_qpair *qpair = calloc(1, sizeof(*qpair));
-
-	if (qpair == NULL) {
-		return NULL;
+	if (tcp_conn_admit(t, qpair->base.peer_trid.traddr) != 0) {
+		tcp_qpair_fini(qpair, NULL, NULL);
+		return false;
 	}
-	qpair->depth = t->opts.max_queue_depth;
-	qpair->transport = t;
-	qpair->sock = sock;
-	if (tcp_qpair_reqs_alloc(qpair) != 0) {
-		free(qpair);
-		return NULL;
-	}
-	qpair->id = ++t->next_qpair_id;
-	qpair->base.transport = &t->base;
-	qpair->state = TCP_QPAIR_STATE_AWAIT_ICREQ;
-	qpair->recv_state = TCP_PDU_RECV_STATE_AWAIT_CH;
-	qpair->params.max_icd = t->icd_max;
-	qpair->params.maxh2cdata = t->opts.maxh2cdata;
-	return qpair;
-}
-
-static void
-qpair_free(struct tcp_qpair *qpair)
-{
-	nvmf_qpair_fini_cb cb = qpair->fini_cb;
-	void *cb_arg = qpair->fini_cb_arg;
-
-	tcp_qpair_reqs_free(qpair);
-	free(qpair->rx_stash);
-	free(qpair);
-	if (cb != NULL) {
-		cb(cb_arg);
-	}
+	qpair->conn_counted = true;
+	return true;
 }
 
 static uint32_t
@@ -219,17 +195,20 @@ accept_on(struct tcp_transport *t, struct tcp_listener *l)
 	uint32_t n = 0;
 
 	while (n < TCP_ACCEPT_BATCH && nvt_sock_accept(l->sock, &sock) == 0) {
-		qpair = qpair_create(t, sock);
+		n++;
+		qpair = tcp_qpair_create(t, sock);
 		if (qpair == NULL) {
 			NVT_ERRLOG("out of memory for a new connection\n");
 			nvt_sock_close(&sock);
 			continue;
 		}
 		qpair_fill_trids(qpair, l);
+		if (!qpair_admit(t, qpair)) {
+			continue;
+		}
 		NVT_DEBUGLOG(nvmf_tcp, "qpair %u: new connection from %s:%s\n", qpair->id,
 			     qpair->base.peer_trid.traddr, qpair->base.peer_trid.trsvcid);
 		nvmf_transport_new_qpair(&t->base, &qpair->base);
-		n++;
 	}
 	return n;
 }
@@ -291,7 +270,8 @@ tcp_poll_group_create(struct nvmf_transport *transport)
 	}
 	/* The socket group registers its own fds for interrupt mode once it holds sockets. */
 	group->sock_group = nvt_sock_group_create(group);
-	if (group->sock_group == NULL) {
+	if (group->sock_group == NULL || tcp_watchdog_init(group) != 0) {
+		nvt_sock_group_close(&group->sock_group);
 		free(group->rxbuf);
 		free(group);
 		return NULL;
@@ -305,6 +285,7 @@ tcp_poll_group_destroy(struct nvmf_transport_poll_group *tgroup)
 	struct tcp_poll_group *group = to_tcp_group(tgroup);
 	struct tcp_data_ctx *ctx;
 
+	tcp_watchdog_fini(group);
 	nvt_sock_group_close(&group->sock_group);
 	tcp_group_free_spills(group);
 	while ((ctx = STAILQ_FIRST(&group->free_ctxs)) != NULL) {
@@ -315,119 +296,6 @@ tcp_poll_group_destroy(struct nvmf_transport_poll_group *tgroup)
 	free(group);
 }
 
-static void tcp_sock_cb(void *cb_arg, struct nvt_sock_group *sgroup, struct nvt_sock *sock);
-static void qpair_close_sock(struct tcp_qpair *qpair);
-
-static bool
-rx_is_paused(const struct tcp_qpair *qpair)
-{
-	return qpair->recv_state == TCP_PDU_RECV_STATE_AWAIT_BUF ||
-	       qpair->recv_state == TCP_PDU_RECV_STATE_AWAIT_REQ;
-}
-
-/*
- * Receive waits for pool buffers or a free request: take the socket out of
- * the group, or its readable callback would run on every poll (and keep an
- * interrupt-mode thread awake) until then. Only with nothing queued to send:
- * the group sends the queued writes of its sockets only, and those writes
- * (responses, read data) are what gives buffers and requests back.
- */
-static void
-rx_detach(struct tcp_qpair *qpair)
-{
-	if (qpair->rx_detached || qpair->sock == NULL || nvt_sock_has_pending_writes(qpair->sock)) {
-		return;
-	}
-	nvt_sock_group_remove_sock(qpair->group->sock_group, qpair->sock);
-	qpair->rx_detached = true;
-	qpair->group->stats.rx_pauses++;
-}
-
-/* Back in the group: readable callbacks and the group's sending resume. */
-static int
-rx_attach(struct tcp_qpair *qpair)
-{
-	int rc;
-
-	if (!qpair->rx_detached || qpair->sock == NULL) {
-		return 0;
-	}
-	if (qpair->group_removed) {
-		return -ESHUTDOWN;
-	}
-	rc = nvt_sock_group_add_sock(qpair->group->sock_group, qpair->sock, tcp_sock_cb, qpair);
-	if (rc != 0) {
-		NVT_ERRLOG("qpair %u: cannot resume receiving: %d (%s)\n", qpair->id, rc,
-			   strerror(-rc));
-		return rc;
-	}
-	qpair->rx_detached = false;
-	return 0;
-}
-
-/* Receive what there is: from a readable callback or a resume message. */
-void
-tcp_qpair_rx_run(struct tcp_qpair *qpair)
-{
-	int rc;
-
-	/* Held: receiving or disconnecting may finish the qpair under us. */
-	qpair->holds++;
-	rc = rx_attach(qpair);
-	if (rc == 0) {
-		rc = tcp_qpair_recv(qpair);
-	}
-	if (rc < 0) {
-		tcp_qpair_disconnect(qpair);
-	} else if (rx_is_paused(qpair)) {
-		rx_detach(qpair);
-	}
-	qpair->holds--;
-	tcp_qpair_try_free(qpair);
-}
-
-static void
-tcp_sock_cb(void *cb_arg, struct nvt_sock_group *sgroup, struct nvt_sock *sock)
-{
-	(void)sgroup;
-	(void)sock;
-	tcp_qpair_rx_run(cb_arg);
-}
-
-static void
-flush_msg(void *ctx)
-{
-	struct tcp_qpair *qpair = ctx;
-
-	/* The pending message keeps the qpair while flush callbacks run. */
-	qpair->flush_pending = false;
-	if (qpair->sock != NULL && qpair->rx_detached) {
-		(void)nvt_sock_flush(qpair->sock);
-		/* The send buffer is full: the group waits for room (and receives again). */
-		if (qpair->sock != NULL && nvt_sock_has_pending_writes(qpair->sock)) {
-			(void)rx_attach(qpair);
-		}
-	}
-	qpair->msgs_pending--;
-	tcp_qpair_try_free(qpair);
-}
-
-/* A PDU was queued on the socket: a socket out of its group is flushed by a message. */
-void
-tcp_qpair_tx_queued(struct tcp_qpair *qpair)
-{
-	if (!qpair->rx_detached || qpair->flush_pending) {
-		return;
-	}
-	if (nvt_thread_send_msg(nvt_get_thread(), flush_msg, qpair) == 0) {
-		qpair->flush_pending = true;
-		qpair->msgs_pending++;
-	} else {
-		/* Back in the group, which sends it (an error is logged by rx_attach). */
-		(void)rx_attach(qpair);
-	}
-}
-
 static int
 tcp_poll_group_add(struct nvmf_transport_poll_group *tgroup, struct nvmf_qpair *q)
 {
@@ -435,11 +303,8 @@ tcp_poll_group_add(struct nvmf_transport_poll_group *tgroup, struct nvmf_qpair *
 	struct tcp_qpair *qpair = to_tcp_qpair(q);
 	int rc;
 
-	qpair->group = group;
-	rc = nvt_sock_group_add_sock(group->sock_group, qpair->sock, tcp_sock_cb, qpair);
+	rc = tcp_qpair_group_add(group, qpair);
 	if (rc != 0) {
-		NVT_ERRLOG("qpair %u: cannot add to socket group: %d (%s)\n", qpair->id, rc,
-			   strerror(-rc));
 		return rc;
 	}
 	TAILQ_INSERT_TAIL(&group->qpairs, qpair, link);
@@ -447,24 +312,18 @@ tcp_poll_group_add(struct nvmf_transport_poll_group *tgroup, struct nvmf_qpair *
 	return 0;
 }
 
+/*
+ * The core is done with the qpair (qpair_fini follows): it closes for good.
+ * Closing here, rather than only leaving the group, is safe inside the
+ * socket's own callback: the group defers that close.
+ */
 static void
 tcp_poll_group_remove(struct nvmf_transport_poll_group *tgroup, struct nvmf_qpair *q)
 {
 	struct tcp_poll_group *group = to_tcp_group(tgroup);
 	struct tcp_qpair *qpair = to_tcp_qpair(q);
 
-	/*
-	 * Stop serving for good: the core is done with the qpair (qpair_fini
-	 * follows). Closing here, rather than only leaving the group, is safe
-	 * inside the socket's own callback: the group defers that close.
-	 */
-	qpair->group_removed = true;
-	if (qpair->sock != NULL) {
-		if (qpair->recv_state != TCP_PDU_RECV_STATE_ERROR) {
-			tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_ERROR);
-		}
-		qpair_close_sock(qpair);
-	}
+	tcp_qpair_close(qpair);
 	TAILQ_REMOVE(&group->qpairs, qpair, link);
 	group->stats.qpairs--;
 }
@@ -497,7 +356,29 @@ tcp_poll_group_dump_stat(struct nvmf_transport_poll_group *tgroup, json_t *obj)
 	json_object_set_new(obj, "rx_pauses", json_integer((json_int_t)s->rx_pauses));
 	json_object_set_new(obj, "icd_spills", json_integer((json_int_t)s->icd_spills));
 	json_object_set_new(obj, "spill_buffers", json_integer(group->num_spills));
+	json_object_set_new(obj, "send_cap_pauses", json_integer((json_int_t)s->send_cap_pauses));
+	json_object_set_new(obj, "connect_timeouts", json_integer((json_int_t)s->connect_timeouts));
+	json_object_set_new(obj, "pdu_timeouts", json_integer((json_int_t)s->pdu_timeouts));
+	json_object_set_new(obj, "send_timeouts", json_integer((json_int_t)s->send_timeouts));
 	/* The core dumps the iobuf cache counters of the poll group itself. */
+}
+
+static void
+tcp_dump_stat(struct nvmf_transport *transport, json_t *obj)
+{
+	struct tcp_transport *t = to_tcp_transport(transport);
+	struct tcp_transport_stats *s = &t->stats;
+
+	json_object_set_new(obj, "current_connections", json_integer(tcp_conn_count(t)));
+	json_object_set_new(
+		obj, "connections_accepted",
+		json_integer((json_int_t)__atomic_load_n(&s->accepted, __ATOMIC_RELAXED)));
+	json_object_set_new(obj, "refused_max_connections",
+			    json_integer((json_int_t)__atomic_load_n(&s->rejected_max_connections,
+								     __ATOMIC_RELAXED)));
+	json_object_set_new(obj, "refused_max_connections_per_host",
+			    json_integer((json_int_t)__atomic_load_n(&s->rejected_max_per_host,
+								     __ATOMIC_RELAXED)));
 }
 
 static void
@@ -525,113 +406,10 @@ tcp_req_complete(struct nvmf_request *r)
 	return 0;
 }
 
-/*
- * Bytes the host sent that nobody will read would make close() answer with a
- * reset, which may overtake a C2HTermReq still in flight: read (and drop) what
- * is already there first, so the host sees an orderly end of stream.
- */
 static void
-qpair_drain_sock(struct tcp_qpair *qpair)
+tcp_qpair_fini_op(struct nvmf_qpair *q, nvmf_qpair_fini_cb cb, void *cb_arg)
 {
-	/* Not the group's buffer: another qpair may be in the middle of it. */
-	uint8_t junk[TCP_CLOSE_DRAIN_SIZE];
-	int i;
-
-	for (i = 0; i < TCP_CLOSE_DRAIN_READS; i++) {
-		if (nvt_sock_recv(qpair->sock, junk, sizeof(junk)) <= 0) {
-			return;
-		}
-	}
-}
-
-/*
- * Close the socket: queued writes complete (cancelled) through their
- * callbacks. A socket still in its group is closed as it is: the group
- * defers the close when it happens inside one of its callbacks.
- */
-static void
-qpair_close_sock(struct tcp_qpair *qpair)
-{
-	if (qpair->sock == NULL) {
-		return;
-	}
-	qpair_drain_sock(qpair);
-	nvt_sock_close(&qpair->sock);
-	qpair->rx_detached = false;
-}
-
-/*
- * Stop the connection: no more receiving; requests not held by the core
- * are finished; the core is told once. After a fatal error the socket stays
- * open until the C2HTermReq is sent.
- */
-void
-tcp_qpair_disconnect(struct tcp_qpair *qpair)
-{
-	if (qpair->recv_state != TCP_PDU_RECV_STATE_ERROR) {
-		tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_ERROR);
-	}
-	if (qpair->term.tx.state == TCP_PDU_SEND_STATE_QUEUED && qpair->sock != NULL) {
-		return;
-	}
-	if (qpair->state != TCP_QPAIR_STATE_EXITED) {
-		qpair->state = TCP_QPAIR_STATE_EXITED;
-		qpair_close_sock(qpair);
-		tcp_qpair_abort_reqs(qpair);
-	}
-	if (!qpair->disconnect_notified) {
-		qpair->disconnect_notified = true;
-		nvmf_qpair_disconnect(&qpair->base);
-	}
-}
-
-void
-tcp_qpair_fatal_error(struct tcp_qpair *qpair, uint16_t fes, uint32_t fei)
-{
-	uint32_t len;
-
-	if (qpair->state == TCP_QPAIR_STATE_EXITING || qpair->state == TCP_QPAIR_STATE_EXITED) {
-		return;
-	}
-	qpair->group->stats.fatal_errors++;
-	tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_ERROR);
-	qpair->state = TCP_QPAIR_STATE_EXITING;
-	len = qpair->rx_hdr_got < sizeof(qpair->rx_hdr) ? qpair->rx_hdr_got : sizeof(qpair->rx_hdr);
-	if (len > qpair->rx_hdr.ch.hlen && qpair->rx_hdr_got > sizeof(qpair->rx_hdr.ch)) {
-		len = qpair->rx_hdr.ch.hlen;
-	}
-	tcp_send_term_req(qpair, fes, fei, qpair->rx_hdr.raw, len);
-}
-
-/* Free the qpair once qpair_fini was called and nothing refers to it any more. */
-void
-tcp_qpair_try_free(struct tcp_qpair *qpair)
-{
-	if (!qpair->fini_called || qpair->outstanding != 0 || qpair->msgs_pending != 0 ||
-	    qpair->holds != 0 || qpair->sock != NULL ||
-	    qpair->icresp.tx.state != TCP_PDU_SEND_STATE_IDLE ||
-	    qpair->term.tx.state != TCP_PDU_SEND_STATE_IDLE) {
-		return;
-	}
-	qpair_free(qpair);
-}
-
-static void
-tcp_qpair_fini(struct nvmf_qpair *q, nvmf_qpair_fini_cb cb, void *cb_arg)
-{
-	struct tcp_qpair *qpair = to_tcp_qpair(q);
-
-	qpair->fini_cb = cb;
-	qpair->fini_cb_arg = cb_arg;
-	qpair->fini_called = true;
-	qpair->disconnect_notified = true;
-	if (qpair->recv_state != TCP_PDU_RECV_STATE_ERROR) {
-		tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_ERROR);
-	}
-	qpair->state = TCP_QPAIR_STATE_EXITED;
-	qpair_close_sock(qpair);
-	tcp_qpair_abort_reqs(qpair);
-	tcp_qpair_try_free(qpair);
+	tcp_qpair_fini(to_tcp_qpair(q), cb, cb_arg);
 }
 
 static void
@@ -656,9 +434,10 @@ static const struct nvmf_transport_ops g_tcp_ops = {
 	.poll_group_remove = tcp_poll_group_remove,
 	.poll_group_poll = tcp_poll_group_poll,
 	.req_complete = tcp_req_complete,
-	.qpair_fini = tcp_qpair_fini,
+	.qpair_fini = tcp_qpair_fini_op,
 	.dump_opts = tcp_dump_opts,
 	.poll_group_dump_stat = tcp_poll_group_dump_stat,
+	.dump_stat = tcp_dump_stat,
 };
 
 NVMF_TRANSPORT_REGISTER(tcp, &g_tcp_ops)

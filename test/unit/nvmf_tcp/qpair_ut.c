@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the NVMe/TCP connection's lifetime and limits: the qpair
+ * state machine and its last reference, the connection table, the send cap
+ * and the deadlines (on a fake clock).
+ */
+#include "tcp_ut_env.h"
+
+static int g_fini_calls;
+
+static void
+fini_cb(void *arg)
+{
+	(void)arg;
+	g_fini_calls++;
+}
+
+static void
+test_qpair_transitions(void **state)
+{
+	enum tcp_qpair_state s;
+
+	(void)state;
+	for (s = 0; s < TCP_QPAIR_STATE_FINI; s++) {
+		assert_true(tcp_qpair_transition_valid(s, TCP_QPAIR_STATE_FINI));
+	}
+	for (s = 0; s < TCP_QPAIR_NUM_STATES; s++) {
+		assert_false(tcp_qpair_transition_valid(TCP_QPAIR_STATE_FINI, s));
+	}
+	assert_false(tcp_qpair_transition_valid(TCP_QPAIR_STATE_NEW, TCP_QPAIR_STATE_RUNNING));
+	assert_false(tcp_qpair_transition_valid(TCP_QPAIR_STATE_CLOSED, TCP_QPAIR_STATE_RUNNING));
+	assert_false(tcp_qpair_transition_valid(TCP_QPAIR_STATE_TERMINATING,
+						TCP_QPAIR_STATE_RUNNING));
+	assert_true(tcp_qpair_transition_valid(TCP_QPAIR_STATE_RUNNING, TCP_QPAIR_STATE_CLOSED));
+	assert_false(tcp_qpair_transition_valid(TCP_QPAIR_NUM_STATES, TCP_QPAIR_STATE_FINI));
+}
+
+/* A qpair of the fixture's transport made as accept makes it, in the fixture's group. */
+static struct tcp_qpair *
+new_qpair(struct fixture *f)
+{
+	struct tcp_qpair *q = tcp_qpair_create(&f->t, (struct nvt_sock *)f);
+
+	assert_non_null(q);
+	assert_int_equal(q->state, TCP_QPAIR_STATE_NEW);
+	assert_int_equal(tcp_qpair_group_add(&f->g, q), 0);
+	assert_int_equal(q->state, TCP_QPAIR_STATE_AWAIT_ICREQ);
+	return q;
+}
+
+/* The core finishes a qpair with a request still in the core: freed with that request. */
+static void
+test_fini_waits_for_last_ref(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct tcp_qpair *q = new_qpair(f);
+	struct tcp_req *req = tcp_req_get(q);
+	struct nvt_nvme_status st;
+
+	(void)state;
+	q->state = TCP_QPAIR_STATE_RUNNING;
+	memset(&req->cmd, 0, sizeof(req->cmd));
+	req->cmd.cmd.opc = NVT_NVME_OPC_FLUSH;
+	assert_int_equal(tcp_req_parse_sgl(req, 0, 131072, &st), 0);
+	tcp_req_process(req);
+	assert_int_equal(req->state, TCP_REQ_STATE_EXECUTING);
+	assert_int_equal(q->refs, 1);
+
+	g_fini_calls = 0;
+	tcp_qpair_close(q);
+	assert_int_equal(q->state, TCP_QPAIR_STATE_CLOSED);
+	assert_null(q->sock);
+	tcp_qpair_fini(q, fini_cb, NULL);
+	assert_int_equal(g_fini_calls, 0);
+	/* The core completes it: the response is dropped, the request's reference frees. */
+	g_tcp_ops.req_complete(&req->base);
+	assert_int_equal(g_fini_calls, 1);
+	fixture_free(f);
+}
+
+/* A qpair finished before it joined a group (refused, or the target stopping). */
+static void
+test_fini_new_qpair(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct tcp_qpair *q = tcp_qpair_create(&f->t, (struct nvt_sock *)f);
+
+	(void)state;
+	g_fini_calls = 0;
+	tcp_qpair_fini(q, fini_cb, NULL);
+	assert_int_equal(g_fini_calls, 1);
+	fixture_free(f);
+}
+
+static void
+test_conn_table(void **state)
+{
+	struct fixture *f = fixture_new();
+	uint32_t i;
+
+	(void)state;
+	f->t.opts.max_connections = 5;
+	f->t.opts.max_connections_per_host = 3;
+	assert_int_equal(tcp_conn_table_create(&f->t), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(tcp_conn_admit(&f->t, "10.0.0.1"), 0);
+	}
+	assert_int_equal(tcp_conn_admit(&f->t, "10.0.0.1"), -EBUSY);
+	assert_int_equal(tcp_conn_admit(&f->t, "10.0.0.1"), -EBUSY);
+	assert_int_equal(f->t.stats.rejected_max_per_host, 2);
+	assert_int_equal(tcp_conn_admit(&f->t, "10.0.0.2"), 0);
+	assert_int_equal(tcp_conn_admit(&f->t, "10.0.0.3"), 0);
+	assert_int_equal(tcp_conn_admit(&f->t, "10.0.0.4"), -EBUSY);
+	assert_int_equal(f->t.stats.rejected_max_connections, 1);
+	assert_int_equal(tcp_conn_count(&f->t), 5);
+	tcp_conn_release(&f->t, "10.0.0.1");
+	assert_int_equal(tcp_conn_admit(&f->t, "10.0.0.1"), 0);
+	assert_int_equal(f->t.stats.accepted, 6);
+	for (i = 0; i < 3; i++) {
+		tcp_conn_release(&f->t, "10.0.0.1");
+	}
+	tcp_conn_release(&f->t, "10.0.0.2");
+	tcp_conn_release(&f->t, "10.0.0.3");
+	assert_int_equal(tcp_conn_count(&f->t), 0);
+	tcp_conn_table_destroy(&f->t);
+	fixture_free(f);
+}
+
+/* Read data the host does not take stops receive at the cap; draining resumes it. */
+static void
+test_send_cap(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct tcp_qpair *q = &f->q;
+
+	(void)state;
+	f->t.opts.max_queued_send = 8192;
+	f->t.opts.send_timeout_ms = 100;
+	tcp_watchdog_fini(&f->g);
+	assert_int_equal(tcp_watchdog_init(&f->g), 0);
+	g_msgs_enabled = true;
+	q->tx_queued = 4096;
+	assert_false(tcp_qpair_send_capped(q));
+	q->tx_queued = 9000;
+	assert_true(tcp_qpair_send_capped(q));
+	assert_int_equal(q->watch, TCP_WATCH_SEND);
+	assert_true(g_poller_running);
+	assert_int_equal(f->g.stats.send_cap_pauses, 1);
+	q->recv_state = TCP_PDU_RECV_STATE_AWAIT_REQ;
+	/* Progress above the cap moves the deadline; below it, receive resumes. */
+	g_now = 50 * 1000;
+	tcp_qpair_tx_done(q, 10);
+	assert_int_equal(q->watch_deadline, g_now + 100 * 1000);
+	tcp_qpair_tx_done(q, 8000);
+	assert_int_equal(q->watch, TCP_WATCH_NONE);
+	assert_false(g_poller_running);
+	assert_false(q->rx_send_capped);
+	assert_int_equal(g_num_msgs, 1);
+	g_num_msgs = 0;
+	q->rx_kick_pending = false;
+	tcp_qpair_put(q);
+	g_msgs_enabled = false;
+	g_now = 0;
+	fixture_free(f);
+}
+
+/* A PDU left half received past pdu_timeout_ms closes the connection, once, counted. */
+static void
+test_pdu_deadline(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct tcp_qpair *q = &f->q;
+
+	(void)state;
+	f->t.opts.pdu_timeout_ms = 200;
+	tcp_watchdog_fini(&f->g);
+	assert_int_equal(tcp_watchdog_init(&f->g), 0);
+	q->recv_state = TCP_PDU_RECV_STATE_AWAIT_PSH;
+	g_now = 1000;
+	tcp_watch_rx(q);
+	assert_int_equal(q->watch, TCP_WATCH_PDU);
+	assert_int_equal(q->watch_deadline, 1000 + 200 * 1000);
+	/* Still the same PDU: the deadline stays. */
+	g_now = 150 * 1000;
+	tcp_watch_rx(q);
+	assert_int_equal(q->watch_deadline, 1000 + 200 * 1000);
+	assert_int_equal(watchdog_poll(&f->g), NVT_POLLER_IDLE);
+	assert_int_equal(q->state, TCP_QPAIR_STATE_RUNNING);
+	g_now = 201 * 1000 + 1;
+	assert_int_equal(watchdog_poll(&f->g), NVT_POLLER_BUSY);
+	assert_int_equal(q->state, TCP_QPAIR_STATE_CLOSED);
+	assert_int_equal(q->watch, TCP_WATCH_NONE);
+	assert_int_equal(f->g.stats.pdu_timeouts, 1);
+	assert_false(g_poller_running);
+	g_now = 0;
+	fixture_free(f);
+}
+
+/* A whole PDU ends its deadline; a connection waiting for our buffers is not the host's fault. */
+static void
+test_pdu_deadline_ends(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct tcp_qpair *q = &f->q;
+
+	(void)state;
+	f->t.opts.pdu_timeout_ms = 200;
+	tcp_watchdog_fini(&f->g);
+	assert_int_equal(tcp_watchdog_init(&f->g), 0);
+	q->recv_state = TCP_PDU_RECV_STATE_AWAIT_PSH;
+	tcp_watch_rx(q);
+	assert_int_equal(q->watch, TCP_WATCH_PDU);
+	tcp_pdu_recv_set_state(q, TCP_PDU_RECV_STATE_AWAIT_CH);
+	assert_int_equal(q->watch, TCP_WATCH_NONE);
+	q->recv_state = TCP_PDU_RECV_STATE_AWAIT_BUF;
+	tcp_watch_rx(q);
+	assert_int_equal(q->watch, TCP_WATCH_NONE);
+	fixture_free(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qpair_transitions),
+		cmocka_unit_test(test_fini_waits_for_last_ref),
+		cmocka_unit_test(test_fini_new_qpair),
+		cmocka_unit_test(test_conn_table),
+		cmocka_unit_test(test_send_cap),
+		cmocka_unit_test(test_pdu_deadline),
+		cmocka_unit_test(test_pdu_deadline_ends),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
