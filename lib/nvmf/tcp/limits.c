@@ -286,13 +286,24 @@ rx_partial(const struct tcp_qpair *qpair)
 	}
 }
 
+/* Connected: the core took the Fabrics Connect (this runs on the qpair's thread). */
+static bool
+qpair_connected(const struct tcp_qpair *qpair)
+{
+	return qpair->state == TCP_QPAIR_STATE_RUNNING && qpair->base.state == NVMF_QPAIR_ACTIVE;
+}
+
 /*
  * After receiving: a PDU left partly received starts its deadline (kept
  * while the same PDU goes on arriving; pdu_rx.c ends it with the PDU).
+ * The connect deadline, once connected, gives way to it.
  */
 void
 tcp_watch_rx(struct tcp_qpair *qpair)
 {
+	if (qpair->watch == TCP_WATCH_CONNECT && qpair_connected(qpair)) {
+		tcp_unwatch(qpair);
+	}
 	if (qpair->state != TCP_QPAIR_STATE_RUNNING ||
 	    (qpair->watch != TCP_WATCH_NONE && qpair->watch != TCP_WATCH_PDU)) {
 		return;
@@ -302,13 +313,6 @@ tcp_watch_rx(struct tcp_qpair *qpair)
 	} else if (qpair->watch == TCP_WATCH_NONE) {
 		tcp_watch(qpair, TCP_WATCH_PDU);
 	}
-}
-
-/* Connected: the core took the Fabrics Connect (this runs on the qpair's thread). */
-static bool
-qpair_connected(const struct tcp_qpair *qpair)
-{
-	return qpair->state == TCP_QPAIR_STATE_RUNNING && qpair->base.state == NVMF_QPAIR_ACTIVE;
 }
 
 static void
@@ -351,7 +355,8 @@ watchdog_check(struct tcp_watchdog *wd, enum tcp_watch what, uint64_t now)
 
 	while ((qpair = TAILQ_FIRST(&wd->lists[what])) != NULL) {
 		if (what == TCP_WATCH_CONNECT && qpair_connected(qpair)) {
-			tcp_unwatch(qpair);
+			/* Connected: a PDU it is in the middle of now has its own deadline. */
+			tcp_watch_rx(qpair);
 			continue;
 		}
 		if ((int64_t)(now - qpair->watch_deadline) < 0) {

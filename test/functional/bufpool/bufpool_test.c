@@ -23,8 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +30,7 @@
 #include "nvtcp/nvme_tcp.h"
 
 #include "test_daemon.h"
+#include "test_rpc.h"
 #include "test_tcp.h"
 #include "test_util.h"
 
@@ -296,58 +295,6 @@ daemon_start(const char *nvtcpd)
 	return rc == 0 ? nvt_test_daemon_start_config(&g_daemon, nvtcpd, g_dir, text, extra) : rc;
 }
 
-static long
-daemon_rss_kb(void)
-{
-	char path[64], text[8192];
-	const char *line;
-	long kb = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)g_daemon.pid);
-	if (nvt_test_read_file(path, text, sizeof(text)) < 0) {
-		return -1;
-	}
-	line = strstr(text, "\nVmRSS:");
-	if (line == NULL || sscanf(line + 1, "VmRSS: %ld kB", &kb) != 1) {
-		return -1;
-	}
-	return kb;
-}
-
-/* One JSON-RPC call on the daemon's Unix socket; the "result" or NULL. */
-static json_t *
-rpc_call(const char *method)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	static char buf[1 << 20];
-	json_t *rsp = NULL, *result;
-	size_t got = 0;
-	ssize_t n;
-	char req[128];
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", g_rpc_path);
-	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"id\":1}", method);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	/* A short request: one send on a blocking Unix socket takes it whole. */
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
-		goto out;
-	}
-	while (rsp == NULL && got < sizeof(buf) &&
-	       (n = recv(fd, buf + got, sizeof(buf) - got, 0)) > 0) {
-		got += (size_t)n;
-		rsp = json_loadb(buf, got, JSON_DISABLE_EOF_CHECK, NULL);
-	}
-out:
-	if (fd >= 0) {
-		close(fd);
-	}
-	result = json_incref(json_object_get(rsp, "result"));
-	json_decref(rsp);
-	return result;
-}
-
 struct group_stats {
 	json_int_t waits;
 	json_int_t completed;
@@ -359,7 +306,7 @@ struct group_stats {
 static int
 get_group_stats(struct group_stats *gs, int max)
 {
-	json_t *res = rpc_call("nvmf_get_stats"), *groups, *g, *t;
+	json_t *res = nvt_test_rpc_call(g_rpc_path, "nvmf_get_stats", NULL), *groups, *g, *t;
 	size_t i, j;
 	int n = 0;
 
@@ -539,9 +486,9 @@ main(int argc, char **argv)
 		failures++;
 	}
 	failures += run_round(conns, WARM_ITERS, "warm-up");
-	rss_warm = daemon_rss_kb();
+	rss_warm = nvt_test_rss_kb(g_daemon.pid);
 	failures += run_round(conns, MAIN_ITERS, "main");
-	rss_end = daemon_rss_kb();
+	rss_end = nvt_test_rss_kb(g_daemon.pid);
 	fprintf(stderr, "nvtcpd VmRSS: %ld kB after warm-up, %ld kB after the main run\n", rss_warm,
 		rss_end);
 	if (rss_warm < 0 || rss_end < 0 || rss_end - rss_warm > RSS_SLACK_KB) {
