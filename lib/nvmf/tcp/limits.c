@@ -116,9 +116,10 @@ admit_locked(struct tcp_transport *t, const char *addr)
 	if (h != NULL && o->max_connections_per_host != 0 &&
 	    h->count >= o->max_connections_per_host) {
 		if (!h->logged) {
-			NVT_ERRLOG("connection from %s refused: it has %u, the most allowed per host "
-				   "(max_connections_per_host)\n",
-				   addr, h->count);
+			NVT_ERRLOG(
+				"connection from %s refused: it has %u, the most allowed per host "
+				"(max_connections_per_host)\n",
+				addr, h->count);
 			h->logged = true;
 		}
 		__atomic_fetch_add(&t->stats.rejected_max_per_host, 1, __ATOMIC_RELAXED);
@@ -326,7 +327,8 @@ watch_expired(struct tcp_qpair *qpair, enum tcp_watch what)
 		st->connect_timeouts++;
 		NVT_ERRLOG("qpair %u from %s:%s: no Connect within %u ms (connect_timeout_ms): "
 			   "closing\n",
-			   qpair->id, p->traddr, p->trsvcid, tcp_qpair_opts(qpair)->connect_timeout_ms);
+			   qpair->id, p->traddr, p->trsvcid,
+			   tcp_qpair_opts(qpair)->connect_timeout_ms);
 		break;
 	case TCP_WATCH_PDU:
 		st->pdu_timeouts++;

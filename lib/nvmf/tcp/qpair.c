@@ -407,7 +407,8 @@ tcp_qpair_fatal_error(struct tcp_qpair *qpair, uint16_t fes, uint32_t fei)
 {
 	uint32_t len;
 
-	if (qpair->state != TCP_QPAIR_STATE_AWAIT_ICREQ && qpair->state != TCP_QPAIR_STATE_RUNNING) {
+	if (qpair->state != TCP_QPAIR_STATE_AWAIT_ICREQ &&
+	    qpair->state != TCP_QPAIR_STATE_RUNNING) {
 		return;
 	}
 	qpair->group->stats.fatal_errors++;

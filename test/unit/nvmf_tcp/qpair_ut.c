@@ -29,8 +29,8 @@ test_qpair_transitions(void **state)
 	}
 	assert_false(tcp_qpair_transition_valid(TCP_QPAIR_STATE_NEW, TCP_QPAIR_STATE_RUNNING));
 	assert_false(tcp_qpair_transition_valid(TCP_QPAIR_STATE_CLOSED, TCP_QPAIR_STATE_RUNNING));
-	assert_false(tcp_qpair_transition_valid(TCP_QPAIR_STATE_TERMINATING,
-						TCP_QPAIR_STATE_RUNNING));
+	assert_false(
+		tcp_qpair_transition_valid(TCP_QPAIR_STATE_TERMINATING, TCP_QPAIR_STATE_RUNNING));
 	assert_true(tcp_qpair_transition_valid(TCP_QPAIR_STATE_RUNNING, TCP_QPAIR_STATE_CLOSED));
 	assert_false(tcp_qpair_transition_valid(TCP_QPAIR_NUM_STATES, TCP_QPAIR_STATE_FINI));
 }
