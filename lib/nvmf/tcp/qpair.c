@@ -257,17 +257,18 @@ tcp_qpair_tx_queued(struct tcp_qpair *qpair)
 }
 
 /*
- * Whether the bytes waiting to be sent reached max_queued_send: the host
- * does not read as fast as it asks. Receive then pauses before the next
- * command (the buffers its reads hold stay bounded), and the send deadline
- * runs: a host that reads nothing at all is dropped.
+ * Whether the read data the qpair holds - read from the namespace, queued
+ * or being sent - reached max_queued_send: the host does not read as fast
+ * as it asks. Receive then pauses before the next command, so the buffers
+ * its reads hold stay bounded, and the send deadline runs: a host that
+ * reads nothing at all is dropped.
  */
 bool
 tcp_qpair_send_capped(struct tcp_qpair *qpair)
 {
 	uint32_t cap = tcp_qpair_opts(qpair)->max_queued_send;
 
-	if (cap == 0 || qpair->tx_queued < cap) {
+	if (cap == 0 || qpair->rd_held < cap) {
 		return false;
 	}
 	if (!qpair->rx_send_capped) {
@@ -278,21 +279,31 @@ tcp_qpair_send_capped(struct tcp_qpair *qpair)
 	return true;
 }
 
-/* \p bytes of a PDU left (sent, or dropped with the socket): progress for the caps. */
+/* \p bytes of a PDU left (sent, or dropped with the socket). */
 void
 tcp_qpair_tx_done(struct tcp_qpair *qpair, uint32_t bytes)
 {
 	assert(qpair->tx_queued >= bytes);
 	qpair->tx_queued -= bytes;
-	if (!qpair->rx_send_capped || qpair->state != TCP_QPAIR_STATE_RUNNING) {
-		return;
-	}
-	if (qpair->tx_queued >= tcp_qpair_opts(qpair)->max_queued_send) {
+	if (qpair->rx_send_capped && qpair->state == TCP_QPAIR_STATE_RUNNING) {
 		/* Sending moves: the deadline starts again from now. */
 		tcp_watch(qpair, TCP_WATCH_SEND);
+	}
+}
+
+/* A read gave back \p bytes of data buffers: below the cap, receive goes on. */
+void
+tcp_qpair_rd_released(struct tcp_qpair *qpair, uint32_t bytes)
+{
+	assert(qpair->rd_held >= bytes);
+	qpair->rd_held -= bytes;
+	if (!qpair->rx_send_capped || qpair->rd_held >= tcp_qpair_opts(qpair)->max_queued_send) {
 		return;
 	}
 	qpair->rx_send_capped = false;
+	if (qpair->state != TCP_QPAIR_STATE_RUNNING) {
+		return;
+	}
 	tcp_unwatch(qpair);
 	if (qpair->recv_state == TCP_PDU_RECV_STATE_AWAIT_REQ) {
 		tcp_qpair_kick_rx(qpair);

@@ -301,6 +301,9 @@ tcp_req_bufs_held(struct tcp_req *req)
 	req->base.iovcnt = req->nbufs;
 	req->bufs_held = true;
 	req->bufs_waiting = false;
+	if (req->base.xfer == NVMF_XFER_CTRLR_TO_HOST) {
+		req->qpair->rd_held += req->base.length;
+	}
 }
 
 /*
@@ -427,6 +430,9 @@ req_release(struct tcp_req *req)
 	if (req->bufs_held) {
 		nvt_iobuf_put(group->base.buf_cache, req->ctx->bufs, req->nbufs);
 		req->bufs_held = false;
+		if (req->base.xfer == NVMF_XFER_CTRLR_TO_HOST) {
+			tcp_qpair_rd_released(req->qpair, req->base.length);
+		}
 	} else if (req->bufs_waiting) {
 		nvt_iobuf_entry_abort(group->base.buf_cache, &req->iobuf_entry);
 		req->bufs_waiting = false;

@@ -309,6 +309,7 @@ struct tcp_qpair {
 	nvmf_qpair_fini_cb fini_cb; /* set by qpair_fini: called once freed */
 	void *fini_cb_arg;
 	uint32_t tx_queued; /* bytes queued on the socket and not yet sent */
+	uint32_t rd_held;   /* bytes of data buffers held by reads (max_queued_send) */
 
 	/* The deadline watched for (limits.c). */
 	enum tcp_watch watch;
@@ -440,6 +441,7 @@ void tcp_qpair_rx_run(struct tcp_qpair *qpair);
 void tcp_qpair_rx_resume_later(struct tcp_qpair *qpair);
 void tcp_qpair_tx_queued(struct tcp_qpair *qpair);
 void tcp_qpair_tx_done(struct tcp_qpair *qpair, uint32_t bytes);
+void tcp_qpair_rd_released(struct tcp_qpair *qpair, uint32_t bytes);
 bool tcp_qpair_send_capped(struct tcp_qpair *qpair);
 
 /* limits.c: connection counts per host, deadlines, the send cap. */

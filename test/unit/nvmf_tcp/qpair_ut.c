@@ -139,19 +139,22 @@ test_send_cap(void **state)
 	tcp_watchdog_fini(&f->g);
 	assert_int_equal(tcp_watchdog_init(&f->g), 0);
 	g_msgs_enabled = true;
-	q->tx_queued = 4096;
+	q->rd_held = 4096;
 	assert_false(tcp_qpair_send_capped(q));
-	q->tx_queued = 9000;
+	q->rd_held = 9000;
 	assert_true(tcp_qpair_send_capped(q));
 	assert_int_equal(q->watch, TCP_WATCH_SEND);
 	assert_true(g_poller_running);
 	assert_int_equal(f->g.stats.send_cap_pauses, 1);
 	q->recv_state = TCP_PDU_RECV_STATE_AWAIT_REQ;
-	/* Progress above the cap moves the deadline; below it, receive resumes. */
+	/* A send that completes moves the deadline; reads giving back data resume receive. */
 	g_now = 50 * 1000;
+	q->tx_queued = 100;
 	tcp_qpair_tx_done(q, 10);
 	assert_int_equal(q->watch_deadline, g_now + 100 * 1000);
-	tcp_qpair_tx_done(q, 8000);
+	tcp_qpair_rd_released(q, 100);
+	assert_true(q->rx_send_capped);
+	tcp_qpair_rd_released(q, 8000);
 	assert_int_equal(q->watch, TCP_WATCH_NONE);
 	assert_false(g_poller_running);
 	assert_false(q->rx_send_capped);
