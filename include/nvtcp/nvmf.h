@@ -110,8 +110,9 @@ struct nvt_nvmf_transport_opts {
 	/** Time a PDU may take to arrive whole once its first byte came, in ms; default 30000. */
 	uint32_t pdu_timeout_ms;
 	/**
-	 * Bytes queued to send on one connection (read data, responses) at
-	 * which it takes no new command until the host reads; default 4 MiB.
+	 * Bytes of read data one connection may hold (read from the namespace,
+	 * queued or being sent): at this it takes no new command until its
+	 * host reads; default 4 MiB.
 	 */
 	uint32_t max_queued_send;
 	/**
