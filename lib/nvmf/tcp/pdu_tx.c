@@ -181,7 +181,9 @@ req_tx_done(void *cb_arg, int err)
 
 	tx_done(req->qpair, &req->tx);
 	req->tx_next = TCP_TX_NEXT_NONE;
-	if (err != 0 && err != -ECANCELED) {
+	if (err != 0 && err != -ECANCELED && !req->qpair->tx_err_logged) {
+		/* Every queued send fails the same way after the first: one line per connection. */
+		req->qpair->tx_err_logged = true;
 		NVT_ERRLOG("qpair %u: send failed: %d (%s)\n", req->qpair->id, err, strerror(-err));
 	}
 	if (next != TCP_TX_NEXT_NONE && req->qpair->sock != NULL && err == 0) {

@@ -300,6 +300,7 @@ struct tcp_qpair {
 	bool flush_pending;   /* a flush message (detached socket) is on its way */
 	bool conn_counted;    /* counted in the transport's connection table */
 	bool rx_send_capped;  /* receive paused: max_queued_send bytes wait to be sent */
+	bool tx_err_logged;   /* a failed send was logged (once per connection) */
 	/*
 	 * What may still call back into the qpair: requests not FREE, messages
 	 * on their way, management PDUs owned by the socket, callers on the

@@ -18,13 +18,17 @@ static const char *g_config =
 	"%s"
 	"  { \"subsystem\": \"bdev\", \"config\": [\n"
 	"    { \"method\": \"bdev_malloc_create\", \"params\": { \"name\": \"Malloc0\",\n"
-	"      \"num_blocks\": %u, \"block_size\": %u } } ] },\n"
+	"      \"num_blocks\": %u, \"block_size\": %u } },\n"
+	"    { \"method\": \"bdev_malloc_create\", \"params\": { \"name\": \"Malloc1\",\n"
+	"      \"num_blocks\": 1024, \"block_size\": %u } } ] },\n"
 	"  { \"subsystem\": \"nvmf\", \"config\": [\n"
 	"    { \"method\": \"nvmf_create_transport\", \"params\": { \"trtype\": \"TCP\"%s%s } },\n"
 	"    { \"method\": \"nvmf_create_subsystem\", \"params\": { \"nqn\": \"%s\",\n"
 	"      \"allow_any_host\": true, \"max_namespaces\": 4 } },\n"
 	"    { \"method\": \"nvmf_subsystem_add_ns\", \"params\": { \"nqn\": \"%s\",\n"
 	"      \"namespace\": { \"bdev_name\": \"Malloc0\", \"nsid\": 1 } } },\n"
+	"    { \"method\": \"nvmf_subsystem_add_ns\", \"params\": { \"nqn\": \"%s\",\n"
+	"      \"namespace\": { \"bdev_name\": \"Malloc1\", \"nsid\": 2 } } },\n"
 	"    { \"method\": \"nvmf_subsystem_add_listener\", \"params\": { \"nqn\": \"%s\",\n"
 	"      \"listen_address\": { \"trtype\": \"TCP\", \"adrfam\": \"IPv4\",\n"
 	"        \"traddr\": \"127.0.0.1\", \"trsvcid\": \"%d\" } } } ] } ] }\n";
@@ -52,9 +56,9 @@ robust_start(struct robust_target *t, const char *nvtcpd, const char *transport_
 		fprintf(stderr, "FAIL: no socket implementation or no free port\n");
 		return -EINVAL;
 	}
-	snprintf(text, sizeof(text), g_config, sock, ROBUST_BLOCKS, ROBUST_BLK,
+	snprintf(text, sizeof(text), g_config, sock, ROBUST_BLOCKS, ROBUST_BLK, ROBUST_BLK,
 		 transport_opts[0] != '\0' ? ", " : "", transport_opts, ROBUST_SUBNQN,
-		 ROBUST_SUBNQN, ROBUST_SUBNQN, t->port);
+		 ROBUST_SUBNQN, ROBUST_SUBNQN, ROBUST_SUBNQN, t->port);
 	rc = nvt_test_tmpdir_create(t->dir, sizeof(t->dir), "/tmp", "nvtcp-robust-test");
 	if (rc == 0) {
 		rc = nvt_test_path(t->rpc, sizeof(t->rpc), t->dir, "rpc.sock");
@@ -111,7 +115,7 @@ robust_wait_idle(struct robust_target *t, json_int_t conns, int timeout_ms)
 
 static int
 queue_open(struct robust_target *t, struct nvt_test_conn *q, const char *hostnqn, uint16_t qid,
-	   uint32_t kato_ms, uint16_t cntlid)
+	   uint32_t kato_ms, uint16_t cntlid, unsigned int digests)
 {
 	struct nvt_test_connect_opts o = {
 		.subnqn = ROBUST_SUBNQN,
@@ -125,7 +129,7 @@ queue_open(struct robust_target *t, struct nvt_test_conn *q, const char *hostnqn
 
 	rc = nvt_test_tcp_open(q, "127.0.0.1", (uint16_t)t->port);
 	if (rc == 0) {
-		rc = nvt_test_tcp_icreq(q, 0, false, false);
+		rc = nvt_test_tcp_icreq(q, 0, digests & ROBUST_HDGST, digests & ROBUST_DDGST);
 	}
 	if (rc == 0) {
 		rc = nvt_test_tcp_fabrics_connect(q, &o);
@@ -137,15 +141,23 @@ int
 robust_ctrl_open(struct robust_target *t, const char *hostnqn, uint32_t kato_ms,
 		 struct nvt_test_conn *admin, struct nvt_test_conn *io)
 {
+	return robust_ctrl_open_digests(t, hostnqn, kato_ms, 0, admin, io);
+}
+
+int
+robust_ctrl_open_digests(struct robust_target *t, const char *hostnqn, uint32_t kato_ms,
+			 unsigned int digests, struct nvt_test_conn *admin,
+			 struct nvt_test_conn *io)
+{
 	int rc;
 
-	rc = queue_open(t, admin, hostnqn, 0, kato_ms, 0xffff);
+	rc = queue_open(t, admin, hostnqn, 0, kato_ms, 0xffff, digests);
 	if (rc == 0) {
 		rc = nvt_test_tcp_enable_ctrlr(admin);
 		rc = rc > 0 ? -EPROTO : rc;
 	}
 	if (rc == 0 && io != NULL) {
-		rc = queue_open(t, io, hostnqn, 1, 0, admin->cntlid);
+		rc = queue_open(t, io, hostnqn, 1, 0, admin->cntlid, digests);
 	}
 	return rc;
 }
@@ -172,10 +184,11 @@ host_round(struct robust_host *h, uint64_t n, uint8_t *wbuf, uint8_t *rbuf)
 	int rc;
 
 	fill(wbuf, len, n + 1);
-	rc = n % 2 ? nvt_test_tcp_write(&h->io, 1, lba, blocks, ROBUST_BLK, wbuf)
-		   : nvt_test_tcp_write_icd(&h->io, 1, lba, blocks, ROBUST_BLK, wbuf, false);
+	rc = n % 2 ? nvt_test_tcp_write(&h->io, ROBUST_HOST_NSID, lba, blocks, ROBUST_BLK, wbuf)
+		   : nvt_test_tcp_write_icd(&h->io, ROBUST_HOST_NSID, lba, blocks, ROBUST_BLK, wbuf,
+					    false);
 	if (rc == 0) {
-		rc = nvt_test_tcp_read(&h->io, 1, lba, blocks, ROBUST_BLK, rbuf);
+		rc = nvt_test_tcp_read(&h->io, ROBUST_HOST_NSID, lba, blocks, ROBUST_BLK, rbuf);
 	}
 	if (rc != 0) {
 		snprintf(h->error, sizeof(h->error), "I/O %llu: %s %d", (unsigned long long)n,

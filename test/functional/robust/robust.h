@@ -18,10 +18,12 @@
 #include "test_daemon.h"
 #include "test_tcp.h"
 
-#define ROBUST_SUBNQN  "nqn.2016-06.io.nvtcp:robust"
-#define ROBUST_BLK     512
-#define ROBUST_BLOCKS  (64u * 1024u) /* 32 MiB */
-#define ROBUST_HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-00000000c0de"
+#define ROBUST_SUBNQN "nqn.2016-06.io.nvtcp:robust"
+#define ROBUST_BLK    512
+#define ROBUST_BLOCKS (64u * 1024u) /* 32 MiB */
+/* The verified host's namespace (1,024 blocks), which nothing else touches. */
+#define ROBUST_HOST_NSID 2
+#define ROBUST_HOSTNQN	 "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-00000000c0de"
 
 struct robust_target {
 	struct nvt_test_daemon d;
@@ -31,8 +33,9 @@ struct robust_target {
 };
 
 /*
- * Start nvtcpd (\p nvtcpd, cores 0x1) with one subsystem on a malloc bdev of
- * ROBUST_BLOCKS blocks, any host allowed, listening on 127.0.0.1, and
+ * Start nvtcpd (\p nvtcpd, cores 0x3) with one subsystem, any host allowed:
+ * namespace 1 a malloc bdev of ROBUST_BLOCKS blocks, namespace 2 the
+ * verified host's, listening on 127.0.0.1, and
  * \p transport_opts (JSON members, may be "") added to nvmf_create_transport.
  * 0, or -errno (reported on stderr).
  */
@@ -54,7 +57,14 @@ int robust_wait_idle(struct robust_target *t, json_int_t conns, int timeout_ms);
 int robust_ctrl_open(struct robust_target *t, const char *hostnqn, uint32_t kato_ms,
 		     struct nvt_test_conn *admin, struct nvt_test_conn *io);
 
-/* A verified host on its own controller, over blocks [lba, lba + 256). */
+/* The same, asking for digests: ROBUST_HDGST and/or ROBUST_DDGST. */
+#define ROBUST_HDGST (1u << 0)
+#define ROBUST_DDGST (1u << 1)
+int robust_ctrl_open_digests(struct robust_target *t, const char *hostnqn, uint32_t kato_ms,
+			     unsigned int digests, struct nvt_test_conn *admin,
+			     struct nvt_test_conn *io);
+
+/* A verified host on its own controller, over blocks [lba, lba + 256) of namespace 2. */
 struct robust_host {
 	struct robust_target *t;
 	struct nvt_test_conn admin, io;
