@@ -163,12 +163,49 @@ uint32_t nvt_thread_get_count(void);
 
 /**
  * Send a message: \p fn(\p ctx) runs once on \p thread, after every message
- * sent to it earlier by the same sender. Lock-free; any OS thread.
+ * sent to it earlier by the same sender (with either send function). Any OS
+ * thread. Lock-free while the thread keeps up; when its ring is full the
+ * message waits in an overflow list instead, so a burst never loses one.
  *
- * \return 0 (fn will run, never inside this call), -ENOMEM (ring full or no
- * memory: fn will not run), -EIO (thread already exited).
+ * \return 0 (fn will run, never inside this call), -ENOMEM (no memory for
+ * the message: fn will not run), -EIO (thread already exited).
  */
 int nvt_thread_send_msg(const struct nvt_thread *thread, nvt_msg_fn fn, void *ctx);
+
+/**
+ * Storage for one message, owned by the caller: embedded in the object the
+ * message concerns, it lets nvt_thread_send_msg_prealloc() send without
+ * allocating. Zero it (calloc, `= { 0 }`, memset) before its first send.
+ * Every field is private to the thread library.
+ */
+struct nvt_thread_msg {
+	nvt_msg_fn fn;
+	void *ctx;
+	struct nvt_thread_msg *next; /* ring overflow list, or the free cache */
+	int in_flight;		     /* 1 from the send until fn starts (__atomic) */
+	bool prealloc;		     /* caller-owned storage, never freed or cached */
+};
+
+/**
+ * Send a message in caller-owned storage: \p fn(\p ctx) runs once on
+ * \p thread, in the same order as nvt_thread_send_msg() (after every message
+ * sent to \p thread earlier by the same sender, with either function). It
+ * never allocates: for the steps that must not be lost, such as a teardown or
+ * the answer that completes an operation. Any OS thread.
+ *
+ * Ownership: \p msg is in flight from this call until \p fn starts. It must
+ * stay valid and untouched that long; from then on it is the caller's again
+ * and may be sent anew, also from \p fn itself. One storage carries one
+ * message at a time: give each message that can be in flight at the same
+ * time its own. A message still queued when its thread is destroyed is
+ * dropped (fn never runs).
+ *
+ * \return 0 (fn will run, never inside this call), -EBUSY (\p msg is still
+ * in flight: nothing changed, the message queued earlier runs as sent),
+ * -EIO (thread already exited: fn will not run, \p msg is free).
+ */
+int nvt_thread_send_msg_prealloc(const struct nvt_thread *thread, struct nvt_thread_msg *msg,
+				 nvt_msg_fn fn, void *ctx);
 
 /**
  * Run \p fn(\p ctx) on every thread, one after the other, then \p cpl(\p ctx)

@@ -27,6 +27,7 @@ struct io_device {
 	uint32_t ctx_size;
 	uint32_t refcnt; /* channels + for_each walks; under g_lock */
 	bool unregistered;
+	struct nvt_thread_msg free_msg; /* device_free_msg, once */
 	char name[IO_DEVICE_NAME_LEN];
 	TAILQ_ENTRY(io_device) link;
 };
@@ -36,7 +37,8 @@ struct nvt_io_channel {
 	struct io_device *dev;
 	uint32_t ref;
 	bool destroy_pending;
-	TAILQ_ENTRY(nvt_io_channel) link; /* thread->io_channels, under g_lock */
+	struct nvt_thread_msg destroy_msg; /* in flight while destroy_pending */
+	TAILQ_ENTRY(nvt_io_channel) link;  /* thread->io_channels, under g_lock */
 	uint8_t ctx[] __attribute__((aligned(16)));
 };
 
@@ -49,6 +51,7 @@ struct nvt_io_channel_iter {
 	struct nvt_thread *cur;
 	struct nvt_io_channel *ch;
 	int status;
+	struct nvt_thread_msg msg; /* each step, then the return: one at a time */
 };
 
 static TAILQ_HEAD(, io_device) g_devices = TAILQ_HEAD_INITIALIZER(g_devices);
@@ -112,7 +115,8 @@ device_put_locked(struct io_device *dev)
 		return;
 	}
 	TAILQ_REMOVE(&g_devices, dev, link);
-	if (nvt_thread_send_msg(dev->unregister_thread, device_free_msg, dev) != 0) {
+	if (nvt_thread_send_msg_prealloc(dev->unregister_thread, &dev->free_msg, device_free_msg,
+					 dev) != 0) {
 		NVT_ERRLOG("io_device %s: unregistering thread is gone; callback skipped\n",
 			   dev->name);
 		free(dev);
@@ -255,7 +259,8 @@ nvt_put_io_channel(struct nvt_io_channel *ch)
 		return;
 	}
 	ch->destroy_pending = true;
-	if (nvt_thread_send_msg(ch->thread, channel_destroy_msg, ch) != 0) {
+	if (nvt_thread_send_msg_prealloc(ch->thread, &ch->destroy_msg, channel_destroy_msg, ch) !=
+	    0) {
 		NVT_ERRLOG("io_device %s: cannot defer channel destroy; destroying now\n",
 			   ch->dev->name);
 		channel_destroy_msg(ch);
@@ -376,7 +381,8 @@ for_each_channel_next(struct nvt_io_channel_iter *iter)
 			continue;
 		}
 		iter->cur = thread;
-		sent = nvt_thread_send_msg(thread, for_each_channel_step, iter) == 0;
+		sent = nvt_thread_send_msg_prealloc(thread, &iter->msg, for_each_channel_step,
+						    iter) == 0;
 	}
 	pthread_mutex_unlock(&g_lock);
 	return sent;
@@ -385,7 +391,8 @@ for_each_channel_next(struct nvt_io_channel_iter *iter)
 static void
 for_each_channel_finish(struct nvt_io_channel_iter *iter)
 {
-	if (nvt_thread_send_msg(iter->orig, for_each_channel_done, iter) != 0) {
+	if (nvt_thread_send_msg_prealloc(iter->orig, &iter->msg, for_each_channel_done, iter) !=
+	    0) {
 		NVT_ERRLOG("io_device %s: for_each_channel cannot return to thread %s\n",
 			   iter->dev->name, iter->orig->name);
 	}

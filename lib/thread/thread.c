@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Lightweight threads: creation, exit, messages and the interrupt-mode
- * hooks. Pollers live in poller.c, io-channels in io_channel.c.
+ * Lightweight threads: creation, exit and the interrupt-mode hooks.
+ * Messages live in msg.c, pollers in poller.c, io-channels in io_channel.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,11 +20,6 @@
 
 NVT_LOG_REGISTER_COMPONENT(thread)
 
-/* Big enough that a burst of cross-thread work never fails for lack of room. */
-#define MSG_RING_SIZE	  16384
-#define MSG_BATCH_DEFAULT 64
-#define MSG_CACHE_MAX	  1024
-
 pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 struct thread_list g_threads = TAILQ_HEAD_INITIALIZER(g_threads);
 
@@ -33,7 +28,7 @@ static nvt_thread_op_fn g_op_fn;
 static size_t g_ctx_sz;
 static uint64_t g_next_id = 1;
 static uint32_t g_thread_count;
-static __thread struct nvt_thread *tls_thread;
+__thread struct nvt_thread *tls_thread;
 
 int
 nvt_thread_lib_init(nvt_thread_op_fn op_fn, size_t ctx_sz)
@@ -95,22 +90,8 @@ close_fd(int *fd)
 static void
 thread_free(struct nvt_thread *thread)
 {
-	struct thread_msg *msg;
-	void *m;
-	size_t dropped = 0;
-
-	while (thread->msgs && nvt_ring_dequeue(thread->msgs, &m, 1) == 1) {
-		free(m);
-		dropped++;
-	}
-	if (dropped > 0) {
-		NVT_WARNLOG("thread %s: dropped %zu messages sent after it exited\n", thread->name,
-			    dropped);
-	}
-	while ((msg = SLIST_FIRST(&thread->msg_cache)) != NULL) {
-		SLIST_REMOVE_HEAD(&thread->msg_cache, link);
-		free(msg);
-	}
+	thread_free_msgs(thread);
+	pthread_mutex_destroy(&thread->overflow_lock);
 	nvt_ring_free(&thread->msgs);
 	free(thread->timers);
 	close_fd(&thread->epfd);
@@ -128,11 +109,15 @@ thread_alloc(const char *name, const struct nvt_cpuset *cpumask)
 	if (thread == NULL) {
 		return NULL;
 	}
+	/* First, so that thread_free() may always destroy it. */
+	if (pthread_mutex_init(&thread->overflow_lock, NULL) != 0) {
+		free(thread);
+		return NULL;
+	}
 	thread->epfd = thread->efd = thread->tfd = -1;
 	TAILQ_INIT(&thread->active_pollers);
 	TAILQ_INIT(&thread->paused_pollers);
 	TAILQ_INIT(&thread->io_channels);
-	SLIST_INIT(&thread->msg_cache);
 	thread->msgs = nvt_ring_create(NVT_RING_MPSC, MSG_RING_SIZE);
 	if (thread->msgs == NULL || thread_init_interrupt(thread) != 0) {
 		NVT_ERRLOG("cannot allocate thread %s: %s\n", name ? name : "",
@@ -236,101 +221,10 @@ nvt_thread_destroy(struct nvt_thread **pthread)
 	*pthread = NULL;
 }
 
-static struct thread_msg *
-msg_get(void)
-{
-	struct nvt_thread *self = tls_thread;
-	struct thread_msg *msg;
-
-	if (self != NULL && (msg = SLIST_FIRST(&self->msg_cache)) != NULL) {
-		SLIST_REMOVE_HEAD(&self->msg_cache, link);
-		self->msg_cache_count--;
-		return msg;
-	}
-	return malloc(sizeof(*msg));
-}
-
-/* Messages are recycled into the cache of the thread that ran them. */
-static void
-msg_put(struct nvt_thread *self, struct thread_msg *msg)
-{
-	if (self != NULL && self->msg_cache_count < MSG_CACHE_MAX) {
-		SLIST_INSERT_HEAD(&self->msg_cache, msg, link);
-		self->msg_cache_count++;
-		return;
-	}
-	free(msg);
-}
-
-static void
-thread_kick(const struct nvt_thread *cthread)
-{
-	struct nvt_thread *thread = (struct nvt_thread *)cthread;
-	uint64_t one = 1;
-
-	/*
-	 * Pairs with the fence in nvt_thread_prepare_sleep(): either we see
-	 * the sleeping flag, or the sleeper sees our message in the ring.
-	 * The exchange makes one sender, not all of them, pay the write.
-	 */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&thread->sleeping, memory_order_relaxed) &&
-	    atomic_exchange(&thread->sleeping, 0)) {
-		if (write(thread->efd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
-			NVT_ERRLOG("thread %s: eventfd write: %s\n", thread->name,
-				   nvt_strerror(errno));
-		}
-	}
-}
-
-int
-nvt_thread_send_msg(const struct nvt_thread *thread, nvt_msg_fn fn, void *ctx)
-{
-	struct thread_msg *msg;
-	void *obj;
-
-	if (nvt_unlikely(atomic_load(&thread->state) == THREAD_STATE_EXITED)) {
-		return -EIO;
-	}
-	msg = msg_get();
-	if (msg == NULL) {
-		return -ENOMEM;
-	}
-	msg->fn = fn;
-	msg->ctx = ctx;
-	obj = msg;
-	if (nvt_unlikely(nvt_ring_enqueue(thread->msgs, &obj, 1) != 1)) {
-		msg_put(tls_thread, msg);
-		return -ENOMEM;
-	}
-	thread_kick(thread);
-	return 0;
-}
-
-static uint32_t
-thread_run_msgs(struct nvt_thread *thread, uint32_t max_msgs)
-{
-	void *msgs[MSG_BATCH_DEFAULT];
-	struct thread_msg *msg;
-	size_t count, i;
-
-	if (max_msgs == 0 || max_msgs > MSG_BATCH_DEFAULT) {
-		max_msgs = MSG_BATCH_DEFAULT;
-	}
-	count = nvt_ring_dequeue(thread->msgs, msgs, max_msgs);
-	for (i = 0; i < count; i++) {
-		msg = msgs[i];
-		msg->fn(msg->ctx);
-		msg_put(thread, msg);
-	}
-	return (uint32_t)count;
-}
-
 static void
 thread_check_exit(struct nvt_thread *thread, uint64_t now)
 {
-	if (thread->poller_count == 0 && thread->channel_count == 0 &&
-	    nvt_ring_count(thread->msgs) == 0) {
+	if (thread->poller_count == 0 && thread->channel_count == 0 && !thread_has_msgs(thread)) {
 		thread_release_pollers(thread, false);
 		NVT_DEBUGLOG(thread, "thread %s exited\n", thread->name);
 		atomic_store(&thread->state, THREAD_STATE_EXITED);
@@ -466,81 +360,6 @@ nvt_thread_get_stats(const struct nvt_thread *thread, struct nvt_thread_stats *s
 	*stats = thread->stats;
 }
 
-/* ---- for_each_thread ---- */
-
-struct for_each_thread_ctx {
-	nvt_msg_fn fn;
-	nvt_msg_fn cpl;
-	void *ctx;
-	struct nvt_thread *orig;
-	uint64_t cur_id;
-};
-
-static void
-for_each_thread_done(void *arg)
-{
-	struct for_each_thread_ctx *fe = arg;
-
-	fe->cpl(fe->ctx);
-	free(fe);
-}
-
-/* Send to the first live thread after the one with id cur_id; false if none. */
-static bool for_each_thread_next(struct for_each_thread_ctx *fe, struct nvt_thread *cur);
-
-static void
-for_each_thread_step(void *arg)
-{
-	struct for_each_thread_ctx *fe = arg;
-
-	fe->fn(fe->ctx);
-	if (!for_each_thread_next(fe, tls_thread)) {
-		if (nvt_thread_send_msg(fe->orig, for_each_thread_done, fe) != 0) {
-			NVT_ERRLOG("for_each_thread: cannot return to thread %s\n", fe->orig->name);
-		}
-	}
-}
-
-static bool
-for_each_thread_next(struct for_each_thread_ctx *fe, struct nvt_thread *cur)
-{
-	struct nvt_thread *next;
-	bool sent = false;
-
-	pthread_mutex_lock(&g_lock);
-	next = cur ? TAILQ_NEXT(cur, link) : TAILQ_FIRST(&g_threads);
-	for (; next != NULL && !sent; next = TAILQ_NEXT(next, link)) {
-		fe->cur_id = next->id;
-		sent = nvt_thread_send_msg(next, for_each_thread_step, fe) == 0;
-	}
-	pthread_mutex_unlock(&g_lock);
-	return sent;
-}
-
-int
-nvt_for_each_thread(nvt_msg_fn fn, void *ctx, nvt_msg_fn cpl)
-{
-	struct for_each_thread_ctx *fe;
-
-	if (tls_thread == NULL) {
-		NVT_ERRLOG("for_each_thread called off any thread\n");
-		return -EINVAL;
-	}
-	fe = calloc(1, sizeof(*fe));
-	if (fe == NULL) {
-		return -ENOMEM;
-	}
-	fe->fn = fn;
-	fe->cpl = cpl;
-	fe->ctx = ctx;
-	fe->orig = tls_thread;
-	if (!for_each_thread_next(fe, NULL)) {
-		free(fe);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* ---- interrupt mode ---- */
 
 int
@@ -578,14 +397,14 @@ nvt_thread_prepare_sleep(struct nvt_thread *thread)
 	/* Pollers that do not wake the thread wait until something else does. */
 	uint64_t next = thread_next_wakeup_timer(thread);
 
-	if (nvt_ring_count(thread->msgs) > 0 || next <= nvt_get_ticks()) {
+	if (thread_has_msgs(thread) || next <= nvt_get_ticks()) {
 		return false;
 	}
 	thread_arm_timer(thread, next);
 	atomic_store(&thread->sleeping, 1);
-	/* Pairs with the fence in thread_kick(). */
+	/* Pairs with the fence in thread_kick() (msg.c). */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (nvt_ring_count(thread->msgs) > 0) {
+	if (thread_has_msgs(thread)) {
 		atomic_store(&thread->sleeping, 0);
 		return false;
 	}

@@ -16,6 +16,9 @@
 
 #define POLLER_NAME_LEN 64
 
+/* Slots of a thread's message ring: big enough that its overflow list (msg.c) stays rare. */
+#define MSG_RING_SIZE 16384
+
 /* Grace period of nvt_thread_exit() before a thread is forced out. */
 #define THREAD_EXIT_TIMEOUT_SEC 5
 
@@ -50,12 +53,6 @@ enum thread_state {
 	THREAD_STATE_EXITED,  /* may be destroyed */
 };
 
-struct thread_msg {
-	nvt_msg_fn fn;
-	void *ctx;
-	SLIST_ENTRY(thread_msg) link;
-};
-
 TAILQ_HEAD(poller_list, nvt_poller);
 
 struct nvt_thread {
@@ -63,10 +60,20 @@ struct nvt_thread {
 	char name[NVT_THREAD_NAME_LEN];
 	struct nvt_cpuset cpumask;
 	_Atomic int state; /* enum thread_state; read by any thread */
+	/*
+	 * Messages in the overflow list; read by every sender (next to state,
+	 * which they read too), changed under overflow_lock. See msg.c.
+	 */
+	_Atomic uint32_t overflow_count;
 	uint64_t exit_deadline;
 
 	struct nvt_ring *msgs; /* MPSC: any thread enqueues */
-	SLIST_HEAD(, thread_msg) msg_cache;
+	/* Messages that found the ring full (or overflow_count set), oldest first. */
+	pthread_mutex_t overflow_lock;
+	struct nvt_thread_msg *overflow_head; /* under overflow_lock */
+	struct nvt_thread_msg *overflow_tail; /* under overflow_lock */
+	/* Heap messages this thread ran, kept for its own sends. */
+	struct nvt_thread_msg *msg_cache;
 	uint32_t msg_cache_count;
 
 	struct poller_list active_pollers;
@@ -100,6 +107,16 @@ struct nvt_thread {
 /* Protects the thread list and the io-device list (never the I/O path). */
 extern pthread_mutex_t g_lock;
 extern TAILQ_HEAD(thread_list, nvt_thread) g_threads;
+/* The thread this OS thread is polling (nvt_get_thread()). */
+extern __thread struct nvt_thread *tls_thread;
+
+/* msg.c */
+/* Run up to max_msgs messages (0: a default batch); returns how many ran. */
+uint32_t thread_run_msgs(struct nvt_thread *thread, uint32_t max_msgs);
+/* Whether messages wait, in the ring or the overflow list (a snapshot for others). */
+bool thread_has_msgs(struct nvt_thread *thread);
+/* Drop what is still queued and free the message cache; on destroy. */
+void thread_free_msgs(struct nvt_thread *thread);
 
 /* poller.c */
 int thread_run_pollers(struct nvt_thread *thread, uint64_t now);

@@ -141,7 +141,7 @@ order_recv(void *arg)
 	}
 }
 
-/* Streams numbered messages; a full ring is retried on the next poll. */
+/* Streams numbered messages, past a full ring; one refused (no memory) is retried next poll. */
 static int
 order_send_poll(void *arg)
 {
@@ -193,8 +193,7 @@ test_cross_reactor_order(void **state)
 	assert_int_equal(g_order.next_recv, ORDER_MSGS);
 	assert_int_equal(g_order.recv_core, 1);
 	assert_null(g_order.poller);
-	print_message("100k messages core 0 -> core 1 in order; ring full %lu times\n",
-		      g_order.full);
+	print_message("100k messages core 0 -> core 1 in order; refused %lu times\n", g_order.full);
 }
 
 /* ---- moving a thread ---- */

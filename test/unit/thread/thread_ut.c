@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of lib/thread/thread.c: creation, messages, for_each_thread,
- * statistics, exit and the interrupt-mode hooks.
+ * Unit tests of lib/thread/thread.c and the basics of msg.c: creation,
+ * messages, for_each_thread, statistics, exit and the interrupt-mode hooks.
+ * The ring's overflow and caller-owned messages are in msg_ut.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -283,43 +284,6 @@ static void
 count_msg(void *ctx)
 {
 	(*(int *)ctx)++;
-}
-
-static void
-test_msg_errors(void **state)
-{
-	struct nvt_thread *thread;
-	int sent = 0, ran = 0, rc;
-	int i;
-
-	(void)state;
-	thread = nvt_thread_create("full", NULL);
-	/* A full ring refuses the message, which then never runs. */
-	for (i = 0; i < 100000; i++) {
-		rc = nvt_thread_send_msg(thread, count_msg, &ran);
-		if (rc != 0) {
-			assert_int_equal(rc, -ENOMEM);
-			break;
-		}
-		sent++;
-	}
-	assert_true(sent >= 1024 && sent < 100000);
-	for (i = 0; i < UT_POLL_ROUNDS && ran < sent; i++) {
-		nvt_thread_poll(thread, 0, 0);
-	}
-	assert_int_equal(ran, sent);
-	assert_int_equal(nvt_thread_poll(thread, 0, 0), 0);
-	assert_int_equal(ran, sent);
-
-	/* Exited: refused with -EIO. */
-	nvt_set_thread(thread);
-	nvt_thread_exit(thread);
-	nvt_set_thread(NULL);
-	nvt_thread_poll(thread, 0, 0);
-	assert_true(nvt_thread_is_exited(thread));
-	assert_int_equal(nvt_thread_send_msg(thread, count_msg, &ran), -EIO);
-	nvt_thread_destroy(&thread);
-	assert_int_equal(ran, sent);
 }
 
 /* ---- statistics ---- */
@@ -802,7 +766,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_scheduler_hook, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_msg_order, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_msg_between_threads, ut_setup, ut_teardown),
-		cmocka_unit_test_setup_teardown(test_msg_errors, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_stats, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_for_each_thread, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_exit_waits, ut_setup, ut_teardown),
