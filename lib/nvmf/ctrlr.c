@@ -14,6 +14,19 @@
 
 #include "nvmf_internal.h"
 
+int
+nvmf_send_msg(struct nvt_thread *thread, struct nvt_thread_msg *msg, nvt_msg_fn fn, void *ctx,
+	      const char *what)
+{
+	int rc = nvt_thread_send_msg_prealloc(thread, msg, fn, ctx);
+
+	if (rc != 0) {
+		NVT_ERRLOG("%s: lost, thread %s refused it: rc %d (%s)\n", what,
+			   nvt_thread_get_name(thread), rc, nvt_strerror(rc));
+	}
+	return rc;
+}
+
 /* ---- status helpers ---- */
 
 void
@@ -231,7 +244,8 @@ io_qpair_remove_msg(void *ctx)
 	struct nvmf_qpair *qpair = ctx;
 
 	nvmf_ctrlr_remove_io_qpair(qpair->ctrlr, qpair);
-	nvt_thread_send_msg(qpair->group->thread, io_qpair_removed_msg, qpair);
+	nvmf_send_msg(qpair->group->thread, &qpair->msg, io_qpair_removed_msg, qpair,
+		      "I/O qpair teardown");
 }
 
 static void
@@ -251,7 +265,8 @@ qpair_disconnect_continue(struct nvmf_qpair *qpair)
 	} else if (qpair->qid == 0) {
 		nvmf_ctrlr_destruct(ctrlr);
 	} else {
-		nvt_thread_send_msg(ctrlr->thread, io_qpair_remove_msg, qpair);
+		nvmf_send_msg(ctrlr->thread, &qpair->msg, io_qpair_remove_msg, qpair,
+			      "I/O qpair teardown");
 	}
 }
 
@@ -297,7 +312,8 @@ ctrlr_unlist_msg(void *ctx)
 	struct nvmf_ctrlr *ctrlr = ctx;
 
 	TAILQ_REMOVE(&ctrlr->subsystem->ctrlrs, ctrlr, link);
-	nvt_thread_send_msg(ctrlr->thread, ctrlr_free_msg, ctrlr);
+	nvmf_send_msg(ctrlr->thread, &ctrlr->teardown_msg, ctrlr_free_msg, ctrlr,
+		      "controller teardown");
 }
 
 static void
@@ -306,7 +322,8 @@ ctrlr_destruct_continue(struct nvmf_ctrlr *ctrlr)
 	if (ctrlr->num_io_qpairs > 0) {
 		return;
 	}
-	nvt_thread_send_msg(nvmf_tgt_get()->thread, ctrlr_unlist_msg, ctrlr);
+	nvmf_send_msg(nvmf_tgt_get()->thread, &ctrlr->teardown_msg, ctrlr_unlist_msg, ctrlr,
+		      "controller teardown");
 }
 
 static void
@@ -331,8 +348,9 @@ nvmf_ctrlr_destruct(struct nvmf_ctrlr *ctrlr)
 	}
 	for (i = 1; i <= ctrlr->max_io_qpairs; i++) {
 		if (ctrlr->io_qpairs[i] != NULL) {
-			nvt_thread_send_msg(ctrlr->io_qpairs[i]->group->thread,
-					    io_qpair_disconnect_msg, ctrlr->io_qpairs[i]);
+			nvmf_send_msg(ctrlr->io_qpairs[i]->group->thread,
+				      &ctrlr->io_qpairs[i]->disconnect_msg, io_qpair_disconnect_msg,
+				      ctrlr->io_qpairs[i], "controller teardown");
 		}
 	}
 	ctrlr_destruct_continue(ctrlr);

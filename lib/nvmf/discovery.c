@@ -18,6 +18,8 @@ struct discovery_ctx {
 	uint64_t len;
 	uint8_t *log;
 	size_t log_len;
+	/* To the app thread and back: one hop at a time, none lost. */
+	struct nvt_thread_msg msg;
 };
 
 static size_t
@@ -113,7 +115,12 @@ discovery_build_msg(void *arg)
 	struct discovery_ctx *ctx = arg;
 
 	ctx->log = discovery_build(nvmf_tgt_get(), ctx->hostnqn, &ctx->log_len);
-	nvt_thread_send_msg(ctx->req->qpair->group->thread, discovery_done_msg, ctx);
+	/* Refused only once the qpair's thread is gone, and the request with it. */
+	if (nvmf_send_msg(ctx->req->qpair->group->thread, &ctx->msg, discovery_done_msg, ctx,
+			  "discovery log") != 0) {
+		free(ctx->log);
+		free(ctx);
+	}
 }
 
 void
@@ -130,5 +137,9 @@ nvmf_discovery_get_log(struct nvmf_request *req, uint64_t offset, uint64_t len)
 	ctx->offset = offset;
 	ctx->len = len;
 	nvt_strcpy_trunc(ctx->hostnqn, sizeof(ctx->hostnqn), req->qpair->ctrlr->hostnqn);
-	nvt_thread_send_msg(nvmf_tgt_get()->thread, discovery_build_msg, ctx);
+	if (nvmf_send_msg(nvmf_tgt_get()->thread, &ctx->msg, discovery_build_msg, ctx,
+			  "discovery log") != 0) {
+		/* ctx->log NULL: answered with an internal error. */
+		discovery_done_msg(ctx);
+	}
 }

@@ -29,6 +29,8 @@ struct connect_ctx {
 	uint32_t kato;
 	uint16_t status;
 	uint32_t cdw0;
+	/* Carries the Connect from thread to thread: one hop at a time, none lost. */
+	struct nvt_thread_msg msg;
 };
 
 static void
@@ -83,7 +85,11 @@ connect_done_msg(void *arg)
 static void
 connect_reply(struct connect_ctx *ctx)
 {
-	nvt_thread_send_msg(ctx->qpair->group->thread, connect_done_msg, ctx);
+	/* Refused only once the qpair's thread is gone, and the qpair with it. */
+	if (nvmf_send_msg(ctx->qpair->group->thread, &ctx->msg, connect_done_msg, ctx,
+			  "Connect answer") != 0) {
+		free(ctx);
+	}
 }
 
 /* ---- I/O queue: on the controller's thread ---- */
@@ -253,7 +259,10 @@ connect_io_on_app(struct connect_ctx *ctx, struct nvt_nvmf_subsystem *subsystem)
 		return false;
 	}
 	ctx->ctrlr = ctrlr;
-	nvt_thread_send_msg(ctrlr->thread, connect_io_on_ctrlr, ctx);
+	if (nvmf_send_msg(ctrlr->thread, &ctx->msg, connect_io_on_ctrlr, ctx, "I/O Connect") != 0) {
+		connect_fail(ctx, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INTERNAL_ERROR, 0);
+		return false;
+	}
 	return true;
 }
 
@@ -368,7 +377,10 @@ fabrics_connect(struct nvmf_request *req)
 		connect_done_msg(ctx);
 		return;
 	}
-	nvt_thread_send_msg(nvmf_tgt_get()->thread, connect_on_app, ctx);
+	if (nvmf_send_msg(nvmf_tgt_get()->thread, &ctx->msg, connect_on_app, ctx, "Connect") != 0) {
+		connect_fail(ctx, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INTERNAL_ERROR, 0);
+		connect_done_msg(ctx);
+	}
 }
 
 /* ---- properties ---- */

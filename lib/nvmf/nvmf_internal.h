@@ -68,6 +68,8 @@ struct nvmf_ns {
 	bool read_only;
 	/* Removal: poll groups still holding a channel, then this runs. */
 	uint32_t groups_left;
+	/* Removal: each poll group's release, in flight together (indexed by group). */
+	struct nvt_thread_msg *release_msgs;
 	nvt_nvmf_done_cb remove_cb;
 	void *remove_ctx;
 };
@@ -143,6 +145,13 @@ struct nvmf_poll_group {
 	/* Shutdown: poll_group_fini() ran; poll_group_fini_done() ran. */
 	bool fini_started;
 	bool fini_done;
+	/*
+	 * The target's steps, one stage at a time: the start or a transport's
+	 * addition (request and answer) in step_msg; the shutdown (request,
+	 * poll_group_fini_done() on the group's thread, answer) in fini_msg.
+	 */
+	struct nvt_thread_msg step_msg;
+	struct nvt_thread_msg fini_msg;
 };
 
 enum nvmf_tgt_state {
@@ -169,6 +178,8 @@ struct nvt_nvmf_tgt {
 	uint16_t next_portid;
 	/* Pending init/fini steps. */
 	uint32_t pending;
+	/* The transport being added to every poll group (transport_group_add()). */
+	struct nvmf_transport *new_transport;
 	nvt_nvmf_done_cb cb;
 	void *cb_ctx;
 	nvt_nvmf_done_cb fini_cb;
@@ -221,6 +232,10 @@ struct nvmf_ctrlr {
 	struct nvt_poller *ka_poller;
 	/* Ticks of the last Keep Alive (or of the timer's start). */
 	uint64_t last_keep_alive;
+	/* Teardown: to the app thread to leave the subsystem, back to be freed. */
+	struct nvt_thread_msg teardown_msg;
+	/* The subsystem's deletion asking it to disconnect (once). */
+	struct nvt_thread_msg disconnect_msg;
 	TAILQ_ENTRY(nvmf_ctrlr) link;
 };
 
@@ -269,6 +284,15 @@ void nvmf_pg_ns_io_done(struct nvmf_poll_group *group, struct nvmf_pg_ns *pns);
 void nvmf_subsystem_ns_changed(struct nvt_nvmf_subsystem *subsystem, uint32_t nsid);
 
 /* ctrlr.c */
+/*
+ * Send a step that must not be lost (of a teardown, a Connect, a shutdown)
+ * in \p msg, storage of the object it concerns: see
+ * nvt_thread_send_msg_prealloc(). That fails only when \p thread has exited
+ * or \p msg is still in flight, which the order of teardowns rules out: the
+ * step is then lost, logged with \p what. Returns 0 or that -errno.
+ */
+int nvmf_send_msg(struct nvt_thread *thread, struct nvt_thread_msg *msg, nvt_msg_fn fn, void *ctx,
+		  const char *what);
 void nvmf_req_set_status(struct nvmf_request *req, uint8_t sct, uint8_t sc, bool dnr);
 void nvmf_req_success(struct nvmf_request *req);
 void nvmf_req_invalid_field(struct nvmf_request *req);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "nvtcp/likely.h"
 #include "nvtcp/log.h"
 #include "nvtcp/string.h"
 
@@ -207,8 +208,18 @@ ns_group_released(void *ctx)
 	if (ns->remove_cb != NULL) {
 		ns->remove_cb(ns->remove_ctx, 0);
 	}
+	/* Every group's release has started running: the storage is free. */
+	free(ns->release_msgs);
 	free(ns->bdev_name);
 	free(ns);
+}
+
+/* A poll group is done with a namespace being removed: tell the app thread. */
+static void
+pg_ns_released(struct nvmf_poll_group *group, struct nvmf_ns *ns)
+{
+	nvmf_send_msg(group->tgt->thread, &ns->release_msgs[group->index], ns_group_released, ns,
+		      "namespace removal");
 }
 
 static void
@@ -220,7 +231,7 @@ pg_ns_release(struct nvmf_poll_group *group, struct nvmf_pg_ns *pns)
 	pns->ch = NULL;
 	pns->ns = NULL;
 	pns->removing = false;
-	nvt_thread_send_msg(group->tgt->thread, ns_group_released, ns);
+	pg_ns_released(group, ns);
 	/* The slot may have been reused already. */
 	nvmf_pg_subsystem_sync(group, ns->subsystem);
 }
@@ -585,6 +596,7 @@ struct ns_change {
 struct ctrlr_ns_notice {
 	struct nvmf_ctrlr *ctrlr;
 	uint32_t nsid;
+	struct nvt_thread_msg msg;
 };
 
 /*
@@ -609,10 +621,13 @@ nvmf_subsystem_ns_changed(struct nvt_nvmf_subsystem *subsystem, uint32_t nsid)
 	TAILQ_FOREACH(ctrlr, &subsystem->ctrlrs, link) {
 		n = calloc(1, sizeof(*n));
 		if (n == NULL) {
+			NVT_ERRLOG("%s cntlid %u: nsid %u changed: no memory to tell the host\n",
+				   subsystem->nqn, ctrlr->cntlid, nsid);
 			continue;
 		}
 		*n = (struct ctrlr_ns_notice){ .ctrlr = ctrlr, .nsid = nsid };
-		if (nvt_thread_send_msg(ctrlr->thread, ctrlr_ns_changed_msg, n) != 0) {
+		if (nvmf_send_msg(ctrlr->thread, &n->msg, ctrlr_ns_changed_msg, n,
+				  "namespace change notice") != 0) {
 			free(n);
 		}
 	}
@@ -763,7 +778,7 @@ ns_remove_group(struct nvmf_poll_group *group, void *arg)
 	struct nvmf_pg_ns *pns;
 
 	if (sg == NULL || chg->nsid > sg->num_ns || sg->ns[chg->nsid - 1].ns != chg->ns) {
-		nvt_thread_send_msg(group->tgt->thread, ns_group_released, chg->ns);
+		pg_ns_released(group, chg->ns);
 		return;
 	}
 	pns = &sg->ns[chg->nsid - 1];
@@ -792,11 +807,16 @@ nvt_nvmf_subsystem_remove_ns(struct nvt_nvmf_subsystem *subsystem, uint32_t nsid
 	if (nsid == 0 || nsid > subsystem->max_nsid || subsystem->ns[nsid - 1] == NULL) {
 		return -ENOENT;
 	}
+	ns = subsystem->ns[nsid - 1];
 	chg = calloc(1, sizeof(*chg));
-	if (chg == NULL) {
+	ns->release_msgs =
+		calloc(NVT_MAX(subsystem->tgt->num_groups, 1u), sizeof(*ns->release_msgs));
+	if (chg == NULL || ns->release_msgs == NULL) {
+		free(chg);
+		free(ns->release_msgs);
+		ns->release_msgs = NULL;
 		return -ENOMEM;
 	}
-	ns = subsystem->ns[nsid - 1];
 	subsystem->ns[nsid - 1] = NULL;
 	subsystem->num_ns--;
 	ns->remove_cb = cb;
@@ -914,7 +934,8 @@ nvt_nvmf_subsystem_delete(struct nvt_nvmf_subsystem *subsystem, nvt_nvmf_done_cb
 	*dctx = (struct subsystem_delete_ctx){ .subsystem = subsystem, .cb = cb, .ctx = ctx };
 	subsystem->deleting = true;
 	TAILQ_FOREACH(ctrlr, &subsystem->ctrlrs, link) {
-		nvt_thread_send_msg(ctrlr->thread, ctrlr_disconnect_msg, ctrlr);
+		nvmf_send_msg(ctrlr->thread, &ctrlr->disconnect_msg, ctrlr_disconnect_msg, ctrlr,
+			      "subsystem deletion");
 	}
 	dctx->poller = nvt_poller_register(subsystem_delete_poll, dctx, 1000, "nvmf_subsys_del");
 	return dctx->poller != NULL ? 0 : -ENOMEM;

@@ -219,7 +219,7 @@ poll_group_start(void *ctx)
 	if (group->sgroups == NULL || group->poller == NULL) {
 		NVT_ERRLOG("poll group %u: out of memory\n", group->index);
 	}
-	nvt_thread_send_msg(tgt->thread, tgt_step_done, tgt);
+	nvmf_send_msg(tgt->thread, &group->step_msg, tgt_step_done, tgt, "poll group start");
 }
 
 static int
@@ -249,7 +249,7 @@ tgt_create_poll_group(struct nvt_nvmf_tgt *tgt, uint32_t core, uint32_t index)
 	group->thread = thread;
 	tgt->groups[index] = group;
 	tgt->pending++;
-	return nvt_thread_send_msg(thread, poll_group_start, group);
+	return nvmf_send_msg(thread, &group->step_msg, poll_group_start, group, "poll group start");
 }
 
 static int
@@ -354,12 +354,22 @@ nvt_nvmf_tgt_init(const struct nvt_nvmf_tgt_opts *opts, nvt_nvmf_done_cb cb, voi
 
 /* ---- for each poll group ---- */
 
+struct pg_iter;
+
+/* One poll group's part: its message goes there and back. */
+struct pg_iter_slot {
+	struct pg_iter *it;
+	struct nvmf_poll_group *group;
+	struct nvt_thread_msg msg;
+};
+
 struct pg_iter {
 	struct nvt_nvmf_tgt *tgt;
 	void (*fn)(struct nvmf_poll_group *group, void *arg);
 	void (*done)(void *arg);
 	void *arg;
 	uint32_t left;
+	struct pg_iter_slot slots[]; /* one per poll group */
 };
 
 static void
@@ -378,15 +388,11 @@ pg_iter_step_done(void *ctx)
 static void
 pg_iter_run(void *ctx)
 {
-	struct pg_iter *it = ctx;
-	uint32_t i;
+	struct pg_iter_slot *slot = ctx;
+	struct pg_iter *it = slot->it;
 
-	for (i = 0; i < it->tgt->num_groups; i++) {
-		if (it->tgt->groups[i]->thread == nvt_get_thread()) {
-			it->fn(it->tgt->groups[i], it->arg);
-		}
-	}
-	nvt_thread_send_msg(it->tgt->thread, pg_iter_step_done, it);
+	it->fn(slot->group, it->arg);
+	nvmf_send_msg(it->tgt->thread, &slot->msg, pg_iter_step_done, it, "poll group update");
 }
 
 /* Run fn on every poll group's thread, then done on the app thread. */
@@ -394,7 +400,8 @@ void
 nvmf_tgt_for_each_group(struct nvt_nvmf_tgt *tgt, void (*fn)(struct nvmf_poll_group *, void *),
 			void (*done)(void *), void *arg)
 {
-	struct pg_iter *it = calloc(1, sizeof(*it));
+	struct pg_iter *it = calloc(1, sizeof(*it) + tgt->num_groups * sizeof(it->slots[0]));
+	struct pg_iter_slot *slot;
 	uint32_t i;
 
 	if (it == NULL) {
@@ -406,8 +413,14 @@ nvmf_tgt_for_each_group(struct nvt_nvmf_tgt *tgt, void (*fn)(struct nvmf_poll_gr
 	}
 	*it = (struct pg_iter){ .tgt = tgt, .fn = fn, .done = done, .arg = arg, .left = 1 };
 	for (i = 0; i < tgt->num_groups; i++) {
-		it->left++;
-		nvt_thread_send_msg(tgt->groups[i]->thread, pg_iter_run, it);
+		slot = &it->slots[i];
+		slot->it = it;
+		slot->group = tgt->groups[i];
+		/* A group that cannot be reached is logged, and not waited for. */
+		if (nvmf_send_msg(slot->group->thread, &slot->msg, pg_iter_run, slot,
+				  "poll group update") == 0) {
+			it->left++;
+		}
 	}
 	pg_iter_step_done(it);
 }
@@ -570,16 +583,11 @@ accept_poll(void *ctx)
 static void
 transport_group_add(void *ctx)
 {
-	struct nvmf_transport *transport = ctx;
-	struct nvt_nvmf_tgt *tgt = g_tgt;
-	uint32_t i;
+	struct nvmf_poll_group *group = ctx;
+	struct nvt_nvmf_tgt *tgt = group->tgt;
 
-	for (i = 0; i < tgt->num_groups; i++) {
-		if (tgt->groups[i]->thread == nvt_get_thread()) {
-			poll_group_add_transport(tgt->groups[i], transport);
-		}
-	}
-	nvt_thread_send_msg(tgt->thread, tgt_step_done, tgt);
+	poll_group_add_transport(group, tgt->new_transport);
+	nvmf_send_msg(tgt->thread, &group->step_msg, tgt_step_done, tgt, "transport start");
 }
 
 static int
@@ -648,10 +656,14 @@ nvt_nvmf_transport_create(const char *trtype, const struct nvt_nvmf_transport_op
 	}
 	tgt->cb = cb;
 	tgt->cb_ctx = ctx;
+	tgt->new_transport = transport;
 	tgt->pending = 1;
 	for (i = 0; i < tgt->num_groups; i++) {
-		tgt->pending++;
-		nvt_thread_send_msg(tgt->groups[i]->thread, transport_group_add, transport);
+		/* A group that cannot be reached is logged, and not waited for. */
+		if (nvmf_send_msg(tgt->groups[i]->thread, &tgt->groups[i]->step_msg,
+				  transport_group_add, tgt->groups[i], "transport start") == 0) {
+			tgt->pending++;
+		}
 	}
 	tgt_step_done(tgt);
 	return 0;
@@ -766,7 +778,12 @@ nvmf_transport_new_qpair(struct nvmf_transport *transport, struct nvmf_qpair *qp
 	group = tgt_optimal_group(tgt);
 	__atomic_fetch_add(&group->num_qpairs, 1, __ATOMIC_RELAXED);
 	qpair->group = group;
-	nvt_thread_send_msg(group->thread, qpair_add_msg, qpair);
+	memset(&qpair->msg, 0, sizeof(qpair->msg));
+	memset(&qpair->disconnect_msg, 0, sizeof(qpair->disconnect_msg));
+	if (nvmf_send_msg(group->thread, &qpair->msg, qpair_add_msg, qpair, "new qpair") != 0) {
+		__atomic_fetch_sub(&group->num_qpairs, 1, __ATOMIC_RELAXED);
+		transport->ops->qpair_fini(qpair, NULL, NULL);
+	}
 }
 
 void
@@ -816,7 +833,7 @@ poll_group_fini_done(void *ctx)
 	group->sgroups = NULL;
 	poll_group_destroy_tgroups(group);
 	nvt_poller_unregister(&group->poller);
-	nvt_thread_send_msg(tgt->thread, tgt_step_done, tgt);
+	nvmf_send_msg(tgt->thread, &group->fini_msg, tgt_step_done, tgt, "poll group shutdown");
 	nvt_thread_exit(nvt_get_thread());
 }
 
@@ -834,11 +851,19 @@ void
 nvmf_poll_group_qpair_closed(void *ctx)
 {
 	struct nvmf_poll_group *group = ctx;
+	int rc;
 
 	assert(group->closing_qpairs > 0);
 	group->closing_qpairs--;
-	if (group->fini_started && TAILQ_EMPTY(&group->qpairs) && group->closing_qpairs == 0) {
-		nvt_thread_send_msg(group->thread, poll_group_fini_done, group);
+	if (!group->fini_started || !TAILQ_EMPTY(&group->qpairs) || group->closing_qpairs > 0) {
+		return;
+	}
+	/* -EBUSY: poll_group_fini_done() is queued, or done and answering: nothing to add. */
+	rc = nvt_thread_send_msg_prealloc(group->thread, &group->fini_msg, poll_group_fini_done,
+					  group);
+	if (rc != 0 && rc != -EBUSY) {
+		NVT_ERRLOG("poll group %u: shutdown lost: rc %d (%s)\n", group->index, rc,
+			   nvt_strerror(rc));
 	}
 }
 
@@ -947,8 +972,13 @@ nvt_nvmf_tgt_fini(nvt_nvmf_done_cb cb, void *ctx)
 	/* tgt_step_done() calls tgt->cb once every group is gone: chain to the rest. */
 	tgt->cb = tgt_fini_groups_done;
 	tgt->cb_ctx = tgt;
-	tgt->pending = tgt->num_groups;
+	/* Held until every group is asked; one that cannot be reached is not waited for. */
+	tgt->pending = 1;
 	for (i = 0; i < tgt->num_groups; i++) {
-		nvt_thread_send_msg(tgt->groups[i]->thread, poll_group_fini, tgt->groups[i]);
+		if (nvmf_send_msg(tgt->groups[i]->thread, &tgt->groups[i]->fini_msg,
+				  poll_group_fini, tgt->groups[i], "poll group shutdown") == 0) {
+			tgt->pending++;
+		}
 	}
+	tgt_step_done(tgt);
 }

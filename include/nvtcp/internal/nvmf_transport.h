@@ -66,6 +66,7 @@
 #include "nvtcp/nvme_spec.h"
 #include "nvtcp/nvmf.h"
 #include "nvtcp/queue.h"
+#include "nvtcp/thread.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -199,6 +200,14 @@ struct nvmf_qpair {
 	bool disconnect_pending;
 	/** core: the teardown after the last outstanding request has begun. */
 	bool teardown_started;
+	/**
+	 * core: carries the qpair's steps between threads, one after the other:
+	 * the hand-over to its poll group, then (I/O queues) the removal from
+	 * the controller and the return to the poll group.
+	 */
+	struct nvt_thread_msg msg;
+	/** core: the controller's request to disconnect (sent once, when it is torn down). */
+	struct nvt_thread_msg disconnect_msg;
 	/** core: link in the poll group's list. */
 	TAILQ_ENTRY(nvmf_qpair) link;
 	/** core: link in the controller's list of I/O qpairs. */
