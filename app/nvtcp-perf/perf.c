@@ -43,6 +43,19 @@ static void connect_next_target(void);
 static void workers_start(void);
 static void run_stop(void);
 
+/* The run's steps travel in storage of the worker or queue they concern: none is lost. */
+static int
+perf_send(struct nvt_thread *thread, struct nvt_thread_msg *msg, nvt_msg_fn fn, void *arg)
+{
+	int rc = nvt_thread_send_msg_prealloc(thread, msg, fn, arg);
+
+	if (rc != 0) {
+		fprintf(stderr, "nvtcp-perf: a step for thread %s is lost: %s\n",
+			nvt_thread_get_name(thread), nvt_strerror(rc));
+	}
+	return rc;
+}
+
 static void
 ctrlr_opts(struct nvt_nvme_ctrlr_opts *o)
 {
@@ -382,7 +395,7 @@ io_done(void *arg, const struct nvt_nvme_cpl *cpl)
 		}
 		if (nvt_nvme_qpair_is_failed(q->qpair) && !q->failed) {
 			q->failed = true;
-			nvt_thread_send_msg(nvt_app_get_thread(), qctx_fail_msg, q);
+			perf_send(nvt_app_get_thread(), &q->fail_msg, qctx_fail_msg, q);
 		}
 	} else {
 		s->is_read ? q->reads++ : q->writes++;
@@ -412,7 +425,7 @@ worker_teardown_msg(void *arg)
 		}
 	}
 	nvt_nvme_poll_group_destroy(&w->group);
-	nvt_thread_send_msg(nvt_app_get_thread(), (nvt_msg_fn)run_stop, NULL);
+	perf_send(nvt_app_get_thread(), &w->end_msg, (nvt_msg_fn)run_stop, NULL);
 	nvt_thread_exit(w->thread);
 }
 
@@ -430,7 +443,7 @@ worker_check_drained(struct perf_worker *w)
 		}
 	}
 	w->drained = 1;
-	nvt_thread_send_msg(w->thread, worker_teardown_msg, w);
+	perf_send(w->thread, &w->end_msg, worker_teardown_msg, w);
 }
 
 static void
@@ -440,6 +453,18 @@ worker_stop_msg(void *arg)
 
 	w->running = false;
 	worker_check_drained(w);
+}
+
+static void
+worker_stop(struct perf_worker *w)
+{
+	int rc = nvt_thread_send_msg_prealloc(w->thread, &w->stop_msg, worker_stop_msg, w);
+
+	/* -EBUSY: a stop is still queued, and does the same. */
+	if (rc != 0 && rc != -EBUSY) {
+		fprintf(stderr, "nvtcp-perf: worker %u: stop lost: %s\n", w->core,
+			nvt_strerror(rc));
+	}
 }
 
 static void
@@ -482,13 +507,14 @@ worker_ready_msg(void *arg)
 	if (g_rc != 0) {
 		g_stopping = true;
 		for (i = 0; i < g_num_workers; i++) {
-			nvt_thread_send_msg(g_workers[i]->thread, worker_stop_msg, g_workers[i]);
+			worker_stop(g_workers[i]);
 		}
 		return;
 	}
 	g_start_ticks = nvt_get_ticks();
 	for (i = 0; i < g_num_workers; i++) {
-		nvt_thread_send_msg(g_workers[i]->thread, worker_go_msg, g_workers[i]);
+		perf_send(g_workers[i]->thread, &g_workers[i]->start_msg, worker_go_msg,
+			  g_workers[i]);
 	}
 }
 
@@ -505,7 +531,7 @@ qpair_connected(void *arg, struct nvt_nvme_qpair *qpair, int rc, uint16_t status
 		q->failed = true;
 	}
 	if (--q->worker->pending_connects == 0) {
-		nvt_thread_send_msg(nvt_app_get_thread(), worker_ready_msg, q->worker);
+		perf_send(nvt_app_get_thread(), &q->worker->start_msg, worker_ready_msg, q->worker);
 	}
 }
 
@@ -533,7 +559,7 @@ worker_init_msg(void *arg)
 		}
 	}
 	if (--w->pending_connects == 0) {
-		nvt_thread_send_msg(nvt_app_get_thread(), worker_ready_msg, w);
+		perf_send(nvt_app_get_thread(), &w->start_msg, worker_ready_msg, w);
 	}
 }
 
@@ -732,9 +758,10 @@ workers_start(void)
 	}
 	g_workers_pending = g_num_workers;
 	for (i = 0; i < g_num_workers; i++) {
-		if (g_workers[i]->thread != NULL) {
-			nvt_thread_send_msg(g_workers[i]->thread, worker_init_msg, g_workers[i]);
-		} else {
+		/* A worker that is not started is not waited for. */
+		if (g_workers[i]->thread == NULL ||
+		    perf_send(g_workers[i]->thread, &g_workers[i]->start_msg, worker_init_msg,
+			      g_workers[i]) != 0) {
 			g_workers_pending--;
 		}
 	}
@@ -758,8 +785,7 @@ run_stop(void)
 		nvt_poller_unregister(&g_timer);
 		for (i = 0; i < g_num_workers; i++) {
 			if (g_workers[i]->thread != NULL) {
-				nvt_thread_send_msg(g_workers[i]->thread, worker_stop_msg,
-						    g_workers[i]);
+				worker_stop(g_workers[i]);
 			}
 		}
 		return;

@@ -8,6 +8,7 @@
 
 #include "nvtcp/nvme.h"
 #include "nvtcp/queue.h"
+#include "nvtcp/thread.h"
 #include "perf_stats.h"
 
 #define PERF_MAX_TRIDS	32
@@ -82,6 +83,7 @@ struct perf_qctx {
 	int connect_rc;
 	uint16_t connect_status;
 	struct nvt_nvme_qpair_stats qstats;
+	struct nvt_thread_msg fail_msg; /* the queue's loss, told to the app thread once */
 	TAILQ_ENTRY(perf_qctx) link;
 };
 
@@ -95,6 +97,13 @@ struct perf_worker {
 	bool running;
 	bool stopping;
 	uint32_t drained;
+	/*
+	 * The run's steps: init, ready, go one after the other in start_msg;
+	 * stop in stop_msg; teardown, then its report to the app thread, in end_msg.
+	 */
+	struct nvt_thread_msg start_msg;
+	struct nvt_thread_msg stop_msg;
+	struct nvt_thread_msg end_msg;
 	TAILQ_ENTRY(perf_worker) link;
 };
 

@@ -53,6 +53,7 @@ struct poll_thread {
 	struct nvt_sock_group *group;
 	struct nvt_poller *poller;
 	TAILQ_HEAD(, conn) conns;
+	struct nvt_thread_msg stop_msg; /* the stop, then its answer: never lost */
 };
 
 static struct hello_context_t {
@@ -73,6 +74,7 @@ static struct hello_context_t {
 	uint64_t sent, received, start_tsc;
 	bool input_done, stdin_wakeup, stdin_paused, finishing;
 	int rc;
+	struct nvt_thread_msg stop_msg; /* client_stop, sent once */
 } g_ctx = { .host = "127.0.0.1", .port = 12345 };
 
 /* ---- connections and their chunk pool ---- */
@@ -294,7 +296,10 @@ poll_thread_stop(void *arg)
 	}
 	nvt_poller_unregister(&pt->poller);
 	nvt_sock_group_close(&pt->group);
-	nvt_thread_send_msg(nvt_app_get_thread(), poll_thread_stopped, NULL);
+	if (nvt_thread_send_msg_prealloc(nvt_app_get_thread(), &pt->stop_msg, poll_thread_stopped,
+					 NULL) != 0) {
+		NVT_ERRLOG("%s: the app thread is gone\n", nvt_thread_get_name(pt->thread));
+	}
 }
 
 static void
@@ -306,7 +311,12 @@ server_shutdown(void)
 	nvt_sock_close(&g_ctx.sock);
 	g_ctx.running = g_ctx.nthreads;
 	for (i = 0; i < g_ctx.nthreads; i++) {
-		nvt_thread_send_msg(g_ctx.threads[i].thread, poll_thread_stop, &g_ctx.threads[i]);
+		/* -EBUSY: a second Ctrl-C while the first stop is on its way. */
+		if (nvt_thread_send_msg_prealloc(g_ctx.threads[i].thread,
+						 &g_ctx.threads[i].stop_msg, poll_thread_stop,
+						 &g_ctx.threads[i]) == -EIO) {
+			NVT_ERRLOG("poll thread %u has exited\n", i);
+		}
 	}
 	if (g_ctx.nthreads == 0) {
 		app_stop_done();
@@ -393,7 +403,11 @@ client_finish(int rc)
 			ms > 0 ? (double)g_ctx.received / (1 << 20) / (ms / 1000.0) : 0.0);
 	}
 	g_ctx.rc = rc;
-	nvt_thread_send_msg(nvt_get_thread(), client_stop, NULL);
+	/* Once only (finishing): the storage is free. */
+	if (nvt_thread_send_msg_prealloc(nvt_get_thread(), &g_ctx.stop_msg, client_stop, NULL) !=
+	    0) {
+		NVT_ERRLOG("client: cannot stop\n");
+	}
 }
 
 /* stdout is the sink: waiting for the consumer is the backpressure we want. */

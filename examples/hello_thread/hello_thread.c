@@ -5,6 +5,7 @@
  * from its timed poller with its reactor's busy/idle/sleep accounting.
  * Ctrl-C (SIGINT) or SIGTERM stops it cleanly.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,6 +17,8 @@ struct hello {
 	struct nvt_thread *thread;
 	struct nvt_poller *poller;
 	uint64_t count;
+	/* The stop and its answer travel in here: a teardown no lack of memory can lose. */
+	struct nvt_thread_msg stop_msg;
 };
 
 static struct hello *g_hellos;
@@ -69,7 +72,11 @@ hello_stop(void *arg)
 	struct hello *h = arg;
 
 	nvt_poller_unregister(&h->poller);
-	nvt_thread_send_msg(nvt_app_get_thread(), hello_stopped, NULL);
+	/* Free again: the stop's storage may carry the answer. */
+	if (nvt_thread_send_msg_prealloc(nvt_app_get_thread(), &h->stop_msg, hello_stopped, NULL) !=
+	    0) {
+		NVT_ERRLOG("%s: the app thread is gone\n", nvt_thread_get_name(h->thread));
+	}
 }
 
 static void
@@ -78,7 +85,11 @@ app_shutdown(void)
 	uint32_t i;
 
 	for (i = 0; i < g_nhellos; i++) {
-		nvt_thread_send_msg(g_hellos[i].thread, hello_stop, &g_hellos[i]);
+		/* -EBUSY: a second Ctrl-C while the first stop is on its way. */
+		if (nvt_thread_send_msg_prealloc(g_hellos[i].thread, &g_hellos[i].stop_msg,
+						 hello_stop, &g_hellos[i]) == -EIO) {
+			NVT_ERRLOG("%s has exited\n", nvt_thread_get_name(g_hellos[i].thread));
+		}
 	}
 }
 

@@ -35,6 +35,7 @@ static struct {
 	nvt_bdev_delete_cb cb;
 	void *cb_arg;
 	struct nvt_thread *thread;
+	struct nvt_thread_msg msg; /* its completion, once every bdev is gone */
 } g_fini;
 
 void
@@ -349,8 +350,9 @@ nvt_bdev_close(struct nvt_bdev_desc *desc)
 	last = bdev->internal.removing && TAILQ_EMPTY(&bdev->internal.open_descs);
 	desc_put_locked(desc);
 	bdev_unlock();
-	if (last &&
-	    nvt_thread_send_msg(bdev->internal.remove_thread, bdev_unregister_cont, bdev) != 0) {
+	if (last && nvt_thread_send_msg_prealloc(bdev->internal.remove_thread,
+						 &bdev->internal.unregister_msg,
+						 bdev_unregister_cont, bdev) != 0) {
 		NVT_ERRLOG("bdev %s: cannot finish the deletion on its thread\n", bdev->name);
 	}
 }
@@ -414,6 +416,7 @@ static void
 bdev_fini_check(void)
 {
 	bool empty;
+	int rc;
 
 	if (g_fini.cb == NULL || g_destructing > 0) {
 		return;
@@ -421,8 +424,13 @@ bdev_fini_check(void)
 	bdev_lock();
 	empty = TAILQ_EMPTY(&g_bdevs);
 	bdev_unlock();
-	if (empty && nvt_thread_send_msg(g_fini.thread, bdev_fini_done_msg, NULL) != 0) {
-		NVT_ERRLOG("bdev fini: cannot complete on its thread\n");
+	if (!empty) {
+		return;
+	}
+	/* -EBUSY: the completion is queued already. */
+	rc = nvt_thread_send_msg_prealloc(g_fini.thread, &g_fini.msg, bdev_fini_done_msg, NULL);
+	if (rc != 0 && rc != -EBUSY) {
+		NVT_ERRLOG("bdev fini: cannot complete on its thread: %s\n", nvt_strerror(rc));
 	}
 }
 

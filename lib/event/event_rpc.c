@@ -197,14 +197,20 @@ thread_cpumask_fmt(const struct nvt_thread *thread, char *buf, size_t len)
 
 /* ---- framework_get_reactors ---- */
 
+/* One reactor's report, written by that reactor only. */
+struct reactor_report {
+	json_t *obj;
+	struct nvt_thread_msg msg; /* its return to the requesting thread */
+};
+
 struct reactors_ctx {
 	struct nvt_jsonrpc_request *req;
 	struct nvt_thread *thread; /* the requesting thread, where the answer is sent */
 	uint64_t now;		   /* tick of the request: threads' elapsed time ends there */
 	uint32_t left;		   /* reports awaited, +1 while asking; requesting thread only */
 	uint32_t count;
-	/* One per core of the mask, in core order; slot i written by its reactor only. */
-	json_t *reactors[];
+	/* One per core of the mask, in core order. */
+	struct reactor_report reactors[];
 };
 
 struct lw_threads_ctx {
@@ -286,8 +292,8 @@ reactors_answer(struct reactors_ctx *ctx)
 
 	for (i = 0; i < ctx->count; i++) {
 		/* A reactor that could not be asked, or could not answer, left its slot NULL. */
-		if (ctx->reactors[i] == NULL ||
-		    json_array_append_new(list, ctx->reactors[i]) != 0) {
+		if (ctx->reactors[i].obj == NULL ||
+		    json_array_append_new(list, ctx->reactors[i].obj) != 0) {
 			complete = false;
 		}
 	}
@@ -319,9 +325,10 @@ reactor_report_event(void *arg1, void *arg2)
 	struct reactors_ctx *ctx = arg1;
 	uint32_t slot = (uint32_t)(uintptr_t)arg2;
 
-	ctx->reactors[slot] = reactor_describe(ctx->now);
+	ctx->reactors[slot].obj = reactor_describe(ctx->now);
 	/* The message orders the slot's write before the requesting thread reads it. */
-	if (nvt_thread_send_msg(ctx->thread, reactors_report_done, ctx) != 0) {
+	if (nvt_thread_send_msg_prealloc(ctx->thread, &ctx->reactors[slot].msg,
+					 reactors_report_done, ctx) != 0) {
 		NVT_ERRLOG("framework_get_reactors: reactor %u cannot report (thread %s exits)\n",
 			   nvt_env_get_current_core(), nvt_thread_get_name(ctx->thread));
 	}

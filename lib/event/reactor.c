@@ -50,7 +50,8 @@ struct lw_thread {
 	TAILQ_ENTRY(lw_thread) link;
 	uint32_t lcore;
 	bool resched;
-	uint64_t create_tsc; /* tick of its creation, for framework_get_reactors */
+	uint64_t create_tsc;		/* tick of its creation, for framework_get_reactors */
+	struct nvt_thread_msg exit_msg; /* the reactors' stop asking it to exit */
 };
 
 struct reactor {
@@ -169,6 +170,20 @@ thread_exit_msg(void *arg)
 	nvt_thread_exit(thread);
 }
 
+/* Ask a thread placed here to exit; from the stop and from a late placement. */
+static void
+reactor_ask_exit(struct lw_thread *lw)
+{
+	struct nvt_thread *thread = nvt_thread_get_from_ctx(lw);
+	int rc = nvt_thread_send_msg_prealloc(thread, &lw->exit_msg, thread_exit_msg, NULL);
+
+	/* Nothing is lost either way: the request is queued already, or the thread is gone. */
+	if (rc != 0) {
+		NVT_DEBUGLOG(reactor, "thread %s: exit already %s\n", nvt_thread_get_name(thread),
+			     rc == -EBUSY ? "asked" : "done");
+	}
+}
+
 static void
 reactor_add_thread(void *arg1, void *arg2)
 {
@@ -190,7 +205,7 @@ reactor_add_thread(void *arg1, void *arg2)
 	NVT_DEBUGLOG(reactor, "thread %s placed on core %u\n", nvt_thread_get_name(thread),
 		     reactor->lcore);
 	if (reactor->stopping) {
-		nvt_thread_send_msg(thread, thread_exit_msg, NULL);
+		reactor_ask_exit(lw);
 	}
 }
 
@@ -408,10 +423,7 @@ reactor_stop_event(void *arg1, void *arg2)
 	(void)arg2;
 	reactor->stopping = true;
 	TAILQ_FOREACH(lw, &reactor->threads, link) {
-		if (nvt_thread_send_msg(nvt_thread_get_from_ctx(lw), thread_exit_msg, NULL) != 0) {
-			NVT_ERRLOG("reactor %u: cannot ask thread %s to exit\n", reactor->lcore,
-				   nvt_thread_get_name(nvt_thread_get_from_ctx(lw)));
-		}
+		reactor_ask_exit(lw);
 	}
 }
 

@@ -71,6 +71,8 @@ struct nvt_iobuf_cache {
 	TAILQ_ENTRY(nvt_iobuf_cache) hungry_link;
 	/* A retry message is on its way (set by any thread, cleared by ours). */
 	_Atomic bool retry_pending;
+	/* That message: one at a time, as retry_pending says; never lost. */
+	struct nvt_thread_msg retry_msg;
 	/* Destroyed while a retry was on its way: the retry frees it. */
 	bool dead;
 	struct nvt_iobuf_cache_stats stats;
@@ -232,7 +234,8 @@ pool_wake_hungry(struct nvt_iobuf_pool *pool, struct nvt_iobuf_cache *self)
 		if (cache == self || atomic_exchange(&cache->retry_pending, true)) {
 			continue;
 		}
-		if (nvt_thread_send_msg(cache->thread, cache_retry_msg, cache) != 0) {
+		if (nvt_thread_send_msg_prealloc(cache->thread, &cache->retry_msg, cache_retry_msg,
+						 cache) != 0) {
 			atomic_store(&cache->retry_pending, false);
 			NVT_ERRLOG("iobuf cache %s: cannot signal returned buffers\n", cache->name);
 		}

@@ -89,6 +89,8 @@ struct nvt_nvme_ctrlr {
 	void *connect_cb_arg;
 	nvt_nvme_ctrlr_detach_cb detach_cb;
 	void *detach_cb_arg;
+	/* The teardown's steps, one after the other: failure or detach, then free. */
+	struct nvt_thread_msg msg;
 };
 
 static void init_step(struct nvt_nvme_ctrlr *ctrlr);
@@ -189,6 +191,18 @@ identify(struct nvt_nvme_ctrlr *ctrlr, uint8_t cns, uint32_t nsid, void *buf, nv
 
 /* ---- set-up ---- */
 
+/* A teardown step, in the controller's own storage: it cannot be lost for lack of memory. */
+static void
+ctrlr_send_step(struct nvt_nvme_ctrlr *ctrlr, nvt_msg_fn fn)
+{
+	int rc = nvt_thread_send_msg_prealloc(ctrlr->thread, &ctrlr->msg, fn, ctrlr);
+
+	if (rc != 0) {
+		NVT_ERRLOG("ctrlr %s: teardown step lost: rc %d (%s)\n", ctrlr->trid.subnqn, rc,
+			   nvt_strerror(rc));
+	}
+}
+
 static void
 ctrlr_free(struct nvt_nvme_ctrlr *ctrlr)
 {
@@ -220,7 +234,7 @@ init_fail_msg(void *arg)
 		ctrlr->adminq = NULL;
 	}
 	/* The admin socket is closed; free on the next message, outside every callback. */
-	nvt_thread_send_msg(ctrlr->thread, (nvt_msg_fn)ctrlr_free, ctrlr);
+	ctrlr_send_step(ctrlr, (nvt_msg_fn)ctrlr_free);
 	cb_fn(cb_arg, NULL, rc, status);
 }
 
@@ -235,7 +249,7 @@ init_fail(struct nvt_nvme_ctrlr *ctrlr, int rc, uint16_t status)
 	nvt_poller_unregister(&ctrlr->timer);
 	ctrlr->rc = rc;
 	ctrlr->status = status;
-	nvt_thread_send_msg(ctrlr->thread, init_fail_msg, ctrlr);
+	ctrlr_send_step(ctrlr, init_fail_msg);
 }
 
 static int ka_poll(void *arg);
@@ -547,7 +561,12 @@ nvt_nvme_ctrlr_connect(const struct nvt_nvme_trid *trid, const struct nvt_nvme_c
 		/* Report through the callback, as every other connect failure. */
 		ctrlr_set_state(ctrlr, NVME_CTRLR_STATE_DEAD);
 		ctrlr->rc = rc;
-		return nvt_thread_send_msg(ctrlr->thread, connect_fail_msg, ctrlr);
+		rc = nvt_thread_send_msg_prealloc(ctrlr->thread, &ctrlr->msg, connect_fail_msg,
+						  ctrlr);
+		if (rc != 0) {
+			ctrlr_free(ctrlr);
+		}
+		return rc;
 	}
 	return 0;
 }
@@ -605,7 +624,7 @@ detach_finish(struct nvt_nvme_ctrlr *ctrlr)
 		nvme_qpair_destroy(ctrlr->adminq);
 		ctrlr->adminq = NULL;
 	}
-	nvt_thread_send_msg(ctrlr->thread, detach_finish_msg, ctrlr);
+	ctrlr_send_step(ctrlr, detach_finish_msg);
 }
 
 static void shutdown_cmd_done(void *arg, const struct nvt_nvme_cpl *cpl);
@@ -712,7 +731,11 @@ io_qpair_ready(struct nvt_nvme_qpair *qpair, int rc, uint16_t status)
 
 	if (rc != 0) {
 		/* Destroyed from a message: we may be deep inside the queue's callbacks. */
-		nvt_thread_send_msg(qpair->group->thread, io_qpair_destroy_msg, qpair);
+		if (nvt_thread_send_msg_prealloc(qpair->group->thread, &qpair->destroy_msg,
+						 io_qpair_destroy_msg, qpair) != 0) {
+			NVT_ERRLOG("ctrlr %s: qid %u: failed queue not freed\n",
+				   qpair->ctrlr->trid.subnqn, qpair->qid);
+		}
 		cb_fn(cb_arg, NULL, rc, status);
 		return;
 	}

@@ -232,6 +232,8 @@ struct nvt_nvme_qpair {
 	struct nvt_poller *timer;
 	/* Completion dword 0 of Fabrics Connect (the controller ID). */
 	uint32_t connect_cdw0;
+	/* An I/O queue whose set-up failed is destroyed through it (once). */
+	struct nvt_thread_msg destroy_msg;
 };
 
 struct nvt_nvme_poll_group {

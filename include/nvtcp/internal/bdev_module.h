@@ -25,6 +25,7 @@
 
 #include "nvtcp/bdev.h"
 #include "nvtcp/queue.h"
+#include "nvtcp/thread.h"
 #include "nvtcp/uuid.h"
 
 #ifdef __cplusplus
@@ -115,6 +116,8 @@ struct nvt_bdev {
 		struct nvt_thread *remove_thread;
 		nvt_bdev_delete_cb delete_cb;
 		void *delete_cb_arg;
+		/** Once every descriptor is closed: the deletion goes on, on remove_thread. */
+		struct nvt_thread_msg unregister_msg;
 		TAILQ_ENTRY(nvt_bdev) link;
 	} internal;
 };
