@@ -859,7 +859,6 @@ rx_kick_msg(void *ctx)
 {
 	struct tcp_qpair *qpair = ctx;
 
-	qpair->rx_kick_pending = false;
 	if (tcp_qpair_is_live(qpair) && qpair->sock != NULL) {
 		tcp_qpair_rx_run(qpair);
 	}
@@ -867,20 +866,22 @@ rx_kick_msg(void *ctx)
 }
 
 /*
- * Resume receiving from a message (never inside the caller's stack). When
- * no message can be sent, receiving resumes with the socket's next
- * readable callback: the socket goes back into its group.
+ * Resume receiving from a message (never inside the caller's stack); one
+ * already on its way does it. Only a thread that is exiting takes no
+ * message: receiving then resumes with the socket's next readable callback.
  */
 void
 tcp_qpair_kick_rx(struct tcp_qpair *qpair)
 {
-	if (qpair->rx_kick_pending || !tcp_qpair_is_live(qpair)) {
+	int rc;
+
+	if (!tcp_qpair_is_live(qpair)) {
 		return;
 	}
-	if (nvt_thread_send_msg(nvt_get_thread(), rx_kick_msg, qpair) == 0) {
-		qpair->rx_kick_pending = true;
+	rc = nvt_thread_send_msg_prealloc(nvt_get_thread(), &qpair->kick_msg, rx_kick_msg, qpair);
+	if (rc == 0) {
 		tcp_qpair_get(qpair);
-	} else {
+	} else if (rc != -EBUSY) {
 		tcp_qpair_rx_resume_later(qpair);
 	}
 }

@@ -116,7 +116,8 @@ term_req_done(void *cb_arg, int err)
 	(void)err;
 	tx_done(qpair, &qpair->term.tx);
 	/* Close from a message, not from inside the socket layer's callback. */
-	if (nvt_thread_send_msg(nvt_get_thread(), term_disconnect_msg, qpair) != 0) {
+	if (nvt_thread_send_msg_prealloc(nvt_get_thread(), &qpair->term_msg, term_disconnect_msg,
+					 qpair) != 0) {
 		tcp_qpair_disconnect(qpair);
 		tcp_qpair_put(qpair);
 	}

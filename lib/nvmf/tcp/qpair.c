@@ -229,7 +229,6 @@ flush_msg(void *ctx)
 {
 	struct tcp_qpair *qpair = ctx;
 
-	qpair->flush_pending = false;
 	if (qpair->sock != NULL && qpair->rx_detached) {
 		(void)nvt_sock_flush(qpair->sock);
 		/* The send buffer is full: the group waits for room (and receives again). */
@@ -244,13 +243,15 @@ flush_msg(void *ctx)
 void
 tcp_qpair_tx_queued(struct tcp_qpair *qpair)
 {
-	if (!qpair->rx_detached || qpair->flush_pending) {
+	int rc;
+
+	if (!qpair->rx_detached) {
 		return;
 	}
-	if (nvt_thread_send_msg(nvt_get_thread(), flush_msg, qpair) == 0) {
-		qpair->flush_pending = true;
+	rc = nvt_thread_send_msg_prealloc(nvt_get_thread(), &qpair->flush_msg, flush_msg, qpair);
+	if (rc == 0) {
 		tcp_qpair_get(qpair);
-	} else {
+	} else if (rc != -EBUSY) {
 		/* Back in the group, which sends it (an error is logged by rx_attach). */
 		(void)rx_attach(qpair);
 	}

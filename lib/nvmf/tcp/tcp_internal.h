@@ -28,6 +28,7 @@
 #include "nvtcp/nvme_tcp.h"
 #include "nvtcp/queue.h"
 #include "nvtcp/sock.h"
+#include "nvtcp/thread.h"
 
 /*
  * The poll group's receive buffer, shared by its qpairs in turn: one recv
@@ -294,20 +295,22 @@ struct tcp_qpair {
 	enum tcp_pdu_recv_state recv_state;
 	struct tcp_conn_params params;
 	uint16_t id;
-	uint16_t depth;	      /* requests */
-	bool rx_kick_pending; /* a resume message is on its way */
-	bool rx_detached;     /* receive paused: the socket is out of the group */
-	bool flush_pending;   /* a flush message (detached socket) is on its way */
-	bool conn_counted;    /* counted in the transport's connection table */
-	bool rx_send_capped;  /* receive paused: max_queued_send bytes wait to be sent */
-	bool tx_err_logged;   /* a failed send was logged (once per connection) */
+	uint16_t depth;	     /* requests */
+	bool rx_detached;    /* receive paused: the socket is out of the group */
+	bool conn_counted;   /* counted in the transport's connection table */
+	bool rx_send_capped; /* receive paused: max_queued_send bytes wait to be sent */
+	bool tx_err_logged;  /* a failed send was logged (once per connection) */
 	/*
 	 * What may still call back into the qpair: requests not FREE, messages
 	 * on their way, management PDUs owned by the socket, callers on the
 	 * stack. In FINI the last reference frees the qpair.
 	 */
 	uint32_t refs;
-	nvmf_qpair_fini_cb fini_cb; /* set by qpair_fini: called once freed */
+	/* Messages to its own thread, at most one of each on its way (busy: -EBUSY). */
+	struct nvt_thread_msg kick_msg;	 /* resume receiving */
+	struct nvt_thread_msg flush_msg; /* flush a socket out of its group */
+	struct nvt_thread_msg term_msg;	 /* close once the C2HTermReq is sent */
+	nvmf_qpair_fini_cb fini_cb;	 /* set by qpair_fini: called once freed */
 	void *fini_cb_arg;
 	uint32_t tx_queued; /* bytes queued on the socket and not yet sent */
 	uint32_t rd_held;   /* bytes of data buffers held by reads (max_queued_send) */

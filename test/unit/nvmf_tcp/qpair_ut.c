@@ -159,8 +159,7 @@ test_send_cap(void **state)
 	assert_false(g_poller_running);
 	assert_false(q->rx_send_capped);
 	assert_int_equal(g_num_msgs, 1);
-	g_num_msgs = 0;
-	q->rx_kick_pending = false;
+	drop_msgs();
 	tcp_qpair_put(q);
 	g_msgs_enabled = false;
 	g_now = 0;

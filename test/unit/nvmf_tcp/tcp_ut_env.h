@@ -287,11 +287,12 @@ nvt_us_to_ticks(uint64_t us)
 	return us;
 }
 
-/* One pending message, run by the test (the transport sends at most one of each kind). */
+/* Pending messages, run by the test (the transport sends at most one of each kind). */
 #define MAX_MSGS 8
 static struct {
 	nvt_msg_fn fn;
 	void *ctx;
+	struct nvt_thread_msg *msg; /* preallocated storage, or NULL */
 } g_msgs[MAX_MSGS];
 static int g_num_msgs;
 static bool g_msgs_enabled;
@@ -305,8 +306,37 @@ nvt_thread_send_msg(const struct nvt_thread *t, nvt_msg_fn fn, void *ctx)
 	}
 	g_msgs[g_num_msgs].fn = fn;
 	g_msgs[g_num_msgs].ctx = ctx;
+	g_msgs[g_num_msgs].msg = NULL;
 	g_num_msgs++;
 	return 0;
+}
+
+/* Disabled messages stand for an exiting thread (-EIO), as the library's do. */
+int
+nvt_thread_send_msg_prealloc(const struct nvt_thread *t, struct nvt_thread_msg *msg, nvt_msg_fn fn,
+			     void *ctx)
+{
+	if (msg->in_flight) {
+		return -EBUSY;
+	}
+	if (nvt_thread_send_msg(t, fn, ctx) != 0) {
+		return -EIO;
+	}
+	msg->in_flight = 1;
+	g_msgs[g_num_msgs - 1].msg = msg;
+	return 0;
+}
+
+/* Forget the pending messages without running them. */
+static UT_UNUSED void
+drop_msgs(void)
+{
+	while (g_num_msgs > 0) {
+		g_num_msgs--;
+		if (g_msgs[g_num_msgs].msg != NULL) {
+			g_msgs[g_num_msgs].msg->in_flight = 0;
+		}
+	}
 }
 
 static UT_UNUSED void
@@ -316,6 +346,9 @@ run_msgs(void)
 		nvt_msg_fn fn = g_msgs[0].fn;
 		void *ctx = g_msgs[0].ctx;
 
+		if (g_msgs[0].msg != NULL) {
+			g_msgs[0].msg->in_flight = 0;
+		}
 		memmove(&g_msgs[0], &g_msgs[1], (size_t)(g_num_msgs - 1) * sizeof(g_msgs[0]));
 		g_num_msgs--;
 		fn(ctx);
