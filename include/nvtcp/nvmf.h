@@ -107,7 +107,11 @@ struct nvt_nvmf_transport_opts {
 	uint32_t max_connections_per_host;
 	/** Time from accept to a completed Fabrics Connect in ms, default 10000. */
 	uint32_t connect_timeout_ms;
-	/** Time a PDU may take to arrive whole once its first byte came, in ms; default 30000. */
+	/**
+	 * Time a PDU may take to arrive whole once its first byte came, and
+	 * time without a write's data completing while R2Ts are outstanding,
+	 * in ms; default 30000.
+	 */
 	uint32_t pdu_timeout_ms;
 	/**
 	 * Bytes of read data one connection may hold (read from the namespace,

@@ -287,6 +287,13 @@ rx_partial(const struct tcp_qpair *qpair)
 	}
 }
 
+/* Writes whose R2T went out and whose data has not all arrived. */
+static bool
+r2t_outstanding(const struct tcp_qpair *qpair)
+{
+	return qpair->state_cnt[TCP_REQ_STATE_TRANSFERRING_H2C] != 0;
+}
+
 /* Connected: the core took the Fabrics Connect (this runs on the qpair's thread). */
 static bool
 qpair_connected(const struct tcp_qpair *qpair)
@@ -295,9 +302,12 @@ qpair_connected(const struct tcp_qpair *qpair)
 }
 
 /*
- * After receiving: a PDU left partly received starts its deadline (kept
- * while the same PDU goes on arriving; pdu_rx.c ends it with the PDU).
- * The connect deadline, once connected, gives way to it.
+ * After receiving, or sending an R2T: a PDU left partly received, or write
+ * data the host owes, starts the PDU deadline. It is kept while the same
+ * PDU goes on arriving; a whole PDU ends it (pdu_rx.c) unless data is still
+ * owed, and a write whose data all came starts it again
+ * (tcp_watch_h2c_done): a host that answers no R2T loses the connection,
+ * its buffers come back. The connect deadline, once connected, gives way.
  */
 void
 tcp_watch_rx(struct tcp_qpair *qpair)
@@ -309,9 +319,27 @@ tcp_watch_rx(struct tcp_qpair *qpair)
 	    (qpair->watch != TCP_WATCH_NONE && qpair->watch != TCP_WATCH_PDU)) {
 		return;
 	}
-	if (!rx_partial(qpair)) {
+	if (!rx_partial(qpair) && !r2t_outstanding(qpair)) {
 		tcp_unwatch(qpair);
 	} else if (qpair->watch == TCP_WATCH_NONE) {
+		tcp_watch(qpair, TCP_WATCH_PDU);
+	}
+}
+
+/* A whole PDU arrived: its deadline ends, unless write data is still owed. */
+void
+tcp_watch_pdu_done(struct tcp_qpair *qpair)
+{
+	if (qpair->watch == TCP_WATCH_PDU && !r2t_outstanding(qpair)) {
+		tcp_unwatch(qpair);
+	}
+}
+
+/* A write's data all came: the host answers R2Ts, the deadline starts again. */
+void
+tcp_watch_h2c_done(struct tcp_qpair *qpair)
+{
+	if (qpair->watch == TCP_WATCH_PDU) {
 		tcp_watch(qpair, TCP_WATCH_PDU);
 	}
 }
@@ -332,10 +360,18 @@ watch_expired(struct tcp_qpair *qpair, enum tcp_watch what)
 		break;
 	case TCP_WATCH_PDU:
 		st->pdu_timeouts++;
-		NVT_ERRLOG("qpair %u from %s:%s: PDU type 0x%02x not received whole within %u ms "
-			   "(pdu_timeout_ms): closing\n",
-			   qpair->id, p->traddr, p->trsvcid, qpair->rx_hdr.ch.type,
-			   tcp_qpair_opts(qpair)->pdu_timeout_ms);
+		if (rx_partial(qpair)) {
+			NVT_ERRLOG("qpair %u from %s:%s: PDU type 0x%02x not received whole within "
+				   "%u ms (pdu_timeout_ms): closing\n",
+				   qpair->id, p->traddr, p->trsvcid, qpair->rx_hdr.ch.type,
+				   tcp_qpair_opts(qpair)->pdu_timeout_ms);
+		} else {
+			NVT_ERRLOG("qpair %u from %s:%s: no write data for %u R2Ts within %u ms "
+				   "(pdu_timeout_ms): closing\n",
+				   qpair->id, p->traddr, p->trsvcid,
+				   qpair->state_cnt[TCP_REQ_STATE_TRANSFERRING_H2C],
+				   tcp_qpair_opts(qpair)->pdu_timeout_ms);
+		}
 		break;
 	default:
 		st->send_timeouts++;

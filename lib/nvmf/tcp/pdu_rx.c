@@ -45,10 +45,8 @@ tcp_pdu_recv_set_state(struct tcp_qpair *qpair, enum tcp_pdu_recv_state next)
 	assert(g_recv_transitions[qpair->recv_state] & (1u << next));
 	qpair->recv_state = next;
 	if (next == TCP_PDU_RECV_STATE_AWAIT_CH) {
-		if (qpair->watch == TCP_WATCH_PDU) {
-			/* That PDU is whole: the next one gets its own deadline. */
-			tcp_unwatch(qpair);
-		}
+		/* That PDU is whole: the next one gets its own deadline. */
+		tcp_watch_pdu_done(qpair);
 		qpair->rx_hdr_got = 0;
 		qpair->rx_payload_got = 0;
 		qpair->rx_req = NULL;
@@ -778,6 +776,7 @@ payload_done(struct tcp_qpair *qpair)
 	req->h2c_offset += qpair->rx_check.data_len;
 	if (req->h2c_offset == req->base.length) {
 		tcp_req_data_done(req);
+		tcp_watch_h2c_done(qpair);
 	}
 }
 

@@ -524,6 +524,8 @@ req_need_buffer(struct tcp_req *req)
 	} else if (req->base.xfer == NVMF_XFER_HOST_TO_CTRLR) {
 		tcp_req_set_state(req, TCP_REQ_STATE_TRANSFERRING_H2C);
 		tcp_send_r2t(req);
+		/* The host owes the data from now on (pdu_timeout_ms). */
+		tcp_watch_rx(req->qpair);
 	} else {
 		tcp_req_set_state(req, TCP_REQ_STATE_READY_TO_EXECUTE);
 	}

@@ -139,7 +139,7 @@ enum tcp_qpair_state {
 enum tcp_watch {
 	TCP_WATCH_NONE,
 	TCP_WATCH_CONNECT, /* ICReq and Fabrics Connect not done yet: connect_timeout_ms */
-	TCP_WATCH_PDU,	   /* a PDU partly received: pdu_timeout_ms */
+	TCP_WATCH_PDU,	   /* a PDU partly received, or R2Ts unanswered: pdu_timeout_ms */
 	TCP_WATCH_SEND,	   /* sending stalled (at the cap, or terminating): send_timeout_ms */
 	TCP_WATCH_NUM,
 };
@@ -459,6 +459,8 @@ void tcp_watchdog_fini(struct tcp_poll_group *group);
 void tcp_watch(struct tcp_qpair *qpair, enum tcp_watch what);
 void tcp_unwatch(struct tcp_qpair *qpair);
 void tcp_watch_rx(struct tcp_qpair *qpair);
+void tcp_watch_pdu_done(struct tcp_qpair *qpair);
+void tcp_watch_h2c_done(struct tcp_qpair *qpair);
 
 #define TCP_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 

@@ -3,7 +3,7 @@
  * The limits against misbehaving hosts, each against a running nvtcpd:
  * a connection that never sends ICReq, or stops half way through a PDU, is
  * closed after connect_timeout_ms / pdu_timeout_ms (and one that behaves is
- * not); connections over max_connections_per_host and max_connections are
+ * not), as is one that never sends the data of a write's R2T; connections over max_connections_per_host and max_connections are
  * closed as they arrive. Each is counted in nvmf_get_stats, and the buffer
  * pool is full again at the end.
  *
@@ -121,6 +121,39 @@ test_pdu_timeout(struct robust_target *t)
 	return failures;
 }
 
+/* A write whose R2T is never answered: closed after pdu_timeout_ms, its buffers back. */
+static int
+test_r2t_unanswered(struct robust_target *t)
+{
+	struct nvt_test_conn admin, io;
+	union nvt_nvme_sqe sqe;
+	struct nvt_test_pdu p;
+	int64_t t0, ms;
+	int failures = 0;
+
+	nvt_test_tcp_init(&admin);
+	nvt_test_tcp_init(&io);
+	failures += check(robust_ctrl_open(t, ROBUST_HOSTNQN, 0, &admin, &io) == 0,
+			  "controller for the unanswered R2T");
+	nvt_test_tcp_sqe_rw(&sqe, NVT_NVME_OPC_WRITE, nvt_test_tcp_next_cid(&io), 1, 0, 128);
+	nvt_test_tcp_sqe_sgl_transport(&sqe, 128 * ROBUST_BLK);
+	failures += check(nvt_test_tcp_capsule_send(&io, &sqe, NULL, 0, 0) == 0 &&
+				  nvt_test_tcp_recv_hdr(&io, &p) == 0 &&
+				  p.h.ch.type == NVT_NVME_TCP_PDU_R2T,
+			  "write sent, R2T received");
+	t0 = robust_now_ms();
+	/* Commands on the same queue do not excuse the missing data. */
+	failures += check(nvt_test_tcp_keep_alive(&admin) == 0, "admin queue still answers");
+	ms = closed_after(&io, t0);
+	fprintf(stderr, "I/O queue with an unanswered R2T closed after %lld ms\n", (long long)ms);
+	failures += check(ms >= TIMEOUT_MS - 50 && ms <= TIMEOUT_MS + LATE_MS,
+			  "closed after pdu_timeout_ms, not before");
+	failures += check(stat_tcp(t, "pdu_timeouts") == 2, "pdu_timeouts counts it");
+	nvt_test_tcp_close(&io);
+	nvt_test_tcp_close(&admin);
+	return failures;
+}
+
 /* \p n connections with their ICReq answered (or not): how many were answered. */
 static int
 open_many(struct robust_target *t, struct nvt_test_conn *c, int n)
@@ -190,6 +223,7 @@ main(int argc, char **argv)
 	}
 	failures += test_connect_timeout(&t);
 	failures += test_pdu_timeout(&t);
+	failures += test_r2t_unanswered(&t);
 	failures += check(robust_wait_idle(&t, 0, 5000) == 0, "buffers and connections all back");
 	failures += check(robust_stop(&t) == 0, "nvtcpd exits cleanly");
 	failures += test_count_limit(argv[1], "\"max_connections_per_host\": 4",

@@ -220,6 +220,35 @@ test_pdu_deadline_ends(void **state)
 	fixture_free(f);
 }
 
+/* Write data owed after an R2T keeps the deadline; data coming in moves it; none owed ends it. */
+static void
+test_r2t_deadline(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct tcp_qpair *q = &f->q;
+
+	(void)state;
+	f->t.opts.pdu_timeout_ms = 200;
+	tcp_watchdog_fini(&f->g);
+	assert_int_equal(tcp_watchdog_init(&f->g), 0);
+	q->state_cnt[TCP_REQ_STATE_TRANSFERRING_H2C] = 1;
+	g_now = 1000;
+	tcp_watch_rx(q);
+	assert_int_equal(q->watch, TCP_WATCH_PDU);
+	/* Other PDUs arriving whole do not end it. */
+	tcp_watch_pdu_done(q);
+	assert_int_equal(q->watch, TCP_WATCH_PDU);
+	assert_int_equal(q->watch_deadline, 1000 + 200 * 1000);
+	g_now = 100 * 1000;
+	tcp_watch_h2c_done(q);
+	assert_int_equal(q->watch_deadline, 100 * 1000 + 200 * 1000);
+	q->state_cnt[TCP_REQ_STATE_TRANSFERRING_H2C] = 0;
+	tcp_watch_rx(q);
+	assert_int_equal(q->watch, TCP_WATCH_NONE);
+	g_now = 0;
+	fixture_free(f);
+}
+
 int
 main(void)
 {
@@ -231,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_send_cap),
 		cmocka_unit_test(test_pdu_deadline),
 		cmocka_unit_test(test_pdu_deadline_ends),
+		cmocka_unit_test(test_r2t_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
