@@ -233,11 +233,35 @@ check_document(const json_t *doc)
 
 /* ---- running a document ---- */
 
+/*
+ * The start-up pair of SPDK's rpc.py load_config: in a configuration the
+ * load itself is the start-up, so there is nothing to start or wait for (a
+ * framework_wait_init run by the load would wait for the load's own end).
+ */
+static bool
+entry_is_startup_step(const json_t *entry)
+{
+	const char *method = json_string_value(json_object_get(entry, "method"));
+
+	return strcmp(method, "framework_start_init") == 0 ||
+	       strcmp(method, "framework_wait_init") == 0;
+}
+
 static bool
 entry_in_pass(const struct config_load *ld, const json_t *entry)
 {
 	uint32_t mask = rpc_method_state_mask(json_string_value(json_object_get(entry, "method")));
 	bool startup = (mask & NVT_RPC_STARTUP) != 0;
+
+	if (entry_is_startup_step(entry)) {
+		/* Said once: in the first pass the load makes. */
+		if (ld->pass == CONFIG_PASS_STARTUP || !ld->startup_pass_ran) {
+			NVT_NOTICELOG("config: '%s' skipped: loading the configuration is the "
+				      "start-up\n",
+				      json_string_value(json_object_get(entry, "method")));
+		}
+		return false;
+	}
 
 	if (ld->pass == CONFIG_PASS_STARTUP) {
 		return startup;
