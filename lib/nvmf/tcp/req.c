@@ -518,6 +518,15 @@ req_need_buffer(struct tcp_req *req)
 		tcp_req_fail(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INTERNAL_ERROR);
 		return 0;
 	}
+	if (req->qpair->state != TCP_QPAIR_STATE_RUNNING) {
+		/*
+		 * The buffers came after a fatal error: nothing may follow the
+		 * C2HTermReq, so no R2T. The request ends with the connection.
+		 */
+		req_release(req);
+		tcp_req_set_state(req, TCP_REQ_STATE_COMPLETED);
+		return 1;
+	}
 	if (req->has_icd) {
 		tcp_req_set_state(req, TCP_REQ_STATE_AWAIT_ICD);
 		tcp_qpair_icd_ready(req->qpair, req);
