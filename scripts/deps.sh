@@ -1,23 +1,30 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Install the Debian packages nvtcp needs, if any are missing.
-#   deps.sh build   compiler, meson, ninja and the libraries
-#   deps.sh test    the above plus what the tests use (cmocka, clang runtime)
-# Exits non-zero with a clear message when packages are missing and cannot
-# be installed (not root, no apt-get, no reachable archive).
+#   deps.sh build      compiler, meson, ninja and the libraries
+#   deps.sh fuzz       clang and its libFuzzer runtime (the fuzz tree, scripts/fuzz.sh)
+#   deps.sh test-base  what the gcc test trees use (cmocka, clang-format)
+#   deps.sh test       test-base and fuzz: everything scripts/test.sh runs
+# Sets combine: deps.sh build test. Exits non-zero with a clear message when
+# packages are missing and cannot be installed (not root, no apt-get, no
+# reachable archive).
 set -uo pipefail
 
 build_pkgs="gcc pkg-config meson ninja-build python3 liburing-dev libisal-dev libjansson-dev libssl-dev"
-test_pkgs="libcmocka-dev clang-format"
+test_base_pkgs="libcmocka-dev clang-format"
+fuzz_pkgs="clang libclang-rt-14-dev"
 
-want=$build_pkgs
+want=""
 for what in "$@"; do
     case $what in
-        build) ;;
-        test) want="$want $test_pkgs" ;;
-        *) echo "deps.sh: unknown set '$what' (build, test)" >&2; exit 2 ;;
+        build) want="$want $build_pkgs" ;;
+        test-base) want="$want $test_base_pkgs" ;;
+        fuzz) want="$want $fuzz_pkgs" ;;
+        test) want="$want $test_base_pkgs $fuzz_pkgs" ;;
+        *) echo "deps.sh: unknown set '$what' (build, test, test-base, fuzz)" >&2; exit 2 ;;
     esac
 done
+[ $# -gt 0 ] || want=$build_pkgs
 
 missing=""
 for p in $want; do
