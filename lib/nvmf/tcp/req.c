@@ -490,6 +490,9 @@ tcp_req_tx_done(struct tcp_req *req, int err)
 	if (req->state == TCP_REQ_STATE_TRANSFERRING_C2H) {
 		tcp_req_set_state(req, TCP_REQ_STATE_COMPLETED);
 		tcp_req_process(req);
+	} else if (req->state == TCP_REQ_STATE_COMPLETED) {
+		/* Aborted while its send was queued: free now. */
+		tcp_req_process(req);
 	}
 }
 
@@ -589,6 +592,13 @@ tcp_req_process(struct tcp_req *req)
 			break;
 		case TCP_REQ_STATE_COMPLETED:
 			req_release(req);
+			/*
+			 * Aborted with an R2T still owned by the socket: it stays
+			 * (holding its qpair) until that send completes.
+			 */
+			if (req->tx.state == TCP_PDU_SEND_STATE_QUEUED) {
+				return;
+			}
 			req_complete_free(req);
 			return;
 		case TCP_REQ_STATE_FREE:
