@@ -249,6 +249,39 @@ test_r2t_deadline(void **state)
 	fixture_free(f);
 }
 
+/* A write aborted while the socket still holds its R2T is freed by that send's completion. */
+static void
+test_abort_with_r2t_queued(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct tcp_qpair *q = tcp_qpair_create(&f->t, (struct nvt_sock *)f);
+	struct tcp_req *req;
+	struct nvt_sock_request *r2t;
+	struct nvt_nvme_status st;
+
+	(void)state;
+	assert_int_equal(tcp_qpair_group_add(&f->g, q), 0);
+	q->state = TCP_QPAIR_STATE_RUNNING;
+	req = tcp_req_get(q);
+	memset(&req->cmd, 0, sizeof(req->cmd));
+	req->cmd.cmd.opc = NVT_NVME_OPC_WRITE;
+	nvt_nvme_sgl_set_unkeyed(&req->cmd.cmd.dptr.sgl1, NVT_NVME_SGL_TYPE_TRANSPORT_DATA_BLOCK,
+				 NVT_NVME_SGL_SUBTYPE_TRANSPORT, 0, 8192);
+	assert_int_equal(tcp_req_parse_sgl(req, 0, 131072, &st), 0);
+	tcp_req_process(req);
+	assert_int_equal(req->state, TCP_REQ_STATE_TRANSFERRING_H2C);
+	r2t = g_last_sreq;
+	g_fini_calls = 0;
+	tcp_qpair_close(q);
+	tcp_qpair_fini(q, fini_cb, NULL);
+	/* The socket still owns the R2T: the request, and so the qpair, stay. */
+	assert_int_equal(req->state, TCP_REQ_STATE_COMPLETED);
+	assert_int_equal(g_fini_calls, 0);
+	r2t->cb_fn(r2t->cb_arg, -ECANCELED);
+	assert_int_equal(g_fini_calls, 1);
+	fixture_free(f);
+}
+
 int
 main(void)
 {
@@ -261,6 +294,7 @@ main(void)
 		cmocka_unit_test(test_pdu_deadline),
 		cmocka_unit_test(test_pdu_deadline_ends),
 		cmocka_unit_test(test_r2t_deadline),
+		cmocka_unit_test(test_abort_with_r2t_queued),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
