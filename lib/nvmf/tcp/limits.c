@@ -236,6 +236,16 @@ watchdog_empty(const struct tcp_watchdog *wd)
 	return true;
 }
 
+/* Off its list, if on one; the poller keeps running (the caller decides). */
+static void
+watch_remove(struct tcp_watchdog *wd, struct tcp_qpair *qpair)
+{
+	if (qpair->watch != TCP_WATCH_NONE) {
+		TAILQ_REMOVE(&wd->lists[qpair->watch], qpair, watch_link);
+		qpair->watch = TCP_WATCH_NONE;
+	}
+}
+
 void
 tcp_unwatch(struct tcp_qpair *qpair)
 {
@@ -245,30 +255,36 @@ tcp_unwatch(struct tcp_qpair *qpair)
 		return;
 	}
 	wd = &qpair->group->watchdog;
-	TAILQ_REMOVE(&wd->lists[qpair->watch], qpair, watch_link);
-	qpair->watch = TCP_WATCH_NONE;
+	watch_remove(wd, qpair);
 	if (watchdog_empty(wd)) {
 		nvt_poller_pause(wd->poller);
 	}
 }
 
-/* Watch \p what from now on (again: a new deadline); nothing when its timeout is 0. */
+/*
+ * Watch \p what from now on (again: a new deadline); nothing when its
+ * timeout is 0. The poller is paused or resumed only when the lists turn
+ * empty or not: a deadline moved on every write costs a clock read and a
+ * list move, no poller churn.
+ */
 void
 tcp_watch(struct tcp_qpair *qpair, enum tcp_watch what)
 {
 	struct tcp_watchdog *wd = &qpair->group->watchdog;
-	bool was_empty;
+	bool was_empty = watchdog_empty(wd);
 
-	tcp_unwatch(qpair);
-	if (wd->timeout_ticks[what] == 0) {
-		return;
+	watch_remove(wd, qpair);
+	if (wd->timeout_ticks[what] != 0) {
+		qpair->watch = what;
+		qpair->watch_deadline = nvt_get_ticks() + wd->timeout_ticks[what];
+		TAILQ_INSERT_TAIL(&wd->lists[what], qpair, watch_link);
 	}
-	was_empty = watchdog_empty(wd);
-	qpair->watch = what;
-	qpair->watch_deadline = nvt_get_ticks() + wd->timeout_ticks[what];
-	TAILQ_INSERT_TAIL(&wd->lists[what], qpair, watch_link);
-	if (was_empty) {
-		nvt_poller_resume(wd->poller);
+	if (was_empty != watchdog_empty(wd)) {
+		if (was_empty) {
+			nvt_poller_resume(wd->poller);
+		} else {
+			nvt_poller_pause(wd->poller);
+		}
 	}
 }
 

@@ -46,7 +46,9 @@ tcp_pdu_recv_set_state(struct tcp_qpair *qpair, enum tcp_pdu_recv_state next)
 	qpair->recv_state = next;
 	if (next == TCP_PDU_RECV_STATE_AWAIT_CH) {
 		/* That PDU is whole: the next one gets its own deadline. */
-		tcp_watch_pdu_done(qpair);
+		if (qpair->watch == TCP_WATCH_PDU) {
+			tcp_watch_pdu_done(qpair);
+		}
 		qpair->rx_hdr_got = 0;
 		qpair->rx_payload_got = 0;
 		qpair->rx_req = NULL;
