@@ -29,19 +29,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *
-save_text(void)
-{
-	json_t *config = nvt_config_save();
-	char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
-
-	json_decref(config);
-	if (text == NULL) {
-		fuzz_env_fail("save_config failed");
-	}
-	return text;
-}
-
 static void
 config_reset(void)
 {
@@ -54,7 +41,7 @@ static void
 check_round_trip(void)
 {
 	json_t *saved = nvt_config_save();
-	char *first = save_text(), *second;
+	char *first = fuzz_env_config_text(), *second;
 	int rc;
 
 	config_reset();
@@ -62,7 +49,7 @@ check_round_trip(void)
 	if (rc != 0) {
 		fuzz_env_fail("the saved configuration does not load (rc %d):\n%s", rc, first);
 	}
-	second = save_text();
+	second = fuzz_env_config_text();
 	if (strcmp(first, second) != 0) {
 		fuzz_env_fail("the saved configuration saves differently once loaded:\n%s\n%s",
 			      first, second);

@@ -610,3 +610,16 @@ fuzz_env_reset(void)
 			      nvt_bdev_first() != NULL ? ", bdevs left" : "");
 	}
 }
+
+char *
+fuzz_env_config_text(void)
+{
+	json_t *config = nvt_config_save();
+	char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+
+	json_decref(config);
+	if (text == NULL) {
+		fuzz_env_fail("save_config failed");
+	}
+	return text;
+}

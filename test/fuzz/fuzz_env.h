@@ -57,6 +57,9 @@ void fuzz_env_init(void);
 /* Print "fuzz: <message>" and abort(): libFuzzer saves the input as a crash. */
 void fuzz_env_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* save_config's output as canonical text (sorted keys; the caller frees it); fails the run on error. */
+char *fuzz_env_config_text(void);
+
 /* ---- polling and time ---- */
 
 /*

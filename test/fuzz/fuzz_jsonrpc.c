@@ -26,19 +26,6 @@ static char *g_baseline;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *
-config_fingerprint(void)
-{
-	json_t *config = nvt_config_save();
-	char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
-
-	json_decref(config);
-	if (text == NULL) {
-		fuzz_env_fail("save_config failed");
-	}
-	return text;
-}
-
 static void
 rpc_setup(void)
 {
@@ -48,7 +35,7 @@ rpc_setup(void)
 	fuzz_env_init();
 	fuzz_guard_init();
 	fuzz_env_start_target();
-	g_baseline = config_fingerprint();
+	g_baseline = fuzz_env_config_text();
 }
 
 /* A response must be one JSON-RPC 2.0 object with a result or an error. */
@@ -71,7 +58,7 @@ check_response(const char *request, const char *response)
 static void
 restore(void)
 {
-	char *now = config_fingerprint();
+	char *now = fuzz_env_config_text();
 
 	if (strcmp(now, g_baseline) == 0) {
 		free(now);
@@ -81,7 +68,7 @@ restore(void)
 	free(now);
 	fuzz_env_reset();
 	fuzz_env_start_target();
-	now = config_fingerprint();
+	now = fuzz_env_config_text();
 	if (strcmp(now, g_baseline) != 0) {
 		fuzz_env_fail("the start configuration saves differently after a reload:\n%s\n%s",
 			      g_baseline, now);

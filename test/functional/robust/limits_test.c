@@ -32,21 +32,13 @@ check(bool ok, const char *what)
 	return 0;
 }
 
+/* A TCP counter of nvmf_get_stats: summed over poll groups, or the transport's own. */
 static json_int_t
-stat_tcp(struct robust_target *t, const char *field)
+tcp_stat(struct robust_target *t, const char *field, bool per_group)
 {
 	json_t *st = robust_stats(t);
-	json_int_t v = nvt_test_stats_tcp_sum(st, field);
-
-	json_decref(st);
-	return v;
-}
-
-static json_int_t
-stat_transport(struct robust_target *t, const char *field)
-{
-	json_t *st = robust_stats(t);
-	json_int_t v = nvt_test_stats_transport(st, field);
+	json_int_t v =
+		per_group ? nvt_test_stats_tcp_sum(st, field) : nvt_test_stats_transport(st, field);
 
 	json_decref(st);
 	return v;
@@ -82,7 +74,7 @@ test_connect_timeout(struct robust_target *t)
 	fprintf(stderr, "connection without ICReq closed after %lld ms\n", (long long)ms);
 	failures += check(ms >= TIMEOUT_MS - 50 && ms <= TIMEOUT_MS + LATE_MS,
 			  "closed after connect_timeout_ms, not before");
-	failures += check(stat_tcp(t, "connect_timeouts") == 1, "connect_timeouts counts 1");
+	failures += check(tcp_stat(t, "connect_timeouts", true) == 1, "connect_timeouts counts 1");
 	/* Past its own deadline, the connected host is still served. */
 	failures += check(nvt_test_tcp_keep_alive(&good_admin) == 0,
 			  "the connected host is served after the deadline");
@@ -116,7 +108,7 @@ test_pdu_timeout(struct robust_target *t)
 	fprintf(stderr, "connection with half a PDU closed after %lld ms\n", (long long)ms);
 	failures += check(ms >= TIMEOUT_MS - 50 && ms <= TIMEOUT_MS + LATE_MS,
 			  "closed after pdu_timeout_ms, not before");
-	failures += check(stat_tcp(t, "pdu_timeouts") == 1, "pdu_timeouts counts 1");
+	failures += check(tcp_stat(t, "pdu_timeouts", true) == 1, "pdu_timeouts counts 1");
 	nvt_test_tcp_close(&admin);
 	return failures;
 }
@@ -148,7 +140,7 @@ test_r2t_unanswered(struct robust_target *t)
 	fprintf(stderr, "I/O queue with an unanswered R2T closed after %lld ms\n", (long long)ms);
 	failures += check(ms >= TIMEOUT_MS - 50 && ms <= TIMEOUT_MS + LATE_MS,
 			  "closed after pdu_timeout_ms, not before");
-	failures += check(stat_tcp(t, "pdu_timeouts") == 2, "pdu_timeouts counts it");
+	failures += check(tcp_stat(t, "pdu_timeouts", true) == 2, "pdu_timeouts counts it");
 	nvt_test_tcp_close(&io);
 	nvt_test_tcp_close(&admin);
 	return failures;
@@ -195,7 +187,7 @@ test_count_limit(const char *nvtcpd, const char *opts, const char *counter)
 	snprintf(what, sizeof(what), "%s: 4 of 6 connections served (%d)", opts, answered);
 	failures += check(answered == 4, what);
 	snprintf(what, sizeof(what), "%s counts the 2 refused", counter);
-	failures += check(stat_transport(&t, counter) == 2, what);
+	failures += check(tcp_stat(&t, counter, false) == 2, what);
 	close_many(c, 6);
 	/* Room again once they are gone. */
 	failures += check(robust_wait_idle(&t, 0, 5000) == 0, "all connections gone");

@@ -15,6 +15,14 @@ fini_cb(void *arg)
 	g_fini_calls++;
 }
 
+/* The fixture group's deadlines again, after the test set its timeouts. */
+static void
+watchdog_restart(struct fixture *f)
+{
+	tcp_watchdog_fini(&f->g);
+	assert_int_equal(tcp_watchdog_init(&f->g), 0);
+}
+
 static void
 test_qpair_transitions(void **state)
 {
@@ -136,8 +144,7 @@ test_send_cap(void **state)
 	(void)state;
 	f->t.opts.max_queued_send = 8192;
 	f->t.opts.send_timeout_ms = 100;
-	tcp_watchdog_fini(&f->g);
-	assert_int_equal(tcp_watchdog_init(&f->g), 0);
+	watchdog_restart(f);
 	g_msgs_enabled = true;
 	q->rd_held = 4096;
 	assert_false(tcp_qpair_send_capped(q));
@@ -175,8 +182,7 @@ test_pdu_deadline(void **state)
 
 	(void)state;
 	f->t.opts.pdu_timeout_ms = 200;
-	tcp_watchdog_fini(&f->g);
-	assert_int_equal(tcp_watchdog_init(&f->g), 0);
+	watchdog_restart(f);
 	q->recv_state = TCP_PDU_RECV_STATE_AWAIT_PSH;
 	g_now = 1000;
 	tcp_watch_rx(q);
@@ -207,8 +213,7 @@ test_pdu_deadline_ends(void **state)
 
 	(void)state;
 	f->t.opts.pdu_timeout_ms = 200;
-	tcp_watchdog_fini(&f->g);
-	assert_int_equal(tcp_watchdog_init(&f->g), 0);
+	watchdog_restart(f);
 	q->recv_state = TCP_PDU_RECV_STATE_AWAIT_PSH;
 	tcp_watch_rx(q);
 	assert_int_equal(q->watch, TCP_WATCH_PDU);
@@ -229,8 +234,7 @@ test_r2t_deadline(void **state)
 
 	(void)state;
 	f->t.opts.pdu_timeout_ms = 200;
-	tcp_watchdog_fini(&f->g);
-	assert_int_equal(tcp_watchdog_init(&f->g), 0);
+	watchdog_restart(f);
 	q->state_cnt[TCP_REQ_STATE_TRANSFERRING_H2C] = 1;
 	g_now = 1000;
 	tcp_watch_rx(q);
