@@ -56,6 +56,7 @@ extern "C" {
 
 struct nvt_sock;
 struct nvt_sock_group;
+struct nvt_sock_tls_opts;
 
 /** Most ready sockets one nvt_sock_group_poll() hands to callbacks. */
 #define NVT_SOCK_GROUP_MAX_EVENTS 32
@@ -77,6 +78,60 @@ struct nvt_sock_opts {
 	int send_buf_size;
 	/** listen() backlog of a listening socket (default 128). */
 	int backlog;
+	/**
+	 * TLS 1.3 settings of a socket of the "ssl" implementation (required
+	 * there, ignored by the others; default NULL). Not copied: the caller
+	 * keeps it valid and unchanged while sockets made with these options
+	 * (a listening socket's accepted ones included) are open.
+	 */
+	const struct nvt_sock_tls_opts *tls;
+};
+
+/** TLS 1.3 cipher suites a PSK may be used with (bit mask). */
+#define NVT_SOCK_TLS_AES_128_GCM_SHA256 (1u << 0)
+#define NVT_SOCK_TLS_AES_256_GCM_SHA384 (1u << 1)
+
+/** A pre-shared key for one TLS 1.3 handshake. */
+struct nvt_sock_tls_psk {
+	/** The PSK identity, NUL terminated. */
+	char identity[640];
+	/** The TLS PSK itself (32 or 48 bytes). */
+	uint8_t key[64];
+	size_t key_len;
+	/** The one cipher suite (NVT_SOCK_TLS_*) the PSK goes with. */
+	unsigned int cipher;
+};
+
+/**
+ * Server side: find the PSK of the identity a client offered. Runs during
+ * the handshake on the thread that drives it (the socket's group thread),
+ * so it must not block; it may take a lock.
+ *
+ * \param psk Filled on success (identity is already set to \p identity).
+ * eturn 0, or -ENOENT when the identity is unknown (the handshake fails).
+ */
+typedef int (*nvt_sock_tls_psk_find_cb)(void *ctx, const char *identity,
+					struct nvt_sock_tls_psk *psk);
+
+/** TLS settings of the "ssl" implementation. */
+struct nvt_sock_tls_opts {
+	/** Client: the PSK to offer (copied at connect). */
+	const struct nvt_sock_tls_psk *client_psk;
+	/** Server: look up a client's PSK. */
+	nvt_sock_tls_psk_find_cb psk_find;
+	void *psk_find_ctx;
+};
+
+/** What a TLS socket negotiated; see nvt_sock_get_tls_info(). */
+struct nvt_sock_tls_info {
+	/** The handshake finished. */
+	bool established;
+	/** The data path runs in the kernel (kTLS), not in OpenSSL's record layer. */
+	bool ktls;
+	/** NVT_SOCK_TLS_* of the session. */
+	unsigned int cipher;
+	/** The PSK identity used. */
+	char identity[640];
 };
 
 /**
@@ -261,7 +316,15 @@ bool nvt_sock_is_ipv4(const struct nvt_sock *sock);
 /** Whether the socket is connected (accepted, or nvt_sock_connect() succeeded). */
 bool nvt_sock_is_connected(const struct nvt_sock *sock);
 
-/** Name of the socket's implementation ("posix", "uring"). */
+/**
+ * What a socket of the "ssl" implementation negotiated.
+ *
+ * \return 0; -EAGAIN while the handshake runs; -ENOTSUP for a socket of
+ * another implementation.
+ */
+int nvt_sock_get_tls_info(const struct nvt_sock *sock, struct nvt_sock_tls_info *info);
+
+/** Name of the socket's implementation ("posix", "uring", "ssl"). */
 const char *nvt_sock_get_impl_name(const struct nvt_sock *sock);
 
 /**
