@@ -167,11 +167,14 @@ struct nvt_nvmf_tgt_opts {
 	uint32_t acceptor_poll_rate;
 	/**
 	 * DH-HMAC-CHAP hash functions hosts may negotiate: bit i for the i-th of
-	 * sha256, sha384, sha512; default all. Kept for when authentication is
-	 * offered (none is yet).
+	 * sha256, sha384, sha512; default all. The target picks the strongest
+	 * one the host offers.
 	 */
 	uint32_t dhchap_digests;
-	/** DH groups likewise: null, ffdhe2048, 3072, 4096, 6144, 8192; default all. */
+	/**
+	 * DH groups likewise: null, ffdhe2048, 3072, 4096, 6144, 8192; default
+	 * all; the strongest the host offers is picked.
+	 */
 	uint32_t dhchap_dhgroups;
 };
 
@@ -290,6 +293,45 @@ bool nvt_nvmf_subsystem_get_allow_any_host(const struct nvt_nvmf_subsystem *subs
 
 /** Allow list of host NQNs: 0, -EINVAL, -EEXIST / -ENOENT, -ENOMEM. */
 int nvt_nvmf_subsystem_add_host(struct nvt_nvmf_subsystem *subsystem, const char *hostnqn);
+
+/** Keys of an allowed host, by keyring name (nvtcp/keyring.h); NULL: none. */
+struct nvt_nvmf_host_keys {
+	/** A TLS PSK: the host may connect over a secure channel only. */
+	const char *psk;
+	/** A DH-HMAC-CHAP secret: every queue of the host must authenticate. */
+	const char *dhchap_key;
+	/** A DH-HMAC-CHAP secret of the controller: the host may authenticate it too. */
+	const char *dhchap_ctrlr_key;
+};
+
+/**
+ * Allow a host that must hold keys. App thread.
+ *
+ * \return 0; -EINVAL (bad NQN, a controller key without a host key),
+ * -EEXIST, -ENOKEY (a key name not in the keyring), -EKEYREJECTED (a key
+ * of the wrong kind: a TLS PSK given for DH-HMAC-CHAP or the reverse),
+ * -ENOMEM. Refusals are logged with the key's name.
+ */
+int nvt_nvmf_subsystem_add_host_ext(struct nvt_nvmf_subsystem *subsystem, const char *hostnqn,
+				    const struct nvt_nvmf_host_keys *keys);
+
+/**
+ * Replace an allowed host's DH-HMAC-CHAP keys (\p keys->psk is ignored);
+ * NULL names clear them. Connected queues keep their authentication; the
+ * new keys apply to the next authentication, re-authentication included.
+ * App thread.
+ *
+ * \return 0, -ENOENT (no such host), or the errors of
+ * nvt_nvmf_subsystem_add_host_ext() for the keys.
+ */
+int nvt_nvmf_subsystem_set_keys(struct nvt_nvmf_subsystem *subsystem, const char *hostnqn,
+				const struct nvt_nvmf_host_keys *keys);
+
+/** Call \p cb for each allowed host with its keys (names, NULL when none). App thread. */
+typedef void (*nvt_nvmf_host_cb)(void *ctx, const char *hostnqn,
+				 const struct nvt_nvmf_host_keys *keys);
+void nvt_nvmf_subsystem_foreach_host(const struct nvt_nvmf_subsystem *subsystem,
+				     nvt_nvmf_host_cb cb, void *ctx);
 int nvt_nvmf_subsystem_remove_host(struct nvt_nvmf_subsystem *subsystem, const char *hostnqn);
 /** Whether \p hostnqn may connect to (or discover) \p subsystem. */
 bool nvt_nvmf_subsystem_host_allowed(const struct nvt_nvmf_subsystem *subsystem,
@@ -302,6 +344,29 @@ bool nvt_nvmf_subsystem_host_allowed(const struct nvt_nvmf_subsystem *subsystem,
  */
 int nvt_nvmf_subsystem_add_listener(struct nvt_nvmf_subsystem *subsystem,
 				    const struct nvt_nvmf_trid *trid);
+
+/** Options of a listener. */
+struct nvt_nvmf_listen_opts {
+	/**
+	 * TLS 1.3 only (NVMe/TCP secure channel): hosts connect with a PSK
+	 * (nvt_nvmf_subsystem_add_host_ext()); plain TCP is refused. An
+	 * address serves either TLS or plain TCP, for every subsystem on it.
+	 */
+	bool secure_channel;
+};
+
+/**
+ * nvt_nvmf_subsystem_add_listener() with options (NULL: the defaults).
+ * \return as above, and -EINVAL when the address is already served by
+ * another subsystem with the other secure_channel setting.
+ */
+int nvt_nvmf_subsystem_add_listener_ext(struct nvt_nvmf_subsystem *subsystem,
+					const struct nvt_nvmf_trid *trid,
+					const struct nvt_nvmf_listen_opts *opts);
+
+/** Whether \p subsystem listens on \p trid over TLS only. */
+bool nvt_nvmf_subsystem_listener_is_secure(const struct nvt_nvmf_subsystem *subsystem,
+					   const struct nvt_nvmf_trid *trid);
 int nvt_nvmf_subsystem_remove_listener(struct nvt_nvmf_subsystem *subsystem,
 				       const struct nvt_nvmf_trid *trid);
 

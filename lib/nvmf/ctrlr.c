@@ -126,6 +126,13 @@ request_dispatch(struct nvmf_request *req)
 	struct nvmf_qpair *qpair = req->qpair;
 	const struct nvt_nvme_cmd *cmd = &req->cmd->cmd;
 
+	if (!nvmf_auth_allows(qpair, req->cmd)) {
+		/* Not authenticated (yet): only authentication and Disconnect. */
+		nvmf_req_set_status(req, NVT_NVME_SCT_COMMAND_SPECIFIC, NVT_NVMF_SC_AUTH_REQUIRED,
+				    true);
+		nvmf_request_complete(req);
+		return;
+	}
 	if (cmd->opc == NVT_NVME_OPC_FABRICS) {
 		nvmf_fabrics_exec(req);
 		return;
@@ -225,6 +232,7 @@ qpair_finish(struct nvmf_qpair *qpair)
 	if (qpair->added) {
 		qpair->transport->ops->poll_group_remove(qpair->tgroup, qpair);
 	}
+	nvmf_auth_free(qpair);
 	nvmf_qpair_set_state(qpair, NVMF_QPAIR_FINI);
 	nvmf_poll_group_remove_qpair(qpair);
 	group->closing_qpairs++;

@@ -53,7 +53,7 @@ discovery_fill_entry(struct nvt_nvmf_tgt *tgt, struct nvt_nvmf_subsystem *subsys
 	e->treq = NVT_NVMF_TREQ_SECURE_CHANNEL_NOT_REQUIRED;
 	nvt_strcpy_pad(e->trsvcid, l->trid.trsvcid, sizeof(e->trsvcid), ' ');
 	nvt_strcpy_pad(e->traddr, l->trid.traddr, sizeof(e->traddr), ' ');
-	l->transport->ops->listener_discover(l->transport, &l->trid, e);
+	l->transport->ops->listener_discover(l->transport, &l->trid, l->secure_channel, e);
 	e->subtype = NVT_NVMF_SUBTYPE_NVME;
 	e->portid = tl != NULL ? tl->portid : 0;
 	e->cntlid = NVT_NVMF_CNTLID_DYNAMIC;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Fabrics commands: Connect (admin and I/O, dynamic controller model),
- * Property Get/Set (CAP, VS, CC, CSTS) and Disconnect.
+ * Property Get/Set (CAP, VS, CC, CSTS) and Disconnect; Authentication
+ * Send/Receive go to auth.c.
  *
  * A Connect travels: qpair's thread (checks on the command) -> app thread
  * (subsystem, host, listener, controller lookup or creation) -> for an I/O
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nvtcp/auth.h"
 #include "nvtcp/log.h"
 #include "nvtcp/string.h"
 
@@ -29,6 +31,8 @@ struct connect_ctx {
 	uint32_t kato;
 	uint16_t status;
 	uint32_t cdw0;
+	/* The host must authenticate: the queue's DH-HMAC-CHAP state to be. */
+	struct nvmf_qpair_auth *auth;
 	/* Carries the Connect from thread to thread: one hop at a time, none lost. */
 	struct nvt_thread_msg msg;
 };
@@ -70,10 +74,16 @@ connect_done_msg(void *arg)
 			qpair->group->stats.current_io_qpairs++;
 			qpair->group->stats.io_qpairs++;
 		}
-		req->rsp->cdw0 = nvt_nvmf_connect_rsp_success(ctx->ctrlr->cntlid, 0);
+		req->rsp->cdw0 = nvt_nvmf_connect_rsp_success(
+			ctx->ctrlr->cntlid, ctx->auth != NULL ? NVT_NVMF_CONNECT_AUTHREQ_ATR : 0);
+		if (ctx->auth != NULL) {
+			nvmf_auth_start(qpair, ctx->auth);
+			ctx->auth = NULL;
+		}
 	} else {
 		nvmf_qpair_set_state(qpair, NVMF_QPAIR_UNINITIALIZED);
 	}
+	free(ctx->auth);
 	free(ctx);
 	nvmf_request_complete(req);
 	if (qpair->disconnect_pending) {
@@ -266,6 +276,65 @@ connect_io_on_app(struct connect_ctx *ctx, struct nvt_nvmf_subsystem *subsystem)
 	return true;
 }
 
+static void
+connect_refuse_host(struct connect_ctx *ctx)
+{
+	connect_fail(ctx, NVT_NVME_SCT_COMMAND_SPECIFIC, NVT_NVMF_SC_CONNECT_INVALID_HOST,
+		     nvt_nvmf_connect_rsp_invalid(NVT_NVMF_CONNECT_IATTR_DATA,
+						  offsetof(struct nvt_nvmf_connect_data, hostnqn)));
+}
+
+/*
+ * A TLS session proves the host and subsystem its PSK identity names: the
+ * Connect must name the same. A host with a PSK connects over TLS only.
+ */
+static bool
+connect_check_tls(struct connect_ctx *ctx, const struct nvmf_host *host)
+{
+	const char *identity = ctx->qpair->tls_identity;
+	char hostnqn[NVT_NVMF_NQN_FIELD_SIZE], subnqn[NVT_NVMF_NQN_FIELD_SIZE];
+	enum nvt_auth_hash hash;
+	int version;
+
+	if (identity == NULL) {
+		if (host != NULL && host->psk != NULL) {
+			NVT_ERRLOG("connect: host %s has a TLS PSK on %s: refused over plain TCP\n",
+				   ctx->data.hostnqn, ctx->data.subnqn);
+			connect_refuse_host(ctx);
+			return false;
+		}
+		return true;
+	}
+	if (nvt_tls_psk_identity_parse(identity, &version, &hash, hostnqn, subnqn) != 0 ||
+	    strcmp(hostnqn, ctx->data.hostnqn) != 0 || strcmp(subnqn, ctx->data.subnqn) != 0) {
+		NVT_ERRLOG("connect: host %s to %s over a TLS session of another identity (%s)\n",
+			   ctx->data.hostnqn, ctx->data.subnqn, identity);
+		connect_refuse_host(ctx);
+		return false;
+	}
+	return true;
+}
+
+/* A host with a DH-HMAC-CHAP key authenticates every queue it connects. */
+static bool
+connect_check_keys(struct connect_ctx *ctx, const struct nvt_nvmf_subsystem *subsystem)
+{
+	const struct nvmf_host *host = nvmf_subsystem_find_host(subsystem, ctx->data.hostnqn);
+
+	if (!connect_check_tls(ctx, host)) {
+		return false;
+	}
+	if (host == NULL || host->dhchap_key == NULL) {
+		return true;
+	}
+	ctx->auth = nvmf_auth_new(ctx->data.hostnqn, subsystem->nqn);
+	if (ctx->auth == NULL) {
+		connect_fail(ctx, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INTERNAL_ERROR, 0);
+		return false;
+	}
+	return true;
+}
+
 static bool
 connect_check_subsystem(struct connect_ctx *ctx, struct nvt_nvmf_subsystem *subsystem)
 {
@@ -278,10 +347,7 @@ connect_check_subsystem(struct connect_ctx *ctx, struct nvt_nvmf_subsystem *subs
 	if (!nvt_nvmf_subsystem_host_allowed(subsystem, ctx->data.hostnqn)) {
 		NVT_ERRLOG("connect: host %s not allowed on %s\n", ctx->data.hostnqn,
 			   subsystem->nqn);
-		connect_fail(ctx, NVT_NVME_SCT_COMMAND_SPECIFIC, NVT_NVMF_SC_CONNECT_INVALID_HOST,
-			     nvt_nvmf_connect_rsp_invalid(
-				     NVT_NVMF_CONNECT_IATTR_DATA,
-				     offsetof(struct nvt_nvmf_connect_data, hostnqn)));
+		connect_refuse_host(ctx);
 		return false;
 	}
 	if (!nvmf_subsystem_listener_allowed(subsystem, &ctx->qpair->listen_trid)) {
@@ -291,7 +357,7 @@ connect_check_subsystem(struct connect_ctx *ctx, struct nvt_nvmf_subsystem *subs
 				      offsetof(struct nvt_nvmf_connect_data, subnqn));
 		return false;
 	}
-	return true;
+	return connect_check_keys(ctx, subsystem);
 }
 
 static void
@@ -486,6 +552,9 @@ nvmf_fabrics_exec(struct nvmf_request *req)
 	if (qpair->ctrlr == NULL) {
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_COMMAND_SEQUENCE_ERROR,
 				    true);
+	} else if (fctype == NVT_NVMF_FCTYPE_AUTH_SEND || fctype == NVT_NVMF_FCTYPE_AUTH_RECV) {
+		nvmf_auth_exec(req);
+		return;
 	} else if (qpair->qid != 0 && fctype != NVT_NVMF_FCTYPE_DISCONNECT) {
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INVALID_OPCODE, true);
 	} else if (fctype == NVT_NVMF_FCTYPE_PROPERTY_GET) {

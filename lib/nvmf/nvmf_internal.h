@@ -17,6 +17,8 @@
 
 #include "nvtcp/bdev.h"
 #include "nvtcp/internal/nvmf_transport.h"
+#include "nvtcp/keyring.h"
+#include "nvtcp/sock.h"
 #include "nvtcp/nvmf.h"
 #include "nvtcp/queue.h"
 #include "nvtcp/thread.h"
@@ -34,8 +36,14 @@
 /* CAP.TO in 500 ms units. */
 #define NVMF_CAP_TO 15
 
+/* An allowed host, with the keys it must prove it holds (NULL: none). */
 struct nvmf_host {
 	char nqn[NVT_NVMF_NQN_MAX_LEN + 1];
+	/* TLS PSK: the host connects over a secure channel only. */
+	struct nvt_key *psk;
+	/* DH-HMAC-CHAP: the host authenticates; with ctrlr_key, so does the controller. */
+	struct nvt_key *dhchap_key;
+	struct nvt_key *dhchap_ctrlr_key;
 	TAILQ_ENTRY(nvmf_host) link;
 };
 
@@ -43,6 +51,7 @@ struct nvmf_host {
 struct nvmf_subsystem_listener {
 	struct nvt_nvmf_trid trid;
 	struct nvmf_transport *transport;
+	bool secure_channel;
 	TAILQ_ENTRY(nvmf_subsystem_listener) link;
 };
 
@@ -50,6 +59,8 @@ struct nvmf_subsystem_listener {
 struct nvmf_listener {
 	struct nvt_nvmf_trid trid;
 	struct nvmf_transport *transport;
+	/* TLS only, for every subsystem on the address. */
+	bool secure_channel;
 	uint32_t refs;
 	uint16_t portid;
 	TAILQ_ENTRY(nvmf_listener) link;
@@ -245,7 +256,7 @@ int nvmf_tgt_init_mask(const struct nvt_nvmf_tgt_opts *opts, const struct nvt_cp
 		       nvt_nvmf_done_cb cb, void *ctx);
 struct nvmf_transport *nvmf_tgt_find_transport(struct nvt_nvmf_tgt *tgt, const char *trtype);
 const struct nvmf_transport_ops *nvmf_transport_find_ops(const char *name);
-int nvmf_tgt_listen(struct nvt_nvmf_tgt *tgt, const struct nvt_nvmf_trid *trid,
+int nvmf_tgt_listen(struct nvt_nvmf_tgt *tgt, const struct nvt_nvmf_trid *trid, bool secure,
 		    struct nvmf_transport **transport);
 void nvmf_tgt_stop_listen(struct nvt_nvmf_tgt *tgt, const struct nvt_nvmf_trid *trid);
 struct nvmf_listener *nvmf_tgt_find_listener(struct nvt_nvmf_tgt *tgt,
@@ -273,6 +284,26 @@ int nvmf_subsystem_create_internal(struct nvt_nvmf_tgt *tgt, const char *nqn,
 				   enum nvt_nvmf_subtype subtype, uint32_t max_ns,
 				   struct nvt_nvmf_subsystem **out);
 void nvmf_subsystem_free(struct nvt_nvmf_subsystem *subsystem);
+/* auth.c: DH-HMAC-CHAP, on the queue pair's thread unless said otherwise. */
+/* Any thread: the state of a queue of \p hostnqn on \p subnqn; NULL without memory. */
+struct nvmf_qpair_auth *nvmf_auth_new(const char *hostnqn, const char *subnqn);
+/* The Connect of \p qpair succeeded and asked it to authenticate with \p auth. */
+void nvmf_auth_start(struct nvmf_qpair *qpair, struct nvmf_qpair_auth *auth);
+void nvmf_auth_free(struct nvmf_qpair *qpair);
+/* Whether \p cmd may run on \p qpair now (everything once authenticated). */
+bool nvmf_auth_allows(const struct nvmf_qpair *qpair, const union nvt_nvme_sqe *cmd);
+bool nvmf_auth_is_authenticated(const struct nvmf_qpair *qpair);
+/* Authentication Send or Receive. */
+void nvmf_auth_exec(struct nvmf_request *req);
+/* host.c */
+struct nvmf_host *nvmf_subsystem_find_host(const struct nvt_nvmf_subsystem *subsystem,
+					   const char *hostnqn);
+void nvmf_host_free(const struct nvt_nvmf_subsystem *subsystem, struct nvmf_host *host);
+/* psk.c: the TLS PSKs of allowed hosts for handshakes (app thread, but find). */
+int nvmf_psk_add(const char *subnqn, const char *hostnqn, const struct nvt_key *key);
+void nvmf_psk_remove(const char *subnqn, const char *hostnqn);
+/* Any thread: an nvt_sock_tls_psk_find_cb (\p ctx unused). */
+int nvmf_psk_find(void *ctx, const char *identity, struct nvt_sock_tls_psk *psk);
 bool nvmf_subsystem_listener_allowed(const struct nvt_nvmf_subsystem *subsystem,
 				     const struct nvt_nvmf_trid *trid);
 int nvmf_pg_subsystem_build(struct nvmf_poll_group *group, struct nvt_nvmf_subsystem *subsystem);

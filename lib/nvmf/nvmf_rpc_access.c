@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Who reaches a subsystem, and where: the host and listener methods with
- * SPDK's names and parameters (nvmf_subsystem_add_host / _remove_host,
- * nvmf_subsystem_add_listener / _remove_listener), and a transport
+ * SPDK's names and parameters (nvmf_subsystem_add_host / _remove_host /
+ * _set_keys, nvmf_subsystem_add_listener / _remove_listener), and a transport
  * address's JSON form.
  */
 #include <errno.h>
@@ -19,6 +19,9 @@
 struct rpc_host {
 	char *nqn;
 	char *host;
+	char *psk;
+	char *dhchap_key;
+	char *dhchap_ctrlr_key;
 };
 
 #define HOST_FIELDS                                                                  \
@@ -26,38 +29,70 @@ struct rpc_host {
 		{ "host", NVT_JSON_STRING, offsetof(struct rpc_host, host), false }, \
 		NVMF_RPC_TGT_NAME
 
+#define HOST_DHCHAP_FIELDS                                                                     \
+	{ "dhchap_key", NVT_JSON_STRING, offsetof(struct rpc_host, dhchap_key), true },        \
+	{                                                                                      \
+		"dhchap_ctrlr_key", NVT_JSON_STRING, offsetof(struct rpc_host, dhchap_ctrlr_key), \
+			true                                                                   \
+	}
+
 static const struct nvt_json_field g_add_host_fields[] = {
 	HOST_FIELDS,
-	NVT_JSON_SPDK_UNSUPPORTED("psk", "TLS secure channels are not supported yet"),
-	NVT_JSON_SPDK_UNSUPPORTED("dhchap_key", "DH-HMAC-CHAP authentication is not supported yet"),
-	NVT_JSON_SPDK_UNSUPPORTED("dhchap_ctrlr_key",
-				  "DH-HMAC-CHAP authentication is not supported yet"),
+	{ "psk", NVT_JSON_STRING, offsetof(struct rpc_host, psk), true },
+	HOST_DHCHAP_FIELDS,
+};
+
+static const struct nvt_json_field g_set_keys_fields[] = {
+	HOST_FIELDS,
+	HOST_DHCHAP_FIELDS,
 };
 
 static const struct nvt_json_field g_remove_host_fields[] = {
 	HOST_FIELDS,
 };
 
+enum host_op { HOST_ADD, HOST_REMOVE, HOST_SET_KEYS };
+
 static const char *
 host_why(int rc)
 {
 	switch (rc) {
 	case -EINVAL:
-		return "not a valid NQN";
+		return "not a valid NQN, or dhchap_ctrlr_key without dhchap_key";
 	case -EEXIST:
 		return "already allowed";
 	case -ENOENT:
 		return "not in the list";
+	case -ENOKEY:
+		return "a key named is not in the keyring (keyring_file_add_key)";
+	case -EKEYREJECTED:
+		return "a key of the wrong kind (a TLS PSK for DH-HMAC-CHAP or the reverse)";
 	default:
 		return nvt_strerror(-rc);
 	}
 }
 
-static void
-rpc_host_run(struct nvt_jsonrpc_request *req, const json_t *params, bool add)
+static int
+host_op_run(enum host_op op, struct nvt_nvmf_subsystem *subsystem, const struct rpc_host *p)
 {
-	const struct nvt_json_field *fields = add ? g_add_host_fields : g_remove_host_fields;
-	size_t nfields = add ? NVT_COUNTOF(g_add_host_fields) : NVT_COUNTOF(g_remove_host_fields);
+	const struct nvt_nvmf_host_keys keys = { .psk = p->psk,
+						 .dhchap_key = p->dhchap_key,
+						 .dhchap_ctrlr_key = p->dhchap_ctrlr_key };
+
+	switch (op) {
+	case HOST_ADD:
+		return nvt_nvmf_subsystem_add_host_ext(subsystem, p->host, &keys);
+	case HOST_REMOVE:
+		return nvt_nvmf_subsystem_remove_host(subsystem, p->host);
+	default:
+		return nvt_nvmf_subsystem_set_keys(subsystem, p->host, &keys);
+	}
+}
+
+static void
+rpc_host_run(struct nvt_jsonrpc_request *req, const json_t *params,
+	     const struct nvt_json_field *fields, size_t nfields, enum host_op op)
+{
 	struct nvt_nvmf_subsystem *subsystem;
 	struct rpc_host p = { 0 };
 	int rc;
@@ -67,8 +102,7 @@ rpc_host_run(struct nvt_jsonrpc_request *req, const json_t *params, bool add)
 	}
 	subsystem = nvmf_rpc_find_subsystem(req, p.nqn);
 	if (subsystem != NULL) {
-		rc = add ? nvt_nvmf_subsystem_add_host(subsystem, p.host)
-			 : nvt_nvmf_subsystem_remove_host(subsystem, p.host);
+		rc = host_op_run(op, subsystem, &p);
 		if (rc == 0) {
 			nvt_jsonrpc_send_result(req, NULL);
 		} else {
@@ -79,24 +113,53 @@ rpc_host_run(struct nvt_jsonrpc_request *req, const json_t *params, bool add)
 }
 
 static void
+host_key_to_json(json_t *obj, const char *name, const struct nvt_key *key)
+{
+	if (key != NULL) {
+		json_object_set_new(obj, name, json_string(nvt_key_get_name(key)));
+	}
+}
+
+json_t *
+nvmf_rpc_host_keys_to_json(json_t *obj, const struct nvmf_host *host)
+{
+	if (obj != NULL) {
+		host_key_to_json(obj, "psk", host->psk);
+		host_key_to_json(obj, "dhchap_key", host->dhchap_key);
+		host_key_to_json(obj, "dhchap_ctrlr_key", host->dhchap_ctrlr_key);
+	}
+	return obj;
+}
+
+static void
 rpc_add_host_run(struct nvt_jsonrpc_request *req, const json_t *params)
 {
-	rpc_host_run(req, params, true);
+	rpc_host_run(req, params, g_add_host_fields, NVT_COUNTOF(g_add_host_fields), HOST_ADD);
 }
 NVMF_RPC_REGISTER("nvmf_subsystem_add_host", rpc_add_host_run)
 
 static void
 rpc_remove_host_run(struct nvt_jsonrpc_request *req, const json_t *params)
 {
-	rpc_host_run(req, params, false);
+	rpc_host_run(req, params, g_remove_host_fields, NVT_COUNTOF(g_remove_host_fields),
+		     HOST_REMOVE);
 }
 NVMF_RPC_REGISTER("nvmf_subsystem_remove_host", rpc_remove_host_run)
+
+static void
+rpc_set_keys_run(struct nvt_jsonrpc_request *req, const json_t *params)
+{
+	rpc_host_run(req, params, g_set_keys_fields, NVT_COUNTOF(g_set_keys_fields),
+		     HOST_SET_KEYS);
+}
+NVMF_RPC_REGISTER("nvmf_subsystem_set_keys", rpc_set_keys_run)
 
 /* ---- listeners ---- */
 
 struct rpc_listener {
 	char *nqn;
 	const json_t *listen_address;
+	bool secure_channel;
 };
 
 #define LISTENER_FIELDS                                                                          \
@@ -107,8 +170,7 @@ struct rpc_listener {
 
 static const struct nvt_json_field g_add_listener_fields[] = {
 	LISTENER_FIELDS,
-	NVT_JSON_SPDK_DEFAULT("secure_channel", "false",
-			      "TLS secure channels are not supported yet"),
+	{ "secure_channel", NVT_JSON_BOOL, offsetof(struct rpc_listener, secure_channel), true },
 	NVT_JSON_SPDK_DEFAULT("ana_state", "\"optimized\"",
 			      "Asymmetric Namespace Access reporting is not supported yet"),
 	/* Names the ANA group of ana_state, which can only be SPDK's default here. */
@@ -186,9 +248,10 @@ decode_address(struct nvt_jsonrpc_request *req, const json_t *obj, struct nvt_nv
 
 static void
 listener_apply(struct nvt_jsonrpc_request *req, struct nvt_nvmf_subsystem *subsystem,
-	       const struct nvt_nvmf_trid *trid, bool add)
+	       const struct nvt_nvmf_trid *trid, const struct rpc_listener *p, bool add)
 {
-	int rc = add ? nvt_nvmf_subsystem_add_listener(subsystem, trid)
+	const struct nvt_nvmf_listen_opts opts = { .secure_channel = p->secure_channel };
+	int rc = add ? nvt_nvmf_subsystem_add_listener_ext(subsystem, trid, &opts)
 		     : nvt_nvmf_subsystem_remove_listener(subsystem, trid);
 
 	if (rc == 0) {
@@ -198,7 +261,10 @@ listener_apply(struct nvt_jsonrpc_request *req, struct nvt_nvmf_subsystem *subsy
 	nvt_jsonrpc_send_error(req, NVT_JSONRPC_ERROR_INVALID_PARAMS,
 			       "%s: listen_address %s:%s: %s", nvt_jsonrpc_request_method(req),
 			       trid->traddr, trid->trsvcid,
-			       rc == -ENOENT ? "no such listener or transport" : nvt_strerror(-rc));
+			       rc == -ENOENT ? "no such listener or transport"
+			       : rc == -EINVAL
+				       ? "the address serves the other secure_channel setting already"
+				       : nvt_strerror(-rc));
 }
 
 static void
@@ -217,7 +283,7 @@ rpc_listener_run(struct nvt_jsonrpc_request *req, const json_t *params, bool add
 	}
 	subsystem = nvmf_rpc_find_subsystem(req, p.nqn);
 	if (subsystem != NULL && decode_address(req, p.listen_address, &trid)) {
-		listener_apply(req, subsystem, &trid, add);
+		listener_apply(req, subsystem, &trid, &p, add);
 	}
 	nvt_json_free_strings(fields, nfields, &p);
 }

@@ -23,6 +23,14 @@ config_write_tgt(json_t *config, const struct nvt_nvmf_tgt *tgt)
 		   json_pack("{s:i, s:i, s:i}", "crdt1", 0, "crdt2", 0, "crdt3", 0));
 }
 
+/* A host entry names its keys (keyring entries), never their contents. */
+static json_t *
+config_host(const struct nvt_nvmf_subsystem *s, const struct nvmf_host *host)
+{
+	return nvmf_rpc_host_keys_to_json(
+		json_pack("{s:s, s:s}", "nqn", s->nqn, "host", host->nqn), host);
+}
+
 static void
 config_write_subsystem(json_t *config, const struct nvt_nvmf_subsystem *s)
 {
@@ -34,8 +42,7 @@ config_write_subsystem(json_t *config, const struct nvt_nvmf_subsystem *s)
 		config_add(config, "nvmf_create_subsystem", nvmf_rpc_subsystem_params(s));
 	}
 	TAILQ_FOREACH(host, &s->hosts, link) {
-		config_add(config, "nvmf_subsystem_add_host",
-			   json_pack("{s:s, s:s}", "nqn", s->nqn, "host", host->nqn));
+		config_add(config, "nvmf_subsystem_add_host", config_host(s, host));
 	}
 	for (i = 0; i < s->max_nsid; i++) {
 		if (s->ns[i] != NULL) {
@@ -47,7 +54,8 @@ config_write_subsystem(json_t *config, const struct nvt_nvmf_subsystem *s)
 	TAILQ_FOREACH(l, &s->listeners, link) {
 		config_add(config, "nvmf_subsystem_add_listener",
 			   json_pack("{s:s, s:o, s:b}", "nqn", s->nqn, "listen_address",
-				     nvmf_rpc_trid_to_json(&l->trid), "secure_channel", false));
+				     nvmf_rpc_trid_to_json(&l->trid), "secure_channel",
+				     l->secure_channel));
 	}
 }
 

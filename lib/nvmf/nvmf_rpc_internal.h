@@ -44,6 +44,8 @@ void nvmf_rpc_send_errno(struct nvt_jsonrpc_request *req, const char *what, int 
 
 /* A transport address as SPDK writes it: trtype, adrfam, traddr, trsvcid. */
 json_t *nvmf_rpc_trid_to_json(const struct nvt_nvmf_trid *trid);
+/* Add the names of a host's keys (never their contents) to \p obj; returns \p obj. */
+json_t *nvmf_rpc_host_keys_to_json(json_t *obj, const struct nvmf_host *host);
 
 /*
  * A namespace: nvmf_get_subsystems' entry, or with \p config the

@@ -264,7 +264,8 @@ subsystem_to_json(const struct nvt_nvmf_subsystem *s)
 		json_array_append_new(addrs, nvmf_rpc_trid_to_json(&l->trid));
 	}
 	TAILQ_FOREACH(host, &s->hosts, link) {
-		json_array_append_new(hosts, json_pack("{s:s}", "nqn", host->nqn));
+		json_array_append_new(hosts, nvmf_rpc_host_keys_to_json(
+						     json_pack("{s:s}", "nqn", host->nqn), host));
 	}
 	obj = json_pack("{s:s, s:s, s:o, s:b, s:o}", "nqn", s->nqn, "subtype",
 			s->subtype == NVT_NVMF_SUBTYPE_DISCOVERY ? "Discovery" : "NVMe",

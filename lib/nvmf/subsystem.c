@@ -437,63 +437,6 @@ nvt_nvmf_subsystem_get_allow_any_host(const struct nvt_nvmf_subsystem *subsystem
 	return subsystem->allow_any_host;
 }
 
-static struct nvmf_host *
-subsystem_find_host(const struct nvt_nvmf_subsystem *subsystem, const char *hostnqn)
-{
-	struct nvmf_host *host;
-
-	TAILQ_FOREACH(host, &subsystem->hosts, link) {
-		if (strcmp(host->nqn, hostnqn) == 0) {
-			return host;
-		}
-	}
-	return NULL;
-}
-
-int
-nvt_nvmf_subsystem_add_host(struct nvt_nvmf_subsystem *subsystem, const char *hostnqn)
-{
-	struct nvmf_host *host;
-
-	if (!nvt_nvmf_nqn_is_valid(hostnqn)) {
-		return -EINVAL;
-	}
-	if (subsystem_find_host(subsystem, hostnqn) != NULL) {
-		return -EEXIST;
-	}
-	host = calloc(1, sizeof(*host));
-	if (host == NULL) {
-		return -ENOMEM;
-	}
-	nvt_strcpy_trunc(host->nqn, sizeof(host->nqn), hostnqn);
-	TAILQ_INSERT_TAIL(&subsystem->hosts, host, link);
-	nvmf_tgt_get()->discovery_genctr++;
-	return 0;
-}
-
-int
-nvt_nvmf_subsystem_remove_host(struct nvt_nvmf_subsystem *subsystem, const char *hostnqn)
-{
-	struct nvmf_host *host = subsystem_find_host(subsystem, hostnqn);
-
-	if (host == NULL) {
-		return -ENOENT;
-	}
-	TAILQ_REMOVE(&subsystem->hosts, host, link);
-	free(host);
-	nvmf_tgt_get()->discovery_genctr++;
-	return 0;
-}
-
-bool
-nvt_nvmf_subsystem_host_allowed(const struct nvt_nvmf_subsystem *subsystem, const char *hostnqn)
-{
-	if (subsystem->allow_any_host) {
-		return true;
-	}
-	return hostnqn != NULL && subsystem_find_host(subsystem, hostnqn) != NULL;
-}
-
 /* ---- listeners ---- */
 
 static struct nvmf_subsystem_listener *
@@ -525,6 +468,24 @@ int
 nvt_nvmf_subsystem_add_listener(struct nvt_nvmf_subsystem *subsystem,
 				const struct nvt_nvmf_trid *trid)
 {
+	return nvt_nvmf_subsystem_add_listener_ext(subsystem, trid, NULL);
+}
+
+bool
+nvt_nvmf_subsystem_listener_is_secure(const struct nvt_nvmf_subsystem *subsystem,
+				      const struct nvt_nvmf_trid *trid)
+{
+	const struct nvmf_subsystem_listener *l = subsystem_find_listener(subsystem, trid);
+
+	return l != NULL && l->secure_channel;
+}
+
+int
+nvt_nvmf_subsystem_add_listener_ext(struct nvt_nvmf_subsystem *subsystem,
+				    const struct nvt_nvmf_trid *trid,
+				    const struct nvt_nvmf_listen_opts *opts)
+{
+	bool secure = opts != NULL && opts->secure_channel;
 	struct nvmf_subsystem_listener *l;
 	int rc;
 
@@ -535,12 +496,13 @@ nvt_nvmf_subsystem_add_listener(struct nvt_nvmf_subsystem *subsystem,
 	if (l == NULL) {
 		return -ENOMEM;
 	}
-	rc = nvmf_tgt_listen(subsystem->tgt, trid, &l->transport);
+	rc = nvmf_tgt_listen(subsystem->tgt, trid, secure, &l->transport);
 	if (rc != 0) {
 		free(l);
 		return rc;
 	}
 	l->trid = *trid;
+	l->secure_channel = secure;
 	TAILQ_INSERT_TAIL(&subsystem->listeners, l, link);
 	subsystem->tgt->discovery_genctr++;
 	return 0;
@@ -849,7 +811,7 @@ nvmf_subsystem_free(struct nvt_nvmf_subsystem *subsystem)
 	}
 	while ((host = TAILQ_FIRST(&subsystem->hosts)) != NULL) {
 		TAILQ_REMOVE(&subsystem->hosts, host, link);
-		free(host);
+		nvmf_host_free(subsystem, host);
 	}
 	for (i = 0; i < subsystem->max_nsid; i++) {
 		if (subsystem->ns[i] != NULL) {

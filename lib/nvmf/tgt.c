@@ -685,15 +685,23 @@ nvmf_tgt_find_listener(struct nvt_nvmf_tgt *tgt, const struct nvt_nvmf_trid *tri
 }
 
 int
-nvmf_tgt_listen(struct nvt_nvmf_tgt *tgt, const struct nvt_nvmf_trid *trid,
+nvmf_tgt_listen(struct nvt_nvmf_tgt *tgt, const struct nvt_nvmf_trid *trid, bool secure,
 		struct nvmf_transport **out)
 {
+	const struct nvmf_listen_opts opts = { .secure_channel = secure,
+					       .psk_find = nvmf_psk_find };
 	struct nvmf_transport *transport;
 	struct nvmf_listener *l;
 	int rc;
 
 	l = nvmf_tgt_find_listener(tgt, trid);
 	if (l != NULL) {
+		if (l->secure_channel != secure) {
+			NVT_ERRLOG("%s:%s already serves %s: it cannot also serve %s\n",
+				   trid->traddr, trid->trsvcid, secure ? "plain TCP" : "TLS only",
+				   secure ? "TLS only" : "plain TCP");
+			return -EINVAL;
+		}
 		l->refs++;
 		*out = l->transport;
 		return 0;
@@ -706,18 +714,19 @@ nvmf_tgt_listen(struct nvt_nvmf_tgt *tgt, const struct nvt_nvmf_trid *trid,
 	if (l == NULL) {
 		return -ENOMEM;
 	}
-	rc = transport->ops->listen(transport, trid);
+	rc = transport->ops->listen(transport, trid, &opts);
 	if (rc != 0) {
 		free(l);
 		return rc;
 	}
 	l->trid = *trid;
+	l->secure_channel = secure;
 	l->transport = transport;
 	l->refs = 1;
 	l->portid = tgt->next_portid++;
 	TAILQ_INSERT_TAIL(&tgt->listeners, l, link);
-	NVT_NOTICELOG("listening on %s %s:%s\n", nvt_nvmf_trtype_str(trid->trtype), trid->traddr,
-		      trid->trsvcid);
+	NVT_NOTICELOG("listening on %s %s:%s%s\n", nvt_nvmf_trtype_str(trid->trtype), trid->traddr,
+		      trid->trsvcid, secure ? " (TLS only)" : "");
 	*out = transport;
 	return 0;
 }

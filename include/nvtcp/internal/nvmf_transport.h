@@ -66,6 +66,7 @@
 #include "nvtcp/nvme_spec.h"
 #include "nvtcp/nvmf.h"
 #include "nvtcp/queue.h"
+#include "nvtcp/sock.h"
 #include "nvtcp/thread.h"
 
 #ifdef __cplusplus
@@ -174,6 +175,11 @@ struct nvmf_qpair {
 	struct nvt_nvmf_trid listen_trid;
 	/** transport: the peer address (for logs and get_qpairs). */
 	struct nvt_nvmf_trid peer_trid;
+	/**
+	 * transport: the PSK identity of the connection's TLS session, NULL over
+	 * plain TCP. Owned by the transport; valid until ops->qpair_fini().
+	 */
+	const char *tls_identity;
 
 	/** core: owning poll group (set before ops->poll_group_add()). */
 	struct nvmf_poll_group *group;
@@ -196,6 +202,8 @@ struct nvmf_qpair {
 	uint32_t outstanding_count;
 	/** core: whether ops->poll_group_add() succeeded. */
 	bool added;
+	/** core: DH-HMAC-CHAP state when the host must authenticate, else NULL. */
+	struct nvmf_qpair_auth *auth;
 	/** core: a disconnect was asked for while a Connect was in flight. */
 	bool disconnect_pending;
 	/** core: the teardown after the last outstanding request has begun. */
@@ -212,6 +220,14 @@ struct nvmf_qpair {
 	TAILQ_ENTRY(nvmf_qpair) link;
 	/** core: link in the controller's list of I/O qpairs. */
 	TAILQ_ENTRY(nvmf_qpair) ctrlr_link;
+};
+
+/** How to listen on an address. */
+struct nvmf_listen_opts {
+	/** TLS 1.3 with PSKs only. */
+	bool secure_channel;
+	/** Finds the PSK of a host's identity during handshakes (any thread). */
+	nvt_sock_tls_psk_find_cb psk_find;
 };
 
 /** A transport. Embedded (anywhere) in the transport's own structure. */
@@ -272,8 +288,12 @@ struct nvmf_transport_ops {
 	 */
 	void (*destroy)(struct nvmf_transport *transport);
 
-	/** App thread: start listening; 0 or -errno (-EADDRINUSE, -EINVAL ...). */
-	int (*listen)(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid);
+	/**
+	 * App thread: start listening; 0 or -errno (-EADDRINUSE, -EINVAL ...).
+	 * \p opts is only valid during the call.
+	 */
+	int (*listen)(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid,
+		      const struct nvmf_listen_opts *opts);
 
 	/** App thread: stop listening; connections already accepted stay. */
 	void (*stop_listen)(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid);
@@ -291,7 +311,7 @@ struct nvmf_transport_ops {
 	 * portid, cntlid, asqsz and subnqn.
 	 */
 	void (*listener_discover)(struct nvmf_transport *transport,
-				  const struct nvt_nvmf_trid *trid,
+				  const struct nvt_nvmf_trid *trid, bool secure_channel,
 				  struct nvt_nvmf_disc_log_entry *entry);
 
 	/** Poll-group thread: create this thread's poll group; NULL on failure. */

@@ -464,6 +464,9 @@ handle_icreq(struct tcp_qpair *qpair)
 		tcp_qpair_fatal_error(qpair, NVT_NVME_TCP_FES_INVALID_HEADER_FIELD, fei);
 		return -EPROTO;
 	}
+	if (qpair->secure && !tcp_qpair_take_tls_identity(qpair)) {
+		return -EACCES;
+	}
 	tcp_qpair_set_state(qpair, TCP_QPAIR_STATE_RUNNING);
 	tcp_send_icresp(qpair, &icresp);
 	tcp_pdu_recv_set_state(qpair, TCP_PDU_RECV_STATE_AWAIT_CH);

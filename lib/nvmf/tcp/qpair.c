@@ -99,6 +99,7 @@ qpair_free(struct tcp_qpair *qpair)
 	}
 	tcp_qpair_reqs_free(qpair);
 	free(qpair->rx_stash);
+	free((char *)qpair->base.tls_identity);
 	free(qpair);
 	if (cb != NULL) {
 		cb(cb_arg);
@@ -449,4 +450,25 @@ tcp_qpair_fini(struct tcp_qpair *qpair, nvmf_qpair_fini_cb cb, void *cb_arg)
 		qpair_shut(qpair);
 	}
 	tcp_qpair_put(qpair);
+}
+
+bool
+tcp_qpair_take_tls_identity(struct tcp_qpair *qpair)
+{
+	struct nvt_sock_tls_info info;
+
+	if (nvt_sock_get_tls_info(qpair->sock, &info) != 0 || !info.established) {
+		NVT_ERRLOG("qpair %u: ICReq on a TLS listener without a TLS session\n", qpair->id);
+		return false;
+	}
+	qpair->base.tls_identity = strdup(info.identity);
+	if (qpair->base.tls_identity == NULL) {
+		NVT_ERRLOG("qpair %u: out of memory for the TLS identity\n", qpair->id);
+		return false;
+	}
+	NVT_INFOLOG("qpair %u: TLS 1.3 %s (%s), PSK identity %s\n", qpair->id,
+		    info.cipher == NVT_SOCK_TLS_AES_256_GCM_SHA384 ? "TLS_AES_256_GCM_SHA384"
+								   : "TLS_AES_128_GCM_SHA256",
+		    info.ktls ? "kernel TLS" : "OpenSSL record layer", info.identity);
+	return true;
 }

@@ -268,6 +268,9 @@ struct tcp_poll_group;
 struct tcp_listener {
 	struct nvt_nvmf_trid trid;
 	struct nvt_sock *sock;
+	/* TLS only: the settings every accepted socket refers to (the sockets' opts). */
+	bool secure;
+	struct nvt_sock_tls_opts tls;
 	TAILQ_ENTRY(tcp_listener) link;
 };
 
@@ -285,9 +288,15 @@ struct tcp_transport {
 	struct tcp_transport_stats stats;
 };
 
+struct tcp_qpair;
+/* ICReq on a TLS listener: keep the session's PSK identity for Connect. */
+bool tcp_qpair_take_tls_identity(struct tcp_qpair *qpair);
+
 struct tcp_qpair {
 	/* The core's view; must stay reachable by container_of(). */
 	struct nvmf_qpair base;
+	/* Came through a TLS-only listener: its PSK identity is read at ICReq. */
+	bool secure;
 	struct tcp_transport *transport;
 	struct tcp_poll_group *group;
 	struct nvt_sock *sock;

@@ -103,7 +103,8 @@ tcp_destroy(struct nvmf_transport *transport)
 }
 
 static int
-tcp_listen(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid)
+tcp_listen(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid,
+	   const struct nvmf_listen_opts *opts)
 {
 	struct tcp_transport *t = to_tcp_transport(transport);
 	struct nvt_sock_opts sopts;
@@ -121,7 +122,13 @@ tcp_listen(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid)
 	}
 	nvt_sock_get_default_opts(&sopts, sizeof(sopts));
 	sopts.priority = transport->opts.sock_priority;
-	rc = nvt_sock_listen(trid->traddr, port, NULL, &sopts, &l->sock);
+	l->secure = opts->secure_channel;
+	if (l->secure) {
+		/* The accepted sockets keep pointing at the listener's settings. */
+		l->tls.psk_find = opts->psk_find;
+		sopts.tls = &l->tls;
+	}
+	rc = nvt_sock_listen(trid->traddr, port, l->secure ? "ssl" : NULL, &sopts, &l->sock);
 	if (rc != 0) {
 		free(l);
 		return rc;
@@ -137,7 +144,8 @@ tcp_listen(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid)
 	}
 	l->trid = *trid;
 	TAILQ_INSERT_TAIL(&t->listeners, l, link);
-	NVT_NOTICELOG("NVMe/TCP target listening on %s port %s\n", trid->traddr, trid->trsvcid);
+	NVT_NOTICELOG("NVMe/TCP target listening on %s port %s%s\n", trid->traddr, trid->trsvcid,
+		      l->secure ? " (TLS 1.3 only)" : "");
 	return 0;
 }
 
@@ -203,6 +211,7 @@ accept_on(struct tcp_transport *t, struct tcp_listener *l)
 			continue;
 		}
 		qpair_fill_trids(qpair, l);
+		qpair->secure = l->secure;
 		if (!qpair_admit(t, qpair)) {
 			continue;
 		}
@@ -237,15 +246,18 @@ fill_padded(char *dst, size_t len, const char *src)
 
 static void
 tcp_listener_discover(struct nvmf_transport *transport, const struct nvt_nvmf_trid *trid,
-		      struct nvt_nvmf_disc_log_entry *entry)
+		      bool secure_channel, struct nvt_nvmf_disc_log_entry *entry)
 {
 	(void)transport;
 	entry->trtype = NVT_NVMF_TRTYPE_TCP;
 	entry->adrfam = (uint8_t)trid->adrfam;
-	entry->treq = NVT_NVMF_TREQ_SECURE_CHANNEL_NOT_SPECIFIED;
+	entry->treq = secure_channel ? NVT_NVMF_TREQ_SECURE_CHANNEL_REQUIRED
+				     : NVT_NVMF_TREQ_SECURE_CHANNEL_NOT_SPECIFIED;
 	fill_padded(entry->trsvcid, sizeof(entry->trsvcid), trid->trsvcid);
 	fill_padded(entry->traddr, sizeof(entry->traddr), trid->traddr);
 	memset(&entry->tsas, 0, sizeof(entry->tsas));
+	entry->tsas.tcp.sectype =
+		secure_channel ? NVT_NVMF_TCP_SECTYPE_TLS13 : NVT_NVMF_TCP_SECTYPE_NONE;
 }
 
 /* ---- poll groups ---- */

@@ -145,9 +145,11 @@ ft_destroy(struct nvmf_transport *t)
 }
 
 static int
-ft_listen(struct nvmf_transport *t, const struct nvt_nvmf_trid *trid)
+ft_listen(struct nvmf_transport *t, const struct nvt_nvmf_trid *trid,
+	  const struct nvmf_listen_opts *opts)
 {
 	(void)trid;
+	(void)opts;
 	((struct fake_transport *)t)->listens++;
 	return 0;
 }
@@ -167,10 +169,11 @@ ft_accept(struct nvmf_transport *t)
 }
 
 static void
-ft_listener_discover(struct nvmf_transport *t, const struct nvt_nvmf_trid *trid,
+ft_listener_discover(struct nvmf_transport *t, const struct nvt_nvmf_trid *trid, bool secure,
 		     struct nvt_nvmf_disc_log_entry *e)
 {
 	(void)t;
+	(void)secure;
 	e->trtype = (uint8_t)trid->trtype;
 	e->adrfam = (uint8_t)trid->adrfam;
 }
