@@ -64,7 +64,6 @@ raw_negotiate(struct raw_auth *x)
 {
 	uint8_t buf[sizeof(struct nvt_auth_negotiate) + sizeof(struct nvt_auth_protocol_desc)];
 	struct nvt_auth_negotiate *msg = (void *)buf;
-	int rc;
 
 	memset(buf, 0, sizeof(buf));
 	msg->auth_type = NVT_AUTH_TYPE_COMMON;
