@@ -137,11 +137,13 @@ int nvt_auth_dh_new(enum nvt_auth_dhgroup group, struct nvt_auth_dh **dh);
 int nvt_auth_dh_public(const struct nvt_auth_dh *dh, uint8_t *pub, size_t len);
 
 /**
- * The shared secret g^xy mod p from the peer's public value (its length
- * must be the group's), big-endian, padded to the group's length. A public
- * value outside 2 .. p-2 is refused with -EINVAL.
+ * The shared secret g^xy mod p from the peer's public value (big-endian, at
+ * most the group's length: SPDK drops leading zero bytes), big-endian,
+ * padded to the group's length; \p len must be at least that. A public
+ * value outside 2 .. p-2 or outside the subgroup of order (p-1)/2 is
+ * refused with -EINVAL.
  *
- * \return the number of bytes written to \p secret (NVT_AUTH_MAX_DH_LEN), or -errno.
+ * \return the number of bytes written to \p secret (the group's length), or -errno.
  */
 int nvt_auth_dh_shared(const struct nvt_auth_dh *dh, const uint8_t *peer, size_t peer_len,
 		       uint8_t *secret, size_t len);
