@@ -179,16 +179,46 @@ int nvt_auth_chap_response(enum nvt_auth_role role, enum nvt_auth_hash hash, con
 			   uint8_t sc_c, const char *hostnqn, const char *subnqn, uint8_t *out);
 
 /**
- * The retained PSK of a configured TLS PSK for \p hostnqn (TLS 1.3
- * HKDF-Expand-Label with label "HostNQN"), or the configured PSK itself
- * when its hash is NONE. \p out takes psk->len bytes.
+ * The layout of the HkdfLabel (TLS 1.3's HKDF-Expand-Label info) in the
+ * retained and TLS PSK derivations. Peers disagree, and nothing in a
+ * version 0 identity tells which one a client used (see
+ * nvt_tls_identity_psk() for version 1), so a server that serves both
+ * kinds of clients must know, per host or by trying both.
  */
+enum nvt_tls_psk_kdf {
+	/**
+	 * RFC 8446 section 7.1 (big-endian length, label and context each
+	 * after a length byte), as the NVMe/TCP specification says: SPDK, and
+	 * libnvme/nvme-cli since their August 2025 fix.
+	 */
+	NVT_TLS_PSK_KDF_RFC8446 = 0,
+	/**
+	 * libnvme before that fix and its later "--compat" option: the length
+	 * little-endian, then "tls13 " label context without length bytes.
+	 * Debian 13 (nvme-cli 2.13, libnvme 1.13; kernel 6.12 and tlshd use
+	 * the key libnvme put in the keyring) derives this way.
+	 */
+	NVT_TLS_PSK_KDF_LIBNVME_COMPAT = 1,
+};
+
+/**
+ * The retained PSK of a configured TLS PSK for \p hostnqn (HKDF-Extract
+ * with a zero salt, then HKDF-Expand-Label with label "HostNQN", the host
+ * NQN as context and the configured PSK's length), or the configured PSK
+ * itself when its hash is NONE. \p out takes psk->len bytes.
+ */
+int nvt_tls_retained_psk_kdf(const struct nvt_secret *psk, const char *hostnqn,
+			     enum nvt_tls_psk_kdf kdf, uint8_t *out);
+
+/** nvt_tls_retained_psk_kdf() with NVT_TLS_PSK_KDF_RFC8446. */
 int nvt_tls_retained_psk(const struct nvt_secret *psk, const char *hostnqn, uint8_t *out);
 
 /**
  * A TLS PSK identity: version 0 "NVMe0R<hh> <hostnqn> <subnqn>", version 1
- * "NVMe1R<hh> <hostnqn> <subnqn> <base64 PSK digest>" (the digest from the
- * retained PSK, needed only for version 1).
+ * "NVMe1R<hh> <hostnqn> <subnqn> <PSK digest>", the digest being
+ * Base64(HMAC-hash(retained, hostnqn " " subnqn " NVMe-over-Fabrics")),
+ * so \p retained is needed only for version 1. \p hash is SHA256 or
+ * SHA384; the NQNs hold 1 .. 223 characters and no space.
  *
  * \return the identity's length, or -EINVAL (bad version or hash, too long).
  */
@@ -198,19 +228,46 @@ int nvt_tls_psk_identity(int version, enum nvt_auth_hash hash, const char *hostn
 
 /**
  * Parse a TLS PSK identity as above into its version, hash and NQNs (each
- * buffer NVT_NVMF_NQN_FIELD_SIZE bytes). A version 1 digest is not checked
- * here (the caller recomputes the identity and compares).
+ * buffer NVT_NVMF_NQN_FIELD_SIZE bytes). Only retained-PSK identities
+ * ("R") parse; a version 1 digest must look like one but is not checked
+ * here (nvt_tls_identity_psk() does). Nothing is written on -EINVAL.
  */
 int nvt_tls_psk_identity_parse(const char *identity, int *version, enum nvt_auth_hash *hash,
 			       char *hostnqn, char *subnqn);
 
 /**
- * The TLS PSK the handshake uses, from the retained PSK and the identity,
- * exactly as the Linux host (libnvme, tlshd) and SPDK derive it for that
- * identity version. \p out takes retained_len bytes.
+ * The TLS PSK the handshake uses, from the retained PSK and the identity:
+ * HKDF-Extract with a zero salt, then HKDF-Expand-Label with label
+ * "nvme-tls-psk" and as context the whole identity (version 0) or
+ * "<hh> <PSK digest>" (version 1), as libnvme and the kernel do; SPDK
+ * offers version 0 only. This, not the retained PSK, is what Linux
+ * (tlshd, from the keyring) and SPDK give TLS. \p hash must be the
+ * identity's and \p retained_len its length; \p out takes that many
+ * bytes. -EINVAL also for an identity too long for the layout (an
+ * RFC 8446 context holds at most 255 bytes).
  */
+int nvt_tls_derive_psk_kdf(enum nvt_auth_hash hash, const uint8_t *retained, size_t retained_len,
+			   const char *identity, enum nvt_tls_psk_kdf kdf, uint8_t *out);
+
+/** nvt_tls_derive_psk_kdf() with NVT_TLS_PSK_KDF_RFC8446. */
 int nvt_tls_derive_psk(enum nvt_auth_hash hash, const uint8_t *retained, size_t retained_len,
 		       const char *identity, uint8_t *out);
+
+/**
+ * A server's whole derivation for an identity a client offered: parse it,
+ * check that \p psk (the configured PSK held for that host and subsystem)
+ * has the identity's hash (SHA384 for 48 bytes when the PSK's own hash is
+ * NONE, as libnvme and SPDK pick it) and length, derive the retained PSK
+ * for the identity's host NQN, check a version 1 digest, and derive the
+ * TLS PSK into \p out (NVT_AUTH_MAX_HASH_LEN bytes; *out_len set).
+ *
+ * \return 0; -EINVAL for a malformed identity or a PSK of another hash;
+ * -EKEYREJECTED when a version 1 digest does not match: the client holds
+ * another PSK or, for a PSK with a hash, derives with the other \p kdf
+ * (so for such identities a server can find the variant by trying both).
+ */
+int nvt_tls_identity_psk(const struct nvt_secret *psk, const char *identity,
+			 enum nvt_tls_psk_kdf kdf, uint8_t *out, size_t *out_len);
 
 /**
  * The TLS 1.3 cipher suite that goes with a PSK hash:
