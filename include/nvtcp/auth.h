@@ -270,8 +270,30 @@ int nvt_tls_identity_psk(const struct nvt_secret *psk, const char *identity,
 			 enum nvt_tls_psk_kdf kdf, uint8_t *out, size_t *out_len);
 
 /**
+ * Whether the binder a TLS 1.3 ClientHello carries for its PSK identity
+ * number \p index was made with \p psk as an external PSK of hash \p hash
+ * (RFC 8446 section 4.2.11.2). Neither the identity nor anything else in
+ * the handshake says which derivation (enum nvt_tls_psk_kdf) or hash a
+ * client used - tlshd binds the 48-byte keys of "NVMe0R02" identities
+ * with SHA-256, SPDK with SHA-384 - and OpenSSL's server PSK callback
+ * gets one try, so a server checks its candidates here first.
+ *
+ * \param client_hello The ClientHello handshake message as received, its
+ * 4-byte header included (SSL_CTX_set_msg_callback() sees it before the
+ * PSK callback runs). After a HelloRetryRequest the transcript also holds
+ * the first ClientHello, so a second ClientHello never matches.
+ * \return 1 when it matches, 0 when not (also for a binder of another
+ * length), -EINVAL for a malformed message or a missing identity, -EIO.
+ */
+int nvt_tls_psk_binder_check(enum nvt_auth_hash hash, const uint8_t *psk, size_t psk_len,
+			     const uint8_t *client_hello, size_t len, unsigned int index);
+
+/**
  * The TLS 1.3 cipher suite that goes with a PSK hash:
  * "TLS_AES_128_GCM_SHA256" (SHA256) or "TLS_AES_256_GCM_SHA384" (SHA384), else NULL.
+ * That is the specification's pairing and SPDK's; tlshd 1.0 (gnutls) binds
+ * the 48-byte PSK of an "NVMe0R02" identity with SHA-256 and then needs a
+ * SHA-256 suite (it picked TLS_CHACHA20_POLY1305_SHA256 when offered).
  */
 const char *nvt_tls_cipher_for_hash(enum nvt_auth_hash hash);
 

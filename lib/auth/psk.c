@@ -9,7 +9,8 @@
  * 2025 fix (Debian 13's 1.13 among them, observed) writes the length
  * little-endian and leaves out the length bytes of label and context, and
  * the Linux kernel and tlshd hand on whatever libnvme put in the keyring.
- * Every function takes the variant (enum nvt_tls_psk_kdf) or uses RFC 8446.
+ * Every function takes the variant (enum nvt_tls_psk_kdf) or uses RFC 8446;
+ * nvt_tls_psk_binder_check() lets a server find out which one a client used.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -43,10 +44,10 @@ psk_hash_ok(enum nvt_auth_hash hash)
 
 /* The info of HKDF-Expand-Label(secret, label, context, len) in the peer's layout. */
 static int
-psk_hkdf_info(enum nvt_tls_psk_kdf kdf, const char *label, const char *context, size_t len,
-	      uint8_t *info, size_t *info_len)
+psk_hkdf_info(enum nvt_tls_psk_kdf kdf, const char *label, const void *context, size_t clen,
+	      size_t len, uint8_t *info, size_t *info_len)
 {
-	size_t llen = strlen(label), clen = strlen(context), pos = 0;
+	size_t llen = strlen(label), pos = 0;
 
 	if (llen + 6 > 255 || len > UINT16_MAX) {
 		return -EINVAL;
@@ -91,7 +92,7 @@ psk_hkdf(enum nvt_auth_hash hash, enum nvt_tls_psk_kdf kdf, const uint8_t *key, 
 	EVP_KDF *hkdf;
 	int rc;
 
-	rc = psk_hkdf_info(kdf, label, context, out_len, info, &info_len);
+	rc = psk_hkdf_info(kdf, label, context, strlen(context), out_len, info, &info_len);
 	if (rc != 0) {
 		return rc;
 	}
@@ -379,4 +380,177 @@ nvt_tls_identity_psk(const struct nvt_secret *psk, const char *identity, enum nv
 	}
 	*out_len = psk->len;
 	return 0;
+}
+
+/*
+ * Binder checks. A TLS 1.3 client proves it holds the PSK of an identity
+ * with a binder over the ClientHello up to the binders (RFC 8446 section
+ * 4.2.11.2). Recomputing it for a candidate PSK tells a server which
+ * derivation and which hash the client used before the handshake commits
+ * to one; OpenSSL's PSK callbacks give only one try.
+ */
+
+/* HKDF-Expand-Label(secret, label, context, hash length): one HMAC block. */
+static int
+tls13_expand_label(enum nvt_auth_hash hash, const uint8_t *secret, const char *label,
+		   const uint8_t *context, size_t context_len, uint8_t *out)
+{
+	static const uint8_t counter = 1;
+	size_t hlen = nvt_auth_hash_len(hash), info_len = 0;
+	uint8_t info[HKDF_INFO_MAX];
+	struct auth_part parts[2];
+	int rc;
+
+	rc = psk_hkdf_info(NVT_TLS_PSK_KDF_RFC8446, label, context, context_len, hlen, info,
+			   &info_len);
+	if (rc != 0) {
+		return rc;
+	}
+	parts[0] = (struct auth_part){ info, info_len };
+	parts[1] = (struct auth_part){ &counter, 1 };
+	return auth_hmac(hash, secret, hlen, parts, NVT_COUNTOF(parts), out);
+}
+
+/* The binder of an external PSK over a transcript hash \p th. */
+static int
+tls13_binder(enum nvt_auth_hash hash, const uint8_t *psk, size_t psk_len, const uint8_t *th,
+	     uint8_t *binder)
+{
+	static const uint8_t zeros[NVT_AUTH_MAX_HASH_LEN];
+	uint8_t early[NVT_AUTH_MAX_HASH_LEN], key[NVT_AUTH_MAX_HASH_LEN];
+	uint8_t empty[NVT_AUTH_MAX_HASH_LEN];
+	size_t hlen = nvt_auth_hash_len(hash);
+	struct auth_part part = { psk, psk_len };
+	int rc;
+
+	/* Early Secret, then Derive-Secret(., "ext binder", ""), then its finished key. */
+	rc = auth_hmac(hash, zeros, hlen, &part, 1, early);
+	if (rc == 0) {
+		rc = auth_digest(hash, "", 0, empty);
+	}
+	if (rc == 0) {
+		rc = tls13_expand_label(hash, early, "ext binder", empty, hlen, key);
+	}
+	if (rc == 0) {
+		rc = tls13_expand_label(hash, key, "finished", zeros, 0, early);
+	}
+	if (rc == 0) {
+		part = (struct auth_part){ th, hlen };
+		rc = auth_hmac(hash, early, hlen, &part, 1, binder);
+	}
+	auth_wipe(early, sizeof(early));
+	auth_wipe(key, sizeof(key));
+	return rc;
+}
+
+/* Read an n-byte big-endian length at *pos; the bytes it counts must follow before end. */
+static int
+ch_vec(const uint8_t *m, size_t end, size_t *pos, size_t n, size_t *len)
+{
+	size_t v = 0, i;
+
+	if (*pos > end || end - *pos < n) {
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		v = v << 8 | m[(*pos)++];
+	}
+	if (end - *pos < v) {
+		return -EINVAL;
+	}
+	*len = v;
+	return 0;
+}
+
+/* Skip an n-byte-length vector. */
+static int
+ch_skip(const uint8_t *m, size_t end, size_t *pos, size_t n)
+{
+	size_t len = 0;
+	int rc = ch_vec(m, end, pos, n, &len);
+
+	*pos += len;
+	return rc;
+}
+
+/* Where the pre_shared_key extension's data is; it must be the last extension. */
+static int
+ch_psk_ext(const uint8_t *m, size_t len, size_t *ext)
+{
+	size_t pos = 4 + 2 + 32, n = 0, end, type;
+
+	if (len < pos || m[0] != 1 || ((size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3]) != len - 4 ||
+	    ch_skip(m, len, &pos, 1) != 0 || ch_skip(m, len, &pos, 2) != 0 ||
+	    ch_skip(m, len, &pos, 1) != 0 || ch_vec(m, len, &pos, 2, &n) != 0 || pos + n != len) {
+		return -EINVAL;
+	}
+	end = len;
+	while (pos < end) {
+		if (end - pos < 2) {
+			return -EINVAL;
+		}
+		type = (size_t)m[pos] << 8 | m[pos + 1];
+		pos += 2;
+		if (ch_vec(m, end, &pos, 2, &n) != 0) {
+			return -EINVAL;
+		}
+		if (type == 41) {
+			*ext = pos;
+			return pos + n == end ? 0 : -EINVAL;
+		}
+		pos += n;
+	}
+	return -EINVAL;
+}
+
+/* The truncated ClientHello's length and the index-th binder. */
+static int
+ch_binder(const uint8_t *m, size_t len, unsigned int index, size_t *trunc, const uint8_t **binder,
+	  size_t *binder_len)
+{
+	size_t pos = 0, n = 0, i;
+
+	if (ch_psk_ext(m, len, &pos) != 0 || ch_skip(m, len, &pos, 2) != 0) {
+		return -EINVAL;
+	}
+	*trunc = pos;
+	if (ch_vec(m, len, &pos, 2, &n) != 0 || pos + n != len) {
+		return -EINVAL;
+	}
+	for (i = 0; i <= index; i++) {
+		if (ch_vec(m, len, &pos, 1, &n) != 0) {
+			return -EINVAL;
+		}
+		*binder = m + pos;
+		*binder_len = n;
+		pos += n;
+	}
+	return 0;
+}
+
+int
+nvt_tls_psk_binder_check(enum nvt_auth_hash hash, const uint8_t *psk, size_t psk_len,
+			 const uint8_t *client_hello, size_t len, unsigned int index)
+{
+	uint8_t th[NVT_AUTH_MAX_HASH_LEN], want[NVT_AUTH_MAX_HASH_LEN];
+	size_t hlen = nvt_auth_hash_len(hash), trunc = 0, binder_len = 0;
+	const uint8_t *binder = NULL;
+	int rc;
+
+	if (!psk_hash_ok(hash) || psk == NULL || psk_len == 0 || client_hello == NULL ||
+	    ch_binder(client_hello, len, index, &trunc, &binder, &binder_len) != 0) {
+		return -EINVAL;
+	}
+	if (binder_len != hlen) {
+		return 0;
+	}
+	rc = auth_digest(hash, client_hello, trunc, th);
+	if (rc == 0) {
+		rc = tls13_binder(hash, psk, psk_len, th, want);
+	}
+	if (rc == 0) {
+		rc = CRYPTO_memcmp(want, binder, hlen) == 0 ? 1 : 0;
+	}
+	auth_wipe(want, sizeof(want));
+	return rc;
 }

@@ -20,6 +20,7 @@
 #include "nvtcp/nvme_spec.h"
 
 #include "auth_ut.h"
+#include "client_hellos.h"
 #include "vectors.h"
 
 #define ID0(hh) "NVMe0R" hh " " HOSTNQN " " SUBNQN
@@ -48,6 +49,17 @@
 #define LINUX_ID1_SHA384               \
 	"NVMe1R02 " HOSTNQN " " SUBNQN \
 	" iFkvPG1WVUJFmfCMiRoHlGutPtwKkLo5A5oLBjVEmo/GQLoLcI1qONHB0qMeGrQZ"
+
+/*
+ * SPDK v26.05 completed TLS handshakes with these PSKs: the configured PSK
+ * "NVMeTLSkey-1:02:" of the 48 bytes 0x30..0x5f, and TLS_V0_1 (vectors.h).
+ */
+#define SPDK_V0_SHA384                                                                                 \
+	"442768b4124a0a27703dde9d6ec63b222a9e7f8a50bb442464df37a2d8f2b200c2bdfeaf22847296fb35e6663d34" \
+	"5eb5"
+#define COMPAT_V0_SHA384_0X30                                                                          \
+	"333c34bb1ca2d21f3402ba185febc7a8ee95cacf4a3ac7913d4a10361ac7df5a8ea7c1aa37911199647defbe16cf" \
+	"e00d"
 
 /* The configured PSKs of make-vectors.py: 32 bytes from 0x10 (SHA-256), 48 from 0x20. */
 static void
@@ -426,6 +438,107 @@ test_identity_psk(void **state)
 	check_identity_psk(&s, ID0("01"), rfc, -EINVAL, NULL);
 }
 
+static void
+test_spdk_psk(void **state)
+{
+	uint8_t out[NVT_AUTH_MAX_HASH_LEN];
+	struct nvt_secret s;
+	size_t len = 0;
+
+	(void)state;
+	ut_secret(&s, NVT_SECRET_TLS_PSK, NVT_AUTH_HASH_SHA384, 48, 0x30);
+	assert_int_equal(nvt_tls_identity_psk(&s, ID0("02"), NVT_TLS_PSK_KDF_RFC8446, out, &len),
+			 0);
+	assert_hex(out, len, SPDK_V0_SHA384);
+	assert_int_equal(
+		nvt_tls_identity_psk(&s, ID0("02"), NVT_TLS_PSK_KDF_LIBNVME_COMPAT, out, &len), 0);
+	assert_hex(out, len, COMPAT_V0_SHA384_0X30);
+}
+
+/* Does the binder of \p ch_hex (identity 0) verify with \p key_hex under \p hash? */
+static int
+binder_check(const char *ch_hex, enum nvt_auth_hash hash, const char *key_hex)
+{
+	uint8_t ch[512], key[NVT_AUTH_MAX_HASH_LEN];
+	size_t ch_len = ut_unhex(ch_hex, ch, sizeof(ch));
+	size_t key_len = ut_unhex(key_hex, key, sizeof(key));
+
+	assert_true(ch_len > 0 && key_len > 0);
+	return nvt_tls_psk_binder_check(hash, key, key_len, ch, ch_len, 0);
+}
+
+/* Real peers' ClientHellos tell their layout and binder hash apart. */
+static void
+test_binder_peers(void **state)
+{
+	const enum nvt_auth_hash sha256 = NVT_AUTH_HASH_SHA256, sha384 = NVT_AUTH_HASH_SHA384;
+
+	(void)state;
+	assert_int_equal(binder_check(CH_TLSHD_R01, sha256, LINUX_V0_SHA256), 1);
+	assert_int_equal(binder_check(CH_TLSHD_R01, sha256, TLS_V0_1), 0);
+	/* tlshd binds the 48-byte key of an R02 identity with SHA-256. */
+	assert_int_equal(binder_check(CH_TLSHD_R02, sha256, LINUX_V0_SHA384), 1);
+	assert_int_equal(binder_check(CH_TLSHD_R02, sha384, LINUX_V0_SHA384), 0);
+	assert_int_equal(binder_check(CH_TLSHD_R02, sha256, TLS_V0_2), 0);
+	assert_int_equal(binder_check(CH_SPDK_R01, sha256, TLS_V0_1), 1);
+	assert_int_equal(binder_check(CH_SPDK_R01, sha256, LINUX_V0_SHA256), 0);
+	assert_int_equal(binder_check(CH_SPDK_R02, sha384, SPDK_V0_SHA384), 1);
+	assert_int_equal(binder_check(CH_SPDK_R02, sha384, COMPAT_V0_SHA384_0X30), 0);
+	assert_int_equal(binder_check(CH_SPDK_R02, sha256, SPDK_V0_SHA384), 0);
+}
+
+/* A server's path: derive both candidates for the offered identity, keep the one that binds. */
+static void
+test_binder_server_flow(void **state)
+{
+	uint8_t ch[512], key[NVT_AUTH_MAX_HASH_LEN];
+	size_t ch_len = ut_unhex(CH_TLSHD_R01, ch, sizeof(ch)), len = 0;
+	struct nvt_secret s;
+
+	(void)state;
+	configured(&s, NVT_AUTH_HASH_SHA256, NVT_AUTH_HASH_SHA256);
+	assert_int_equal(nvt_tls_identity_psk(&s, ID0("01"), NVT_TLS_PSK_KDF_RFC8446, key, &len),
+			 0);
+	assert_int_equal(nvt_tls_psk_binder_check(NVT_AUTH_HASH_SHA256, key, len, ch, ch_len, 0),
+			 0);
+	assert_int_equal(
+		nvt_tls_identity_psk(&s, ID0("01"), NVT_TLS_PSK_KDF_LIBNVME_COMPAT, key, &len), 0);
+	assert_int_equal(nvt_tls_psk_binder_check(NVT_AUTH_HASH_SHA256, key, len, ch, ch_len, 0),
+			 1);
+}
+
+static void
+test_binder_bad(void **state)
+{
+	uint8_t ch[512], key[NVT_AUTH_MAX_HASH_LEN];
+	size_t ch_len = ut_unhex(CH_SPDK_R01, ch, sizeof(ch));
+	size_t len = ut_unhex(TLS_V0_1, key, sizeof(key));
+
+	(void)state;
+	assert_int_equal(nvt_tls_psk_binder_check(NVT_AUTH_HASH_SHA256, key, len, ch, ch_len, 0),
+			 1);
+	/* One identity only. */
+	assert_int_equal(nvt_tls_psk_binder_check(NVT_AUTH_HASH_SHA256, key, len, ch, ch_len, 1),
+			 -EINVAL);
+	assert_int_equal(nvt_tls_psk_binder_check(NVT_AUTH_HASH_SHA512, key, len, ch, ch_len, 0),
+			 -EINVAL);
+	assert_int_equal(
+		nvt_tls_psk_binder_check(NVT_AUTH_HASH_SHA256, key, len, ch, ch_len - 1, 0),
+		-EINVAL);
+	assert_int_equal(nvt_tls_psk_binder_check(NVT_AUTH_HASH_SHA256, key, len, ch, 40, 0),
+			 -EINVAL);
+	assert_int_equal(nvt_tls_psk_binder_check(NVT_AUTH_HASH_SHA256, key, len, ch, 0, 0),
+			 -EINVAL);
+	/* Another random: the transcript, so the binder, no longer matches. */
+	ch[10] ^= 1;
+	assert_int_equal(nvt_tls_psk_binder_check(NVT_AUTH_HASH_SHA256, key, len, ch, ch_len, 0),
+			 0);
+	ch[10] ^= 1;
+	ch[0] = 2;
+	assert_int_equal(nvt_tls_psk_binder_check(NVT_AUTH_HASH_SHA256, key, len, ch, ch_len, 0),
+			 -EINVAL);
+}
+
 int
 main(void)
 {
@@ -435,6 +548,8 @@ main(void)
 		cmocka_unit_test(test_identity_bad),	   cmocka_unit_test(test_identity_parse),
 		cmocka_unit_test(test_identity_parse_bad), cmocka_unit_test(test_derive),
 		cmocka_unit_test(test_derive_bad),	   cmocka_unit_test(test_identity_psk),
+		cmocka_unit_test(test_spdk_psk),	   cmocka_unit_test(test_binder_peers),
+		cmocka_unit_test(test_binder_server_flow), cmocka_unit_test(test_binder_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
