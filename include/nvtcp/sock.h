@@ -107,11 +107,19 @@ struct nvt_sock_tls_psk {
  * the handshake on the thread that drives it (the socket's group thread),
  * so it must not block; it may take a lock.
  *
+ * Peers derive the key behind one identity in more than one way, so the
+ * callback also gets the ClientHello (its 4-byte handshake header
+ * included) and the index of \p identity among the ClientHello's PSK
+ * identities: with them it can check a candidate key against the binder the
+ * client sent (nvt_tls_psk_binder_check() of nvtcp/auth.h).
+ *
  * \param psk Filled on success (identity is already set to \p identity).
- * eturn 0, or -ENOENT when the identity is unknown (the handshake fails).
+ * \return 0, or -ENOENT when the identity is unknown or no key of it
+ * matches (the handshake fails).
  */
 typedef int (*nvt_sock_tls_psk_find_cb)(void *ctx, const char *identity,
-					struct nvt_sock_tls_psk *psk);
+					const uint8_t *client_hello, size_t client_hello_len,
+					unsigned int identity_index, struct nvt_sock_tls_psk *psk);
 
 /** TLS settings of the "ssl" implementation. */
 struct nvt_sock_tls_opts {

@@ -303,7 +303,9 @@ void nvmf_host_free(const struct nvt_nvmf_subsystem *subsystem, struct nvmf_host
 int nvmf_psk_add(const char *subnqn, const char *hostnqn, const struct nvt_key *key);
 void nvmf_psk_remove(const char *subnqn, const char *hostnqn);
 /* Any thread: an nvt_sock_tls_psk_find_cb (\p ctx unused). */
-int nvmf_psk_find(void *ctx, const char *identity, struct nvt_sock_tls_psk *psk);
+int nvmf_psk_find(void *ctx, const char *identity, const uint8_t *client_hello,
+		  size_t client_hello_len, unsigned int identity_index,
+		  struct nvt_sock_tls_psk *psk);
 bool nvmf_subsystem_listener_allowed(const struct nvt_nvmf_subsystem *subsystem,
 				     const struct nvt_nvmf_trid *trid);
 int nvmf_pg_subsystem_build(struct nvmf_poll_group *group, struct nvt_nvmf_subsystem *subsystem);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "nvtcp/auth.h"
+#include "nvtcp/likely.h"
 #include "nvtcp/log.h"
 #include "nvtcp/string.h"
 
@@ -110,47 +111,60 @@ psk_copy(const char *subnqn, const char *hostnqn, struct nvt_secret *out)
 	return e != NULL;
 }
 
-/* The hash an identity names must be the one the configured PSK was made for. */
-static bool
-psk_hash_matches(const struct nvt_secret *psk, enum nvt_auth_hash hash)
+/* The cipher suite a PSK bound with \p hash goes with. */
+static unsigned int
+psk_cipher(enum nvt_auth_hash hash)
 {
-	if (psk->hash == NVT_AUTH_HASH_NONE) {
-		return nvt_auth_hash_len(hash) == psk->len;
-	}
-	return psk->hash == hash;
+	return hash == NVT_AUTH_HASH_SHA384 ? NVT_SOCK_TLS_AES_256_GCM_SHA384
+					    : NVT_SOCK_TLS_AES_128_GCM_SHA256;
 }
 
-/* The TLS PSK of \p identity from the configured \p psk; 0 or -errno. */
-static int
-psk_derive(const struct nvt_secret *psk, const char *identity, int version,
-	   enum nvt_auth_hash hash, const char *hostnqn, const char *subnqn,
-	   struct nvt_sock_tls_psk *out)
+/*
+ * Whether the client bound its ClientHello with \p key as a PSK of
+ * \p hash. Without the ClientHello there is nothing to check against.
+ */
+static bool
+psk_binds(enum nvt_auth_hash hash, const uint8_t *key, size_t key_len, const uint8_t *ch,
+	  size_t ch_len, unsigned int index)
 {
-	uint8_t retained[NVT_AUTH_MAX_HASH_LEN];
-	char expect[NVT_AUTH_PSK_IDENTITY_MAX];
-	int rc;
+	return ch == NULL || nvt_tls_psk_binder_check(hash, key, key_len, ch, ch_len, index) == 1;
+}
 
-	rc = nvt_tls_retained_psk(psk, hostnqn, retained);
-	if (rc == 0 && version == 1) {
-		/* Version 1 carries a digest of the retained PSK: it must be ours. */
-		rc = nvt_tls_psk_identity(version, hash, hostnqn, subnqn, retained, psk->len,
-					  expect, sizeof(expect));
-		rc = rc < 0 ? rc : (strcmp(expect, identity) == 0 ? 0 : -EKEYREJECTED);
+/*
+ * The TLS PSK the client used: SPDK derives it as RFC 8446 says, libnvme
+ * (before its 2025 fix, as Debian 13 ships it) with its own HKDF label
+ * layout; tlshd binds the 48-byte key of an "R02" identity with SHA-256.
+ * The identity does not tell which: the binder does, so each candidate is
+ * checked against it.
+ */
+static int
+psk_pick(const struct nvt_secret *psk, const char *identity, enum nvt_auth_hash hash,
+	 const uint8_t *ch, size_t ch_len, unsigned int index, struct nvt_sock_tls_psk *out)
+{
+	static const enum nvt_tls_psk_kdf kdfs[] = { NVT_TLS_PSK_KDF_RFC8446,
+						     NVT_TLS_PSK_KDF_LIBNVME_COMPAT };
+	const enum nvt_auth_hash binds[] = { hash, NVT_AUTH_HASH_SHA256 };
+	size_t nbinds = hash == NVT_AUTH_HASH_SHA384 ? 2 : 1, i, j;
+
+	for (i = 0; i < NVT_COUNTOF(kdfs); i++) {
+		if (nvt_tls_identity_psk(psk, identity, kdfs[i], out->key, &out->key_len) != 0) {
+			continue;
+		}
+		for (j = 0; j < nbinds; j++) {
+			if (psk_binds(binds[j], out->key, out->key_len, ch, ch_len, index)) {
+				out->cipher = psk_cipher(binds[j]);
+				return 0;
+			}
+		}
 	}
-	if (rc == 0) {
-		rc = nvt_tls_derive_psk(hash, retained, psk->len, identity, out->key);
-	}
-	if (rc == 0) {
-		out->key_len = psk->len;
-		out->cipher = hash == NVT_AUTH_HASH_SHA384 ? NVT_SOCK_TLS_AES_256_GCM_SHA384
-							   : NVT_SOCK_TLS_AES_128_GCM_SHA256;
-	}
-	nvt_auth_wipe(retained, sizeof(retained));
-	return rc;
+	nvt_auth_wipe(out->key, sizeof(out->key));
+	out->key_len = 0;
+	return -ENOENT;
 }
 
 int
-nvmf_psk_find(void *ctx, const char *identity, struct nvt_sock_tls_psk *out)
+nvmf_psk_find(void *ctx, const char *identity, const uint8_t *client_hello,
+	      size_t client_hello_len, unsigned int identity_index, struct nvt_sock_tls_psk *out)
 {
 	char hostnqn[NVT_NVMF_NQN_FIELD_SIZE], subnqn[NVT_NVMF_NQN_FIELD_SIZE];
 	struct nvt_secret psk;
@@ -166,17 +180,11 @@ nvmf_psk_find(void *ctx, const char *identity, struct nvt_sock_tls_psk *out)
 		NVT_ERRLOG("TLS: no PSK for host %s on %s\n", hostnqn, subnqn);
 		return -ENOENT;
 	}
-	if (!psk_hash_matches(&psk, hash)) {
-		NVT_ERRLOG("TLS: host %s on %s offers a PSK of another hash than configured\n",
-			   hostnqn, subnqn);
-		rc = -ENOENT;
-	} else {
-		rc = psk_derive(&psk, identity, version, hash, hostnqn, subnqn, out);
-		if (rc != 0) {
-			NVT_ERRLOG("TLS: host %s on %s: PSK identity refused (%s)\n", hostnqn,
-				   subnqn, nvt_strerror(-rc));
-			rc = -ENOENT;
-		}
+	rc = psk_pick(&psk, identity, hash, client_hello, client_hello_len, identity_index, out);
+	if (rc != 0) {
+		NVT_ERRLOG("TLS: host %s on %s: identity %s with another PSK than the one configured "
+			   "(wrong key)\n",
+			   hostnqn, subnqn, identity);
 	}
 	nvt_auth_wipe(&psk, sizeof(psk));
 	return rc;
