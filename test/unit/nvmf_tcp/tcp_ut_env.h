@@ -138,6 +138,13 @@ nvt_sock_getaddr(struct nvt_sock *s, char *a, size_t al, uint16_t *ap, char *c, 
 	(void)s, (void)a, (void)al, (void)ap, (void)c, (void)cl, (void)cp;
 	return -ENOTCONN;
 }
+int
+nvt_sock_get_tls_info(const struct nvt_sock *s, struct nvt_sock_tls_info *info)
+{
+	(void)s;
+	(void)info;
+	return -ENOTSUP;
+}
 struct nvt_sock_group *
 nvt_sock_group_create(void *ctx)
 {
