@@ -61,8 +61,8 @@ enum nvmf_auth_state {
 };
 
 static const char *const g_state_names[AUTH_NUM_STATES] = {
-	"negotiate", "keys", "challenge", "reply", "success1",
-	"success2",  "failure1", "done", "failed",
+	"negotiate", "keys",	 "challenge", "reply",	"success1",
+	"success2",  "failure1", "done",      "failed",
 };
 
 /* Which state may follow which; anything may fail for good. */
@@ -114,7 +114,7 @@ struct nvmf_qpair_auth {
 	char subnqn[NVT_NVMF_NQN_MAX_LEN + 1];
 };
 
-#define AUTH_ERRLOG(a, fmt, ...)                                                           \
+#define AUTH_ERRLOG(a, fmt, ...)                                                          \
 	NVT_ERRLOG("%s: host %s qid %u: authentication: " fmt, (a)->subnqn, (a)->hostnqn, \
 		   (a)->qpair->qid, ##__VA_ARGS__)
 
@@ -155,8 +155,7 @@ auth_timer_expired(void *arg)
 {
 	struct nvmf_qpair_auth *auth = arg;
 
-	AUTH_ERRLOG(auth, "no progress in state %s, disconnecting\n",
-		    g_state_names[auth->state]);
+	AUTH_ERRLOG(auth, "no progress in state %s, disconnecting\n", g_state_names[auth->state]);
 	auth_fail_for_good(auth);
 	return NVT_POLLER_BUSY;
 }
@@ -419,8 +418,8 @@ auth_negotiate(struct nvmf_qpair_auth *auth, struct nvmf_request *req, const uin
 
 /* The augmented challenge (with a DH group) or the challenge itself. */
 static int
-auth_challenge_value(const struct nvmf_qpair_auth *auth, const uint8_t *shared,
-		     size_t shared_len, const uint8_t *chal, uint8_t *out)
+auth_challenge_value(const struct nvmf_qpair_auth *auth, const uint8_t *shared, size_t shared_len,
+		     const uint8_t *chal, uint8_t *out)
 {
 	if (auth->dhgroup == NVT_AUTH_DHGROUP_NULL) {
 		memcpy(out, chal, nvt_auth_hash_len(auth->hash));
@@ -459,8 +458,7 @@ auth_reply_check(struct nvmf_qpair_auth *auth, const struct nvt_auth_reply *msg,
 {
 	size_t hl = nvt_auth_hash_len(auth->hash);
 
-	if (len < sizeof(*msg) || msg->hl != hl ||
-	    len != sizeof(*msg) + 2 * hl + msg->dhvlen) {
+	if (len < sizeof(*msg) || msg->hl != hl || len != sizeof(*msg) + 2 * hl + msg->dhvlen) {
 		AUTH_ERRLOG(auth, "Reply of %zu bytes does not match its lengths\n", len);
 		return NVT_AUTH_FAIL_INCORRECT_PAYLOAD;
 	}
@@ -758,8 +756,8 @@ auth_recv(struct nvmf_request *req)
 	}
 	if (len == 0 || !auth_recv_deliver(req, buf, len)) {
 		if (len != 0) {
-			AUTH_ERRLOG(auth, "Receive of %u bytes, the message has %zu\n",
-				    req->length, len);
+			AUTH_ERRLOG(auth, "Receive of %u bytes, the message has %zu\n", req->length,
+				    len);
 			reason = NVT_AUTH_FAIL_INCORRECT_PAYLOAD;
 		}
 		memset(buf, 0, sizeof(buf));
@@ -804,4 +802,3 @@ nvmf_auth_is_authenticated(const struct nvmf_qpair *qpair)
 {
 	return qpair->auth != NULL && qpair->auth->authenticated;
 }
-

@@ -53,8 +53,8 @@ nvmf_host_free(const struct nvt_nvmf_subsystem *subsystem, struct nvmf_host *hos
 
 /* A reference to key \p name of \p kind into \p out (NULL name: none). */
 static int
-host_key_get(const char *hostnqn, const char *param, const char *name,
-	     enum nvt_secret_kind kind, struct nvt_key **out)
+host_key_get(const char *hostnqn, const char *param, const char *name, enum nvt_secret_kind kind,
+	     struct nvt_key **out)
 {
 	*out = NULL;
 	if (name == NULL) {

@@ -29,11 +29,11 @@ struct rpc_host {
 		{ "host", NVT_JSON_STRING, offsetof(struct rpc_host, host), false }, \
 		NVMF_RPC_TGT_NAME
 
-#define HOST_DHCHAP_FIELDS                                                                     \
-	{ "dhchap_key", NVT_JSON_STRING, offsetof(struct rpc_host, dhchap_key), true },        \
-	{                                                                                      \
+#define HOST_DHCHAP_FIELDS                                                                        \
+	{ "dhchap_key", NVT_JSON_STRING, offsetof(struct rpc_host, dhchap_key), true },           \
+	{                                                                                         \
 		"dhchap_ctrlr_key", NVT_JSON_STRING, offsetof(struct rpc_host, dhchap_ctrlr_key), \
-			true                                                                   \
+			true                                                                      \
 	}
 
 static const struct nvt_json_field g_add_host_fields[] = {
@@ -51,7 +51,11 @@ static const struct nvt_json_field g_remove_host_fields[] = {
 	HOST_FIELDS,
 };
 
-enum host_op { HOST_ADD, HOST_REMOVE, HOST_SET_KEYS };
+enum host_op {
+	HOST_ADD,
+	HOST_REMOVE,
+	HOST_SET_KEYS
+};
 
 static const char *
 host_why(int rc)
@@ -149,8 +153,7 @@ NVMF_RPC_REGISTER("nvmf_subsystem_remove_host", rpc_remove_host_run)
 static void
 rpc_set_keys_run(struct nvt_jsonrpc_request *req, const json_t *params)
 {
-	rpc_host_run(req, params, g_set_keys_fields, NVT_COUNTOF(g_set_keys_fields),
-		     HOST_SET_KEYS);
+	rpc_host_run(req, params, g_set_keys_fields, NVT_COUNTOF(g_set_keys_fields), HOST_SET_KEYS);
 }
 NVMF_RPC_REGISTER("nvmf_subsystem_set_keys", rpc_set_keys_run)
 
@@ -258,13 +261,12 @@ listener_apply(struct nvt_jsonrpc_request *req, struct nvt_nvmf_subsystem *subsy
 		nvt_jsonrpc_send_result(req, NULL);
 		return;
 	}
-	nvt_jsonrpc_send_error(req, NVT_JSONRPC_ERROR_INVALID_PARAMS,
-			       "%s: listen_address %s:%s: %s", nvt_jsonrpc_request_method(req),
-			       trid->traddr, trid->trsvcid,
-			       rc == -ENOENT ? "no such listener or transport"
-			       : rc == -EINVAL
-				       ? "the address serves the other secure_channel setting already"
-				       : nvt_strerror(-rc));
+	nvt_jsonrpc_send_error(
+		req, NVT_JSONRPC_ERROR_INVALID_PARAMS, "%s: listen_address %s:%s: %s",
+		nvt_jsonrpc_request_method(req), trid->traddr, trid->trsvcid,
+		rc == -ENOENT	? "no such listener or transport"
+		: rc == -EINVAL ? "the address serves the other secure_channel setting already"
+				: nvt_strerror(-rc));
 }
 
 static void

@@ -27,8 +27,8 @@ config_write_tgt(json_t *config, const struct nvt_nvmf_tgt *tgt)
 static json_t *
 config_host(const struct nvt_nvmf_subsystem *s, const struct nvmf_host *host)
 {
-	return nvmf_rpc_host_keys_to_json(
-		json_pack("{s:s, s:s}", "nqn", s->nqn, "host", host->nqn), host);
+	return nvmf_rpc_host_keys_to_json(json_pack("{s:s, s:s}", "nqn", s->nqn, "host", host->nqn),
+					  host);
 }
 
 static void

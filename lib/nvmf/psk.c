@@ -163,8 +163,8 @@ psk_pick(const struct nvt_secret *psk, const char *identity, enum nvt_auth_hash 
 }
 
 int
-nvmf_psk_find(void *ctx, const char *identity, const uint8_t *client_hello,
-	      size_t client_hello_len, unsigned int identity_index, struct nvt_sock_tls_psk *out)
+nvmf_psk_find(void *ctx, const char *identity, const uint8_t *client_hello, size_t client_hello_len,
+	      unsigned int identity_index, struct nvt_sock_tls_psk *out)
 {
 	char hostnqn[NVT_NVMF_NQN_FIELD_SIZE], subnqn[NVT_NVMF_NQN_FIELD_SIZE];
 	struct nvt_secret psk;
@@ -182,9 +182,10 @@ nvmf_psk_find(void *ctx, const char *identity, const uint8_t *client_hello,
 	}
 	rc = psk_pick(&psk, identity, hash, client_hello, client_hello_len, identity_index, out);
 	if (rc != 0) {
-		NVT_ERRLOG("TLS: host %s on %s: identity %s with another PSK than the one configured "
-			   "(wrong key)\n",
-			   hostnqn, subnqn, identity);
+		NVT_ERRLOG(
+			"TLS: host %s on %s: identity %s with another PSK than the one configured "
+			"(wrong key)\n",
+			hostnqn, subnqn, identity);
 	}
 	nvt_auth_wipe(&psk, sizeof(psk));
 	return rc;

@@ -89,7 +89,8 @@ raw_challenge(struct raw_auth *x)
 		return rc > 0 ? raw_fail(x, "Challenge: status 0x%x", rc) : rc;
 	}
 	if (msg->auth_type != NVT_AUTH_TYPE_DHCHAP || msg->auth_id != NVT_AUTH_MSG_CHALLENGE) {
-		return raw_fail(x, "Receive: type %u id %u, not a Challenge", msg->auth_type, msg->auth_id);
+		return raw_fail(x, "Receive: type %u id %u, not a Challenge", msg->auth_type,
+				msg->auth_id);
 	}
 	if (msg->hashid != x->hash || msg->dhgid != x->group || msg->hl != hl ||
 	    msg->dhvlen != nvt_auth_dhgroup_len(x->group) || msg->t_id != x->t_id ||
@@ -114,7 +115,8 @@ raw_response(struct raw_auth *x, enum nvt_auth_role role, const char *text, cons
 
 	rc = nvt_secret_parse(text, strlen(text), &secret);
 	if (rc == 0) {
-		rc = nvt_auth_transform_key(&secret, role == NVT_AUTH_ROLE_HOST ? x->hostnqn : x->subnqn,
+		rc = nvt_auth_transform_key(&secret,
+					    role == NVT_AUTH_ROLE_HOST ? x->hostnqn : x->subnqn,
 					    key, &key_len);
 	}
 	if (rc == 0 && x->group != NVT_AUTH_DHGROUP_NULL) {
@@ -195,7 +197,8 @@ raw_success1(struct raw_auth *x, bool *r2_ok)
 		return rc > 0 ? raw_fail(x, "Success1: status 0x%x", rc) : rc;
 	}
 	if (msg->auth_type != NVT_AUTH_TYPE_DHCHAP || msg->auth_id != NVT_AUTH_MSG_SUCCESS1) {
-		return raw_fail(x, "Receive: type %u id %u reason %u, not a Success1", msg->auth_type, msg->auth_id, x->msg[7]);
+		return raw_fail(x, "Receive: type %u id %u reason %u, not a Success1",
+				msg->auth_type, msg->auth_id, x->msg[7]);
 	}
 	if (msg->t_id != x->t_id || msg->hl != hl || msg->rvalid != (x->ctrlr_key != NULL)) {
 		return raw_fail(x, "Success1: fields not as expected");
@@ -264,8 +267,7 @@ raw_authenticate(struct raw_auth *x)
 	}
 	if (rc == 0 && x->ctrlr_key != NULL) {
 		rc = raw_success2(x, r2_ok);
-		rc = rc == 0 && !r2_ok ? raw_fail(x, "Success1: the controller's R2 is wrong")
-				       : rc;
+		rc = rc == 0 && !r2_ok ? raw_fail(x, "Success1: the controller's R2 is wrong") : rc;
 	}
 	return rc;
 }

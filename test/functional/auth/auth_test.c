@@ -29,10 +29,10 @@
 /* Secrets as nvme gen-dhchap-key writes them (hashes 01, 00, 02, 03). */
 #define KEY1  "DHHC-1:01:dpb2pzQnxgXoNkZMXQnGlcn4s9VFqaLvvXShthBKayKBJpd2:"
 #define CKEY1 "DHHC-1:00:RZJVkkcxLxJ85s/3xN7QVEGxQTK6NeommKL0qDxSgGkOl2Oc:"
-#define KEY2                                                                       \
+#define KEY2                                                                        \
 	"DHHC-1:02:gLB0Tk/dqCNmhMIJ3BBNdgcArS+APA29AgBso97A3e04gQQykFe8Bc0gnxYfsJ3" \
 	"Ki6JtZA==:"
-#define KEY3                                                                          \
+#define KEY3                                                                              \
 	"DHHC-1:03:nZ1x0xQ+FJcPDXSPy4vUC3MvO2x6MuT6mb8kHpVOyMMu4J2ISDR/ytb7TrrEOnAHC7zh5" \
 	"HCYV2VBouRU7YQ5HQ97LCA=:"
 #define WRONG "DHHC-1:01:MtOZIg7LIav/ZFxS1zjF/C6PY5L64zchhflbwapSj9S8GT8T:"
@@ -59,12 +59,14 @@ static const char *g_config =
 	"    { \"method\": \"nvmf_subsystem_add_ns\", \"params\": { \"nqn\": \"" SUBNQN "\",\n"
 	"      \"namespace\": { \"bdev_name\": \"Malloc0\", \"nsid\": 1 } } },\n"
 	"    { \"method\": \"nvmf_subsystem_add_host\", \"params\": { \"nqn\": \"" SUBNQN "\",\n"
-	"      \"host\": \"" HOST1 "\", \"dhchap_key\": \"key1\", \"dhchap_ctrlr_key\": \"ckey1\" } },\n"
+	"      \"host\": \"" HOST1
+	"\", \"dhchap_key\": \"key1\", \"dhchap_ctrlr_key\": \"ckey1\" } },\n"
 	"    { \"method\": \"nvmf_subsystem_add_host\", \"params\": { \"nqn\": \"" SUBNQN "\",\n"
 	"      \"host\": \"" HOST2 "\", \"dhchap_key\": \"key2\" } },\n"
 	"    { \"method\": \"nvmf_subsystem_add_host\", \"params\": { \"nqn\": \"" SUBNQN "\",\n"
 	"      \"host\": \"" HOST3 "\" } },\n"
-	"    { \"method\": \"nvmf_subsystem_add_listener\", \"params\": { \"nqn\": \"" SUBNQN "\",\n"
+	"    { \"method\": \"nvmf_subsystem_add_listener\", \"params\": { \"nqn\": \"" SUBNQN
+	"\",\n"
 	"      \"listen_address\": { \"trtype\": \"TCP\", \"adrfam\": \"IPv4\",\n"
 	"        \"traddr\": \"127.0.0.1\", \"trsvcid\": \"%d\" } } } ] } ] }\n";
 
@@ -77,14 +79,14 @@ struct target {
 
 static int g_failures;
 
-#define CHECK(cond, ...)                                \
-	do {                                            \
-		if (!(cond)) {                          \
-			fprintf(stderr, "FAIL: ");      \
-			fprintf(stderr, __VA_ARGS__);   \
-			fprintf(stderr, "\n");          \
-			g_failures++;                   \
-		}                                       \
+#define CHECK(cond, ...)                              \
+	do {                                          \
+		if (!(cond)) {                        \
+			fprintf(stderr, "FAIL: ");    \
+			fprintf(stderr, __VA_ARGS__); \
+			fprintf(stderr, "\n");        \
+			g_failures++;                 \
+		}                                     \
 	} while (0)
 
 static int
@@ -127,8 +129,11 @@ static int
 queue_connect(struct target *t, struct nvt_test_conn *c, const char *hostnqn, uint16_t qid,
 	      uint16_t cntlid, bool *atr)
 {
-	struct nvt_test_connect_opts o = { .subnqn = SUBNQN, .hostnqn = hostnqn, .qid = qid,
-					   .sqsize = 31, .kato_ms = qid == 0 ? 10000 : 0,
+	struct nvt_test_connect_opts o = { .subnqn = SUBNQN,
+					   .hostnqn = hostnqn,
+					   .qid = qid,
+					   .sqsize = 31,
+					   .kato_ms = qid == 0 ? 10000 : 0,
 					   .cntlid = qid == 0 ? 0xffff : cntlid };
 	struct nvt_nvme_cpl cpl;
 	int rc;
@@ -178,8 +183,13 @@ raw_init(struct raw_auth *x, struct nvt_test_conn *c, const char *hostnqn, const
 	 const char *ckey, enum nvt_auth_hash hash, enum nvt_auth_dhgroup group)
 {
 	memset(x, 0, sizeof(*x));
-	*x = (struct raw_auth){ .c = c, .hostnqn = hostnqn, .subnqn = SUBNQN, .hash = hash,
-				.group = group, .host_key = key, .ctrlr_key = ckey };
+	*x = (struct raw_auth){ .c = c,
+				.hostnqn = hostnqn,
+				.subnqn = SUBNQN,
+				.hash = hash,
+				.group = group,
+				.host_key = key,
+				.ctrlr_key = ckey };
 }
 
 /* Every hash x group: admin queue authenticates, then Identify is served. */
