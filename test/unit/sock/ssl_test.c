@@ -156,7 +156,7 @@ st_check_ktls(const char *what, const struct nvt_sock_tls_info *info)
 {
 	const char *expect = st_ktls_expected();
 
-	printf("sock_ssl_ut: %s: cipher %s, send %s, receive %s\n", what,
+	printf("%s: %s: cipher %s, send %s, receive %s\n", program_invocation_short_name, what,
 	       info->cipher == NVT_SOCK_TLS_AES_128_GCM_SHA256 ? "TLS_AES_128_GCM_SHA256"
 							       : "TLS_AES_256_GCM_SHA384",
 	       info->ktls_tx ? "kTLS" : "OpenSSL", info->ktls_rx ? "kTLS" : "OpenSSL");
