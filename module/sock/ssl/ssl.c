@@ -36,7 +36,7 @@
 
 #define SSL_STATE_BIT(s) (1u << (s))
 
-static const uint32_t g_ssl_transitions[SSL_SOCK_NUM_STATES] = {
+static const uint32_t __attribute__((unused)) g_ssl_transitions[SSL_SOCK_NUM_STATES] = {
 	[SSL_SOCK_LISTEN] = 0,
 	[SSL_SOCK_CONNECTING] = SSL_STATE_BIT(SSL_SOCK_HELLO) | SSL_STATE_BIT(SSL_SOCK_FAILED),
 	[SSL_SOCK_HELLO] = SSL_STATE_BIT(SSL_SOCK_HANDSHAKE) | SSL_STATE_BIT(SSL_SOCK_FAILED),
