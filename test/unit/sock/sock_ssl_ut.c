@@ -54,8 +54,8 @@ handshake_and_hello(const struct nvt_sock_tls_psk *psk, const char *what)
 		/* Both sockets of the connection went to the kernel. */
 		assert_true(stat0 >= 0 && stat1 >= stat0 + 2);
 	}
-	printf("sock_ssl_ut: %s: /proc/net/tls_stat TlsTxSw+TlsRxSw %ld -> %ld\n", what, stat0,
-	       stat1);
+	printf("%s: %s: /proc/net/tls_stat TlsTxSw+TlsRxSw %ld -> %ld\n",
+	       program_invocation_short_name, what, stat0, stat1);
 	st_sender_free(&to_srv);
 	st_sender_free(&to_cli);
 	st_conn_close(&c);
@@ -104,8 +104,8 @@ bulk(const struct nvt_sock_tls_psk *psk, const char *what)
 	assert_int_equal(to_srv.err, 0);
 	assert_int_equal(to_cli.err, 0);
 	assert_true(st_sleepy());
-	printf("sock_ssl_ut: %s: %zu + %zu bytes in %u + %u requests\n", what, to_srv.len,
-	       to_cli.len, to_srv.count, to_cli.count);
+	printf("%s: %s: %zu + %zu bytes in %u + %u requests\n", program_invocation_short_name, what,
+	       to_srv.len, to_cli.len, to_srv.count, to_cli.count);
 	st_sender_free(&to_srv);
 	st_sender_free(&to_cli);
 	st_conn_close(&c);
@@ -236,7 +236,9 @@ test_wrong_key(void **state)
 	(void)state;
 	forged.key[5] ^= 1;
 	expect_refused(&forged, -EKEYREJECTED, "wrong PSK (binder does not verify)",
-		       "the peer refused the PSK (alert illegal parameter): wrong key?");
+		       "the peer refused the PSK");
+	/* OpenSSL 3.0 sends illegal_parameter for a binder it cannot verify, 3.2 on decrypt_error. */
+	st_expect_log("): wrong key?");
 }
 
 /* The st_keyring's PSK of the identity is for the other suite: no suite in common. */
