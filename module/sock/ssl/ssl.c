@@ -255,7 +255,8 @@ ssl_sock_handshake(struct ssl_sock *ss)
 			return ssl_sock_handshake_failed(ss, rc, reason);
 		}
 		if (rc == 0 && !ss->ep.base.connecting) {
-			/* A server has nothing to say before the ClientHello. */
+			/* A server has nothing to say before the ClientHello: input only. */
+			nvt_sock_epoll_set_events(&ss->ep, EPOLLIN);
 			return false;
 		}
 		if (rc == 1) {
