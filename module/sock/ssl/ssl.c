@@ -55,7 +55,7 @@ static struct nvt_sock_impl_opts g_ssl_opts = {
 	.enable_ktls = true,
 };
 
-void
+static void
 ssl_sock_set_state(struct ssl_sock *ss, enum ssl_sock_state next)
 {
 	assert(g_ssl_transitions[ss->state] & SSL_STATE_BIT(next));
