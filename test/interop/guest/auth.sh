@@ -83,7 +83,7 @@ case_bidirectional() {
         fail "bidirectional: the kernel did not log 'qid 0: controller authenticated'"
     check_io bidirectional
     disconnect
-    summary "host and controller authenticated; dd, fio verify, ext4 passed"
+    summary "host and controller authenticated; $IO_DONE"
 }
 
 case_reauth() {

@@ -149,8 +149,16 @@ check_ext4() {
     run /sbin/e2fsck -f -n "$NS" > /tmp/fsck.out 2>&1 || { cat /tmp/fsck.out; fail "$1: e2fsck found errors"; }
     echo "FS-VERIFIED ($1): 8 MiB file on ext4 survived remount, md5 $got; e2fsck clean"
 }
-# check_io WHAT: dd, fio and ext4 on NS
-check_io() { check_dd "$1"; check_fio "$1"; check_ext4 "$1"; }
+# check_io WHAT: dd, fio and ext4 on NS; IO_DONE says which ran
+check_io() {
+    check_dd "$1"
+    IO_DONE=dd
+    check_fio "$1"
+    [ "$FIO_SECS" -gt 0 ] && command -v fio > /dev/null && IO_DONE="$IO_DONE, fio verify"
+    check_ext4 "$1"
+    [ "$EXT4" = 1 ] && IO_DONE="$IO_DONE, ext4"
+    IO_DONE="$IO_DONE passed"
+}
 
 # run_case NAME FUNCTION: run FUNCTION in a subshell as the case NAME. The
 # function ends with 'echo "$summary" > "$CASE_SUMMARY"' to say what it showed.

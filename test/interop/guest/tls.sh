@@ -60,7 +60,7 @@ case_tls() {
         fail "tls: no kernel TLS socket in use (/proc/net/tls_stat)"
     check_io tls
     disconnect
-    summary "connected with the PSK '$(psk_ident)' (tls_key $tk); kTLS; dd, fio verify, ext4 passed"
+    summary "connected with the PSK '$(psk_ident)' (tls_key $tk); kTLS; $IO_DONE"
 }
 
 case_no_psk_host() {
