@@ -1,9 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# run-guest.sh - boot a throw-away QEMU (TCG) guest with the Debian kernel, start an
+# run-guest.sh - boot a throw-away QEMU (TCG) guest with a Debian kernel, start an
 # NVMe/TCP target inside it, and run a test script that uses the kernel NVMe/TCP
 # host driver against it over the guest's own loopback (127.0.0.1). No NIC exists.
+# Two flavours of guest (-F): bookworm, Debian 12's 6.1 kernel and the tools
+# installed here; trixie, Debian 13's 6.12 kernel and userland, with NVMe in-band
+# authentication (DH-HMAC-CHAP) and NVMe/TCP TLS (nvme-cli 2.13, tlshd, keyctl).
 #
 # Usage:
 #   run-guest.sh [options] TARGET_PATH TARGET_CMD TEST_SCRIPT
@@ -19,6 +22,7 @@
 #                "$GUEST_REASON_FILE". It sees TRADDR, TRSVCID, SUBNQN, TARGET_PID,
 #                TARGET_LOG and every -e variable.
 # Options:
+#   -F FLAVOUR     bookworm (default, or $NVT_INTEROP_FLAVOUR) or trixie
 #   -e NAME=VALUE  export to target and test (repeatable). Defaults exported:
 #                  TRADDR=127.0.0.1 TRSVCID=<port> SUBNQN=nqn.2024-01.io.example:nvtcp-interop
 #   -x PATH        extra file/dir copied to /extra (ELF libs included; repeatable)
@@ -34,10 +38,12 @@
 #   -r N           print the first N nvme trace events of the host driver (every
 #                  command sent and completion seen) after the test (0 = off)
 # Environment: NVT_INTEROP_CACHE (default $XDG_CACHE_HOME/nvtcp-interop, that is
-#   ~/.cache/nvtcp-interop), QEMU_CPU (default max), QEMU_EXTRA (more qemu arguments,
+#   ~/.cache/nvtcp-interop; the trixie image in its trixie/), QEMU_CPU (default max), QEMU_EXTRA (more qemu arguments,
 #   word-split), and the knobs of build-initramfs.sh (KVER, WITH_FIO, ...).
 # Exit status: 0 = GUEST-RESULT: PASS, 1 = FAIL / timeout / no result, 2 = usage error,
-#   77 = cannot run on this machine (no qemu or kernel, and not installable).
+#   77 = cannot run on this machine (no qemu or kernel, and not installable; for
+#   trixie: its packages cannot be fetched).
+# With -q, the lines "CASE-RESULT: ..." a test prints (one per case) are shown too.
 #
 # Example (validation against the kernel's own target; run-kernel-nvmet.sh does this):
 #   ./run-guest.sh kernel-target.sh 'sh ./kernel-target.sh' guest/basic-io.sh
@@ -50,10 +56,12 @@ export NVT_INTEROP_CACHE=$CACHE
 usage() { sed -n '4,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "run-guest: $*" >&2; exit 2; }
 
+FLAVOUR=${NVT_INTEROP_FLAVOUR:-bookworm}
 PORT=4420 WAIT=120 TEST_TIMEOUT=600 HOST_TIMEOUT=900 MODS="" MEM=2048 CPUS=2 LOG="" QUIET=0 KCON=quiet TRACE=0
 ENVS=() EXTRAS=()
-while getopts "e:x:p:w:t:T:m:M:S:l:qvr:h" o; do
+while getopts "F:e:x:p:w:t:T:m:M:S:l:qvr:h" o; do
     case $o in
+        F) FLAVOUR=$OPTARG ;;
         e) [[ $OPTARG =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "-e wants NAME=VALUE"; ENVS+=("$OPTARG") ;;
         x) EXTRAS+=("$OPTARG") ;;
         p) PORT=$OPTARG ;;  w) WAIT=$OPTARG ;;  t) TEST_TIMEOUT=$OPTARG ;;
@@ -66,6 +74,12 @@ shift $((OPTIND - 1))
 TARGET_PATH=$1 TARGET_CMD=$2 TEST_SCRIPT=$3
 [ "$TARGET_PATH" = - ] || [ -e "$TARGET_PATH" ] || die "no such target path: $TARGET_PATH"
 [ -r "$TEST_SCRIPT" ] || die "cannot read test script: $TEST_SCRIPT"
+case $FLAVOUR in
+    bookworm) IMG=$CACHE ;;
+    trixie) IMG=$CACHE/trixie ;;
+    *) die "unknown flavour '$FLAVOUR' (bookworm or trixie)" ;;
+esac
+export NVT_INTEROP_FLAVOUR=$FLAVOUR
 
 # No-op when the base image is up to date; 77 passes through (cannot run here).
 brc=0
@@ -86,12 +100,23 @@ trap cleanup EXIT
 O=$RUN/overlay
 mkdir -p "$O/target" "$O/extra" "$O/interop"
 
-copy_libs() {   # copy_libs FILE: the libraries an ELF file needs, at ldd's paths
-    local lib
+# A library the base image already has (by name) is not copied: the base's is
+# the one its own programs were built for (trixie's glibc is newer than this
+# machine's, and runs programs built here too). In the trixie image (merged /usr:
+# /lib -> usr/lib) the others go to their /usr path: a cpio entry "lib/..." would
+# make the kernel's unpacker replace the /lib symlink by a directory.
+copy_libs() {   # copy_libs FILE: the libraries an ELF file needs that the base lacks
+    local lib dst
     ldd "$1" 2>/dev/null | sed -n "/not found/s|^|run-guest: warning: $1: |p" >&2
     for lib in $(ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
-        mkdir -p "$O$(dirname "$lib")"
-        [ -e "$O$lib" ] || cp -L "$lib" "$O$lib"
+        dst=$lib
+        if [ "$FLAVOUR" = trixie ]; then
+            case $lib in /lib/* | /lib64/* | /bin/* | /sbin/*) dst=/usr$lib ;; esac
+        fi
+        grep -qxF ".$dst" "$IMG/base.files" && continue
+        grep -q "/${lib##*/}\$" "$IMG/base.files" && continue
+        mkdir -p "$O$(dirname "$dst")"
+        [ -e "$O$dst" ] || cp -L "$lib" "$O$dst"
     done
 }
 add_tree() {    # add_tree SRC DESTDIR
@@ -121,18 +146,18 @@ q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }   # single-quote for sh
 } > "$O/interop/env"
 
 (cd "$O" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$RUN/overlay.cpio"
-cat "$CACHE/base.cpio" "$RUN/overlay.cpio" > "$RUN/initrd.cpio"
+cat "$IMG/base.cpio" "$RUN/overlay.cpio" > "$RUN/initrd.cpio"
 
 # ---- boot ---------------------------------------------------------------------
 # -nodefaults + -nic none: no network card at all (no user-mode networking);
 # the only network is the guest kernel's loopback.
 QEMU=(qemu-system-x86_64 -accel tcg -machine pc -cpu "${QEMU_CPU:-max}" -m "$MEM" -smp "$CPUS"
       -nodefaults -no-user-config -nic none -display none -serial stdio -no-reboot
-      -kernel "$CACHE/vmlinuz" -initrd "$RUN/initrd.cpio"
+      -kernel "$IMG/vmlinuz" -initrd "$RUN/initrd.cpio"
       -append "console=ttyS0 $KCON panic=-1 mitigations=off")
 # shellcheck disable=SC2206
 QEMU+=(${QEMU_EXTRA:-})
-echo "run-guest: booting (log: $LOG, host timeout ${HOST_TIMEOUT}s)" >&2
+echo "run-guest: booting $FLAVOUR (log: $LOG, host timeout ${HOST_TIMEOUT}s)" >&2
 start=$(date +%s.%N)
 set +e
 if [ "$QUIET" = 1 ]; then
@@ -145,6 +170,7 @@ fi
 set -e
 secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
+[ "$QUIET" = 1 ] && { tr -d '\r' < "$LOG" | grep -a '^CASE-RESULT: ' | sed 's/^/run-guest: /' >&2 || true; }
 result=$(tr -d '\r' < "$LOG" | grep -a '^GUEST-RESULT: ' | tail -n 1 || true)
 if [ -z "$result" ]; then
     [ "$qrc" = 124 ] && result="GUEST-RESULT: FAIL host timeout after ${HOST_TIMEOUT}s" ||

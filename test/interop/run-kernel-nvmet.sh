@@ -5,7 +5,8 @@
 # kernel's own NVMe/TCP target (kernel-target.sh). This validates the interop
 # machinery itself: with a known-good target it must pass.
 #
-# Usage: run-kernel-nvmet.sh [run-guest.sh options]   e.g. -q, -e DIGEST=1, -r 200
+# Usage: run-kernel-nvmet.sh [run-guest.sh options]   e.g. -q, -e DIGEST=1, -r 200,
+#   -F trixie (Debian 13's 6.12 kernel host)
 # Exit status: 0 = pass, 1 = fail, 77 = skipped (qemu or a /boot/vmlinuz-* kernel is
 # missing and cannot be installed here).
 set -uo pipefail

@@ -8,7 +8,9 @@
 # nqn.2016-06.io.nvtcp:cnode1 on 127.0.0.1:4420, in interrupt mode.
 #
 # Usage: run-nvtcpd.sh NVTCPD [run-guest.sh options]   e.g. -q, -e DIGEST=1, -r 200
-#   NVTCPD is the nvtcpd executable (build/app/nvtcpd/nvtcpd).
+#   NVTCPD is the nvtcpd executable (build/app/nvtcpd/nvtcpd). -F trixie runs
+#   the host of Debian 13's 6.12 kernel instead of Debian 12's 6.1.
+#   The security tests (DH-HMAC-CHAP, TLS) have their own runner: run-sec.sh.
 # Environment:
 #   NVTCPD_ARGS adds arguments to nvtcpd, e.g. "-m 0x3", "--disk /tmp/d.img,256M",
 #     or "-c /extra/FILE" with a configuration passed by -x FILE (and SUBNQN).
@@ -18,7 +20,8 @@
 #     again when the test kills it on purpose, and copies that script and
 #     guest/restart-lib.sh to /extra: for the tests that restart the target.
 # Exit status: 0 = pass, 1 = fail, 77 = skipped (nvtcpd not built, or qemu or a
-# /boot/vmlinuz-* kernel is missing and cannot be installed here).
+# /boot/vmlinuz-* kernel is missing and cannot be installed here; for trixie,
+# its packages cannot be fetched).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
