@@ -103,6 +103,12 @@ struct nvt_sock_opts {
 /** TLS 1.3 cipher suites a PSK may be used with (bit mask). */
 #define NVT_SOCK_TLS_AES_128_GCM_SHA256 (1u << 0)
 #define NVT_SOCK_TLS_AES_256_GCM_SHA384 (1u << 1)
+/**
+ * Only as what a server agreed to: a client whose PSK goes with
+ * TLS_AES_128_GCM_SHA256 may get this suite of the same hash instead when
+ * it prefers it (tlshd does for the keys of "R02" identities).
+ */
+#define NVT_SOCK_TLS_CHACHA20_POLY1305_SHA256 (1u << 2)
 
 /** A pre-shared key for one TLS 1.3 handshake. */
 struct nvt_sock_tls_psk {
@@ -354,6 +360,9 @@ bool nvt_sock_is_connected(const struct nvt_sock *sock);
  * -ENOTSUP for a socket of another implementation.
  */
 int nvt_sock_get_tls_info(const struct nvt_sock *sock, struct nvt_sock_tls_info *info);
+
+/** The IANA name of a cipher suite NVT_SOCK_TLS_* ("TLS_AES_128_GCM_SHA256"), or NULL. */
+const char *nvt_sock_tls_cipher_name(unsigned int cipher);
 
 /** Options of a socket implementation, SPDK's "impl_opts" that nvtcp applies. */
 struct nvt_sock_impl_opts {

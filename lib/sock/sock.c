@@ -697,3 +697,18 @@ nvt_sock_impl_set_opts(const char *impl_name, const struct nvt_sock_impl_opts *o
 	o.opts_size = sizeof(o);
 	return impl->set_opts(&o);
 }
+
+const char *
+nvt_sock_tls_cipher_name(unsigned int cipher)
+{
+	switch (cipher) {
+	case NVT_SOCK_TLS_AES_128_GCM_SHA256:
+		return "TLS_AES_128_GCM_SHA256";
+	case NVT_SOCK_TLS_AES_256_GCM_SHA384:
+		return "TLS_AES_256_GCM_SHA384";
+	case NVT_SOCK_TLS_CHACHA20_POLY1305_SHA256:
+		return "TLS_CHACHA20_POLY1305_SHA256";
+	default:
+		return NULL;
+	}
+}

@@ -467,8 +467,7 @@ tcp_qpair_take_tls_identity(struct tcp_qpair *qpair)
 		return false;
 	}
 	NVT_INFOLOG("qpair %u: TLS 1.3 %s (%s), PSK identity %s\n", qpair->id,
-		    info.cipher == NVT_SOCK_TLS_AES_256_GCM_SHA384 ? "TLS_AES_256_GCM_SHA384"
-								   : "TLS_AES_128_GCM_SHA256",
+		    nvt_sock_tls_cipher_name(info.cipher),
 		    info.ktls ? "kernel TLS" : "OpenSSL record layer", info.identity);
 	return true;
 }

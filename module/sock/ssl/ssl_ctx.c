@@ -32,15 +32,15 @@
 
 struct ssl_cipher {
 	unsigned int nvt;
-	const char *name;
 	uint8_t id[2];
 	/* The length of the TLS PSK of that suite: its hash's. */
 	size_t key_len;
 };
 
 static const struct ssl_cipher g_ciphers[] = {
-	{ NVT_SOCK_TLS_AES_128_GCM_SHA256, "TLS_AES_128_GCM_SHA256", { 0x13, 0x01 }, 32 },
-	{ NVT_SOCK_TLS_AES_256_GCM_SHA384, "TLS_AES_256_GCM_SHA384", { 0x13, 0x02 }, 48 },
+	{ NVT_SOCK_TLS_AES_128_GCM_SHA256, { 0x13, 0x01 }, 32 },
+	{ NVT_SOCK_TLS_AES_256_GCM_SHA384, { 0x13, 0x02 }, 48 },
+	{ NVT_SOCK_TLS_CHACHA20_POLY1305_SHA256, { 0x13, 0x03 }, 32 },
 };
 
 static SSL_CTX *g_ctx;
@@ -64,7 +64,7 @@ ssl_cipher_name(unsigned int cipher)
 {
 	const struct ssl_cipher *c = ssl_cipher_find(cipher);
 
-	return c != NULL ? c->name : NULL;
+	return c != NULL ? nvt_sock_tls_cipher_name(c->nvt) : NULL;
 }
 
 unsigned int
@@ -104,7 +104,7 @@ ssl_psk_check(const struct nvt_sock_tls_psk *psk)
 	 */
 	if (psk->key_len != c->key_len && psk->key_len != 48) {
 		NVT_ERRLOG("ssl: PSK '%s': %zu bytes for %s, which takes %zu", psk->identity,
-			   psk->key_len, c->name, c->key_len);
+			   psk->key_len, nvt_sock_tls_cipher_name(c->nvt), c->key_len);
 		return -EINVAL;
 	}
 	return 0;
@@ -256,8 +256,15 @@ ssl_client_hello_cb(SSL *ssl, int *al, void *arg)
 		return ssl_hello_refuse(ss, al, SSL_AD_UNKNOWN_PSK_IDENTITY,
 					"unknown PSK identity");
 	}
-	/* Only the PSK's suite: OpenSSL picks the suite before it looks at PSKs. */
-	if (!SSL_set_ciphersuites(ssl, ssl_cipher_name(ss->psk->cipher))) {
+	/*
+	 * Only suites of the PSK's hash: OpenSSL picks the suite before it looks
+	 * at PSKs. A SHA-256 PSK may also run ChaCha20-Poly1305, which tlshd
+	 * asks for with the keys it binds with SHA-256 against the spec.
+	 */
+	if (!SSL_set_ciphersuites(ssl,
+				  ss->psk->cipher == NVT_SOCK_TLS_AES_128_GCM_SHA256
+					  ? "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"
+					  : ssl_cipher_name(ss->psk->cipher))) {
 		*al = SSL_AD_INTERNAL_ERROR;
 		return SSL_CLIENT_HELLO_ERROR;
 	}
@@ -335,8 +342,10 @@ ssl_ignore_sigpipe(void)
 static bool
 ssl_ctx_setup(SSL_CTX *ctx)
 {
+	/* Server preference: AES-GCM, the specification's pairing, unless the client lacks it. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION |
-					 SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+					 SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION |
+					 SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_client_hello_cb(ctx, ssl_client_hello_cb, NULL);
