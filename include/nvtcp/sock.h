@@ -34,6 +34,16 @@
  * owning thread, which keeps it awake for one more iteration. A group
  * created outside any nvt_thread registers nothing and must be polled.
  *
+ * TLS ("ssl"): TLS 1.3 with an external PSK (NVMe/TCP secure channels),
+ * set up through nvt_sock_opts.tls. The handshake runs inside the group
+ * polls of the socket, never blocking: an accepted socket starts it once
+ * added to a group, a connecting one once its TCP connect is done, and its
+ * connect callback reports the end of the handshake. Until then reads
+ * return -EAGAIN and writes stay queued. A failed handshake is logged once
+ * (peer and reason) and shows as an error on read and write: -EKEYREJECTED
+ * (unknown PSK identity, wrong key), -EPROTO (the peer does not speak TLS
+ * 1.3 with a PSK we offer or accept), -ECONNRESET (the peer left).
+ *
  * Addresses are numeric IPv4 ("127.0.0.1") or IPv6 ("::1", "[::1]") only:
  * resolving a host name could block the reactor. Errors are negative errno
  * values; every failure to listen or connect is also logged with the
@@ -108,7 +118,7 @@ struct nvt_sock_tls_psk {
  * so it must not block; it may take a lock.
  *
  * \param psk Filled on success (identity is already set to \p identity).
- * eturn 0, or -ENOENT when the identity is unknown (the handshake fails).
+ * \return 0, or -ENOENT when the identity is unknown (the handshake fails).
  */
 typedef int (*nvt_sock_tls_psk_find_cb)(void *ctx, const char *identity,
 					struct nvt_sock_tls_psk *psk);
@@ -132,6 +142,12 @@ struct nvt_sock_tls_info {
 	unsigned int cipher;
 	/** The PSK identity used. */
 	char identity[640];
+	/**
+	 * Each direction on its own: OpenSSL 3.0 and 3.1 hand only the
+	 * sending side of TLS 1.3 to the kernel; \p ktls is both.
+	 */
+	bool ktls_tx;
+	bool ktls_rx;
 };
 
 /**
@@ -188,11 +204,12 @@ struct nvt_sock_request {
  * Listen on \p ip : \p port (port 0 picks a free port; read it back with
  * nvt_sock_getaddr()). SO_REUSEADDR is set. Any OS thread.
  *
- * \param impl_name "posix", "uring", or NULL for the default implementation.
- * \param opts NULL for the defaults.
+ * \param impl_name "posix", "uring", "ssl", or NULL for the default
+ * implementation.
+ * \param opts NULL for the defaults; "ssl" needs opts->tls with psk_find.
  * \param sock Set to the listening socket on success.
  * \return 0; -EINVAL (malformed address, port outside 0..65535, unknown
- * implementation), -EADDRNOTAVAIL (address not local), -EADDRINUSE,
+ * implementation, "ssl" without psk_find), -EADDRNOTAVAIL (address not local), -EADDRINUSE,
  * -EACCES, -ENOMEM, or another -errno of socket()/bind()/listen().
  */
 int nvt_sock_listen(const char *ip, int port, const char *impl_name,
@@ -223,10 +240,12 @@ int nvt_sock_get_fd(const struct nvt_sock *sock);
  * Closing the socket before the outcome is known drops the callback.
  *
  * \param cb_fn May be NULL: then nvt_sock_is_connected() tells, and a failure
- * shows as an error on the next read or write.
+ * shows as an error on the next read or write. For "ssl" it runs when the
+ * TLS handshake is done too (or failed: its error).
  * \return 0 and \p sock set; -EINVAL (malformed address, port outside
- * 1..65535, unknown implementation), -ECONNREFUSED, -ENETUNREACH, ... when
- * the kernel fails it at once (nothing is returned then).
+ * 1..65535, unknown implementation, "ssl" without opts->tls->client_psk or
+ * with an invalid one), -ECONNREFUSED, -ENETUNREACH, ... when the kernel
+ * fails it at once (nothing is returned then).
  */
 int nvt_sock_connect(const char *ip, int port, const char *impl_name,
 		     const struct nvt_sock_opts *opts, nvt_sock_connect_cb cb_fn, void *cb_arg,
@@ -317,12 +336,53 @@ bool nvt_sock_is_ipv4(const struct nvt_sock *sock);
 bool nvt_sock_is_connected(const struct nvt_sock *sock);
 
 /**
- * What a socket of the "ssl" implementation negotiated.
+ * What a socket of the "ssl" implementation negotiated. Thread of the
+ * socket's group.
  *
- * \return 0; -EAGAIN while the handshake runs; -ENOTSUP for a socket of
- * another implementation.
+ * \return 0; -EAGAIN while the handshake runs; its error once it failed;
+ * -ENOTSUP for a socket of another implementation.
  */
 int nvt_sock_get_tls_info(const struct nvt_sock *sock, struct nvt_sock_tls_info *info);
+
+/** Options of a socket implementation, SPDK's "impl_opts" that nvtcp applies. */
+struct nvt_sock_impl_opts {
+	/** sizeof(struct nvt_sock_impl_opts) as the caller knows it. */
+	size_t opts_size;
+	/**
+	 * "ssl": the TLS version, 0 (the default) or 13; both mean TLS 1.3, the
+	 * only version NVMe/TCP secure channels use (12 is refused).
+	 */
+	uint32_t tls_version;
+	/**
+	 * "ssl": hand the data path to the kernel (kTLS) where the kernel has
+	 * it (default true); otherwise, and where it lacks kTLS, OpenSSL's
+	 * record layer encrypts in user space.
+	 */
+	bool enable_ktls;
+};
+
+/** Fill \p opts with the defaults (fields beyond \p opts_size are left alone). */
+void nvt_sock_impl_get_default_opts(struct nvt_sock_impl_opts *opts, size_t opts_size);
+
+/**
+ * The current options of an implementation.
+ *
+ * \return 0; -EINVAL (no implementation of that name); -ENOTSUP (it has no
+ * options: "posix", "uring").
+ */
+int nvt_sock_impl_get_opts(const char *impl_name, struct nvt_sock_impl_opts *opts,
+			   size_t opts_size);
+
+/**
+ * Set the options of an implementation. Sockets take them when created
+ * (listening, accepted, connecting), so set them before; not concurrently
+ * with the creation of sockets of that implementation.
+ *
+ * \return 0; -EINVAL (no implementation of that name, or a value it does not
+ * take, logged); -ENOTSUP (it has no options).
+ */
+int nvt_sock_impl_set_opts(const char *impl_name, const struct nvt_sock_impl_opts *opts,
+			   size_t opts_size);
 
 /** Name of the socket's implementation ("posix", "uring", "ssl"). */
 const char *nvt_sock_get_impl_name(const struct nvt_sock *sock);

@@ -100,25 +100,43 @@ sock_opts_copy(struct nvt_sock_opts *dst, const struct nvt_sock_opts *src)
 	dst->opts_size = sizeof(*dst);
 }
 
-static struct nvt_sock *
-sock_alloc(const struct nvt_sock_impl *impl, int fd, int family, const struct nvt_sock_opts *opts)
+/* What a new socket is; the implementation's sock_init sees it. */
+enum sock_kind {
+	/* nvt_sock_listen() */
+	SOCK_KIND_LISTEN,
+	/* nvt_sock_accept(): connected */
+	SOCK_KIND_ACCEPTED,
+	/* nvt_sock_connect(): its group reports the outcome */
+	SOCK_KIND_CONNECTING,
+};
+
+/* On failure the fd stays the caller's. */
+static int
+sock_alloc(const struct nvt_sock_impl *impl, int fd, int family, const struct nvt_sock_opts *opts,
+	   enum sock_kind kind, struct nvt_sock **psock)
 {
 	struct nvt_sock *sock;
+	int rc;
 
 	sock = calloc(1, impl->sock_size);
 	if (sock == NULL) {
-		return NULL;
+		return -ENOMEM;
 	}
 	sock->impl = impl;
 	sock->fd = fd;
 	sock->family = family;
 	sock->opts = *opts;
+	sock->is_listen = kind == SOCK_KIND_LISTEN;
+	/* Even a connect that finished at once is reported by the group, never by the call. */
+	sock->connecting = kind == SOCK_KIND_CONNECTING;
 	TAILQ_INIT(&sock->queued_reqs);
-	if (impl->sock_init != NULL && impl->sock_init(sock) != 0) {
+	rc = impl->sock_init != NULL ? impl->sock_init(sock) : 0;
+	if (rc != 0) {
 		free(sock);
-		return NULL;
+		return rc;
 	}
-	return sock;
+	*psock = sock;
+	return 0;
 }
 
 static const struct nvt_sock_impl *
@@ -142,7 +160,7 @@ nvt_sock_listen(const char *ip, int port, const char *impl_name, const struct nv
 	struct nvt_sock_opts o;
 	char ep[NVT_SOCK_ADDR_LEN + 16];
 	socklen_t len;
-	int fd;
+	int fd, rc;
 
 	sock_fmt_endpoint(ip, port, ep, sizeof(ep));
 	impl = sock_impl_or_log(impl_name, "listen on", ep);
@@ -161,12 +179,13 @@ nvt_sock_listen(const char *ip, int port, const char *impl_name, const struct nv
 			   nvt_strerror(fd));
 		return fd;
 	}
-	*sock = sock_alloc(impl, fd, ss.ss_family, &o);
-	if (*sock == NULL) {
+	rc = sock_alloc(impl, fd, ss.ss_family, &o, SOCK_KIND_LISTEN, sock);
+	if (rc != 0) {
+		NVT_ERRLOG("sock: listen on %s (%s) failed: rc %d (%s)", ep, impl->name, rc,
+			   nvt_strerror(rc));
 		close(fd);
-		return -ENOMEM;
+		return rc;
 	}
-	(*sock)->is_listen = true;
 	NVT_DEBUGLOG(sock, "listening on %s (%s), fd %d", ep, impl->name, fd);
 	return 0;
 }
@@ -180,7 +199,7 @@ nvt_sock_get_fd(const struct nvt_sock *sock)
 int
 nvt_sock_accept(struct nvt_sock *lsock, struct nvt_sock **sock)
 {
-	int fd, family = lsock->family;
+	int fd, rc, family = lsock->family;
 
 	fd = sock_fd_accept(lsock->fd, &lsock->opts, &family);
 	if (fd == -EAGAIN && lsock->impl->sock_drained != NULL) {
@@ -193,12 +212,13 @@ nvt_sock_accept(struct nvt_sock *lsock, struct nvt_sock **sock)
 		}
 		return fd;
 	}
-	*sock = sock_alloc(lsock->impl, fd, family, &lsock->opts);
-	if (*sock == NULL) {
+	rc = sock_alloc(lsock->impl, fd, family, &lsock->opts, SOCK_KIND_ACCEPTED, sock);
+	if (rc != 0) {
+		NVT_ERRLOG("sock: accept on fd %d (%s): cannot set up the connection: rc %d (%s)",
+			   lsock->fd, lsock->impl->name, rc, nvt_strerror(rc));
 		close(fd);
-		return -ENOMEM;
 	}
-	return 0;
+	return rc;
 }
 
 int
@@ -211,7 +231,7 @@ nvt_sock_connect(const char *ip, int port, const char *impl_name, const struct n
 	char ep[NVT_SOCK_ADDR_LEN + 16];
 	bool in_progress;
 	socklen_t len;
-	int fd;
+	int fd, rc;
 
 	sock_fmt_endpoint(ip, port, ep, sizeof(ep));
 	impl = sock_impl_or_log(impl_name, "connect to", ep);
@@ -230,13 +250,13 @@ nvt_sock_connect(const char *ip, int port, const char *impl_name, const struct n
 			   nvt_strerror(fd));
 		return fd;
 	}
-	*sock = sock_alloc(impl, fd, ss.ss_family, &o);
-	if (*sock == NULL) {
+	rc = sock_alloc(impl, fd, ss.ss_family, &o, SOCK_KIND_CONNECTING, sock);
+	if (rc != 0) {
+		NVT_ERRLOG("sock: connect to %s (%s) failed: rc %d (%s)", ep, impl->name, rc,
+			   nvt_strerror(rc));
 		close(fd);
-		return -ENOMEM;
+		return rc;
 	}
-	/* Even a connect that finished at once is reported by the group, never here. */
-	(*sock)->connecting = true;
 	(*sock)->connect_cb = cb_fn;
 	(*sock)->connect_cb_arg = cb_arg;
 	NVT_DEBUGLOG(sock, "connecting to %s (%s), fd %d%s", ep, impl->name, fd,
@@ -245,19 +265,30 @@ nvt_sock_connect(const char *ip, int port, const char *impl_name, const struct n
 }
 
 int
-nvt_sock_connect_check(struct nvt_sock *sock)
+nvt_sock_connect_error(const struct nvt_sock *sock)
 {
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	if (!sock->connecting || sock->connect_done) {
-		return sock->connect_status;
-	}
 	if (getsockopt(sock->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
 		err = errno;
 	}
-	sock->connect_status = -err;
+	return -err;
+}
+
+void
+nvt_sock_connect_finish(struct nvt_sock *sock, int status)
+{
+	sock->connect_status = status;
 	sock->connect_done = true;
+}
+
+int
+nvt_sock_connect_check(struct nvt_sock *sock)
+{
+	if (sock->connecting && !sock->connect_done) {
+		nvt_sock_connect_finish(sock, nvt_sock_connect_error(sock));
+	}
 	return sock->connect_status;
 }
 
@@ -604,4 +635,65 @@ const char *
 nvt_sock_get_impl_name(const struct nvt_sock *sock)
 {
 	return sock->impl->name;
+}
+
+int
+nvt_sock_get_tls_info(const struct nvt_sock *sock, struct nvt_sock_tls_info *info)
+{
+	if (sock->impl->get_tls_info == NULL) {
+		return -ENOTSUP;
+	}
+	return sock->impl->get_tls_info(sock, info);
+}
+
+void
+nvt_sock_impl_get_default_opts(struct nvt_sock_impl_opts *opts, size_t opts_size)
+{
+	struct nvt_sock_impl_opts def = {
+		.opts_size = opts_size,
+		.tls_version = 0,
+		.enable_ktls = true,
+	};
+
+	memcpy(opts, &def, NVT_MIN(opts_size, sizeof(def)));
+}
+
+static const struct nvt_sock_impl *
+sock_impl_with_opts(const char *impl_name)
+{
+	const struct nvt_sock_impl *impl = impl_name != NULL ? sock_impl_find(impl_name) : NULL;
+
+	return impl != NULL && impl->get_opts != NULL ? impl : NULL;
+}
+
+int
+nvt_sock_impl_get_opts(const char *impl_name, struct nvt_sock_impl_opts *opts, size_t opts_size)
+{
+	const struct nvt_sock_impl *impl = sock_impl_with_opts(impl_name);
+	struct nvt_sock_impl_opts o;
+
+	if (impl == NULL) {
+		return nvt_sock_impl_is_registered(impl_name) ? -ENOTSUP : -EINVAL;
+	}
+	impl->get_opts(&o);
+	o.opts_size = opts_size;
+	memcpy(opts, &o, NVT_MIN(opts_size, sizeof(o)));
+	return 0;
+}
+
+int
+nvt_sock_impl_set_opts(const char *impl_name, const struct nvt_sock_impl_opts *opts,
+		       size_t opts_size)
+{
+	const struct nvt_sock_impl *impl = sock_impl_with_opts(impl_name);
+	struct nvt_sock_impl_opts o;
+
+	if (impl == NULL) {
+		return nvt_sock_impl_is_registered(impl_name) ? -ENOTSUP : -EINVAL;
+	}
+	/* Fields beyond what the caller knows keep their current values. */
+	impl->get_opts(&o);
+	memcpy(&o, opts, NVT_MIN(opts_size, sizeof(o)));
+	o.opts_size = sizeof(o);
+	return impl->set_opts(&o);
 }

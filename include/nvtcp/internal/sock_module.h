@@ -94,7 +94,11 @@ struct nvt_sock_impl {
 	/** Bytes of the implementation's socket struct (embedding struct nvt_sock first). */
 	size_t sock_size;
 
-	/** Optional: set up the implementation part of a new socket; 0 or -errno. */
+	/**
+	 * Optional: set up the implementation part of a new socket (is_listen
+	 * and connecting tell what it is); 0 or -errno, which the listen,
+	 * accept or connect then fails with.
+	 */
 	int (*sock_init)(struct nvt_sock *sock);
 	/** Optional: release it, just before lib/sock closes the fd and frees it. */
 	void (*sock_fini)(struct nvt_sock *sock);
@@ -144,6 +148,13 @@ struct nvt_sock_impl {
 	bool (*group_impl_commit)(struct nvt_sock_group_impl *group);
 	/** Release the part; it holds no socket any more. */
 	void (*group_impl_close)(struct nvt_sock_group_impl *group);
+
+	/** Optional: nvt_sock_get_tls_info() (-ENOTSUP without). */
+	int (*get_tls_info)(const struct nvt_sock *sock, struct nvt_sock_tls_info *info);
+	/** Optional, with set_opts: the implementation's options (full size). */
+	void (*get_opts)(struct nvt_sock_impl_opts *opts);
+	/** Set them; 0, or -EINVAL for a value it does not take (logged). */
+	int (*set_opts)(const struct nvt_sock_impl_opts *opts);
 
 	TAILQ_ENTRY(nvt_sock_impl) link;
 };
@@ -205,6 +216,16 @@ void nvt_sock_group_impl_wake(struct nvt_sock_group_impl *group);
  * \return connect_status.
  */
 int nvt_sock_connect_check(struct nvt_sock *sock);
+
+/** The outcome of the socket's TCP connect, from the fd (SO_ERROR): 0 or -errno. */
+int nvt_sock_connect_error(const struct nvt_sock *sock);
+
+/**
+ * The connect in progress is over with \p status (0 or -errno): the group
+ * reports it on this poll. For an implementation that does more than the
+ * TCP connect before the socket is usable (a TLS handshake).
+ */
+void nvt_sock_connect_finish(struct nvt_sock *sock, int status);
 
 #ifdef __cplusplus
 }
