@@ -179,16 +179,46 @@ int nvt_auth_chap_response(enum nvt_auth_role role, enum nvt_auth_hash hash, con
 			   uint8_t sc_c, const char *hostnqn, const char *subnqn, uint8_t *out);
 
 /**
- * The retained PSK of a configured TLS PSK for \p hostnqn (TLS 1.3
- * HKDF-Expand-Label with label "HostNQN"), or the configured PSK itself
- * when its hash is NONE. \p out takes psk->len bytes.
+ * The layout of the HkdfLabel (TLS 1.3's HKDF-Expand-Label info) in the
+ * retained and TLS PSK derivations. Peers disagree, and nothing in a
+ * version 0 identity tells which one a client used (see
+ * nvt_tls_identity_psk() for version 1), so a server that serves both
+ * kinds of clients must know, per host or by trying both.
  */
+enum nvt_tls_psk_kdf {
+	/**
+	 * RFC 8446 section 7.1 (big-endian length, label and context each
+	 * after a length byte), as the NVMe/TCP specification says: SPDK, and
+	 * libnvme/nvme-cli since their August 2025 fix.
+	 */
+	NVT_TLS_PSK_KDF_RFC8446 = 0,
+	/**
+	 * libnvme before that fix and its later "--compat" option: the length
+	 * little-endian, then "tls13 " label context without length bytes.
+	 * Debian 13 (nvme-cli 2.13, libnvme 1.13; kernel 6.12 and tlshd use
+	 * the key libnvme put in the keyring) derives this way.
+	 */
+	NVT_TLS_PSK_KDF_LIBNVME_COMPAT = 1,
+};
+
+/**
+ * The retained PSK of a configured TLS PSK for \p hostnqn (HKDF-Extract
+ * with a zero salt, then HKDF-Expand-Label with label "HostNQN", the host
+ * NQN as context and the configured PSK's length), or the configured PSK
+ * itself when its hash is NONE. \p out takes psk->len bytes.
+ */
+int nvt_tls_retained_psk_kdf(const struct nvt_secret *psk, const char *hostnqn,
+			     enum nvt_tls_psk_kdf kdf, uint8_t *out);
+
+/** nvt_tls_retained_psk_kdf() with NVT_TLS_PSK_KDF_RFC8446. */
 int nvt_tls_retained_psk(const struct nvt_secret *psk, const char *hostnqn, uint8_t *out);
 
 /**
  * A TLS PSK identity: version 0 "NVMe0R<hh> <hostnqn> <subnqn>", version 1
- * "NVMe1R<hh> <hostnqn> <subnqn> <base64 PSK digest>" (the digest from the
- * retained PSK, needed only for version 1).
+ * "NVMe1R<hh> <hostnqn> <subnqn> <PSK digest>", the digest being
+ * Base64(HMAC-hash(retained, hostnqn " " subnqn " NVMe-over-Fabrics")),
+ * so \p retained is needed only for version 1. \p hash is SHA256 or
+ * SHA384; the NQNs hold 1 .. 223 characters and no space.
  *
  * \return the identity's length, or -EINVAL (bad version or hash, too long).
  */
@@ -198,23 +228,72 @@ int nvt_tls_psk_identity(int version, enum nvt_auth_hash hash, const char *hostn
 
 /**
  * Parse a TLS PSK identity as above into its version, hash and NQNs (each
- * buffer NVT_NVMF_NQN_FIELD_SIZE bytes). A version 1 digest is not checked
- * here (the caller recomputes the identity and compares).
+ * buffer NVT_NVMF_NQN_FIELD_SIZE bytes). Only retained-PSK identities
+ * ("R") parse; a version 1 digest must look like one but is not checked
+ * here (nvt_tls_identity_psk() does). Nothing is written on -EINVAL.
  */
 int nvt_tls_psk_identity_parse(const char *identity, int *version, enum nvt_auth_hash *hash,
 			       char *hostnqn, char *subnqn);
 
 /**
- * The TLS PSK the handshake uses, from the retained PSK and the identity,
- * exactly as the Linux host (libnvme, tlshd) and SPDK derive it for that
- * identity version. \p out takes retained_len bytes.
+ * The TLS PSK the handshake uses, from the retained PSK and the identity:
+ * HKDF-Extract with a zero salt, then HKDF-Expand-Label with label
+ * "nvme-tls-psk" and as context the whole identity (version 0) or
+ * "<hh> <PSK digest>" (version 1), as libnvme and the kernel do; SPDK
+ * offers version 0 only. This, not the retained PSK, is what Linux
+ * (tlshd, from the keyring) and SPDK give TLS. \p hash must be the
+ * identity's and \p retained_len its length; \p out takes that many
+ * bytes. -EINVAL also for an identity too long for the layout (an
+ * RFC 8446 context holds at most 255 bytes).
  */
+int nvt_tls_derive_psk_kdf(enum nvt_auth_hash hash, const uint8_t *retained, size_t retained_len,
+			   const char *identity, enum nvt_tls_psk_kdf kdf, uint8_t *out);
+
+/** nvt_tls_derive_psk_kdf() with NVT_TLS_PSK_KDF_RFC8446. */
 int nvt_tls_derive_psk(enum nvt_auth_hash hash, const uint8_t *retained, size_t retained_len,
 		       const char *identity, uint8_t *out);
 
 /**
+ * A server's whole derivation for an identity a client offered: parse it,
+ * check that \p psk (the configured PSK held for that host and subsystem)
+ * has the identity's hash (SHA384 for 48 bytes when the PSK's own hash is
+ * NONE, as libnvme and SPDK pick it) and length, derive the retained PSK
+ * for the identity's host NQN, check a version 1 digest, and derive the
+ * TLS PSK into \p out (NVT_AUTH_MAX_HASH_LEN bytes; *out_len set).
+ *
+ * \return 0; -EINVAL for a malformed identity or a PSK of another hash;
+ * -EKEYREJECTED when a version 1 digest does not match: the client holds
+ * another PSK or, for a PSK with a hash, derives with the other \p kdf
+ * (so for such identities a server can find the variant by trying both).
+ */
+int nvt_tls_identity_psk(const struct nvt_secret *psk, const char *identity,
+			 enum nvt_tls_psk_kdf kdf, uint8_t *out, size_t *out_len);
+
+/**
+ * Whether the binder a TLS 1.3 ClientHello carries for its PSK identity
+ * number \p index was made with \p psk as an external PSK of hash \p hash
+ * (RFC 8446 section 4.2.11.2). Neither the identity nor anything else in
+ * the handshake says which derivation (enum nvt_tls_psk_kdf) or hash a
+ * client used - tlshd binds the 48-byte keys of "NVMe0R02" identities
+ * with SHA-256, SPDK with SHA-384 - and OpenSSL's server PSK callback
+ * gets one try, so a server checks its candidates here first.
+ *
+ * \param client_hello The ClientHello handshake message as received, its
+ * 4-byte header included (SSL_CTX_set_msg_callback() sees it before the
+ * PSK callback runs). After a HelloRetryRequest the transcript also holds
+ * the first ClientHello, so a second ClientHello never matches.
+ * \return 1 when it matches, 0 when not (also for a binder of another
+ * length), -EINVAL for a malformed message or a missing identity, -EIO.
+ */
+int nvt_tls_psk_binder_check(enum nvt_auth_hash hash, const uint8_t *psk, size_t psk_len,
+			     const uint8_t *client_hello, size_t len, unsigned int index);
+
+/**
  * The TLS 1.3 cipher suite that goes with a PSK hash:
  * "TLS_AES_128_GCM_SHA256" (SHA256) or "TLS_AES_256_GCM_SHA384" (SHA384), else NULL.
+ * That is the specification's pairing and SPDK's; tlshd 1.0 (gnutls) binds
+ * the 48-byte PSK of an "NVMe0R02" identity with SHA-256 and then needs a
+ * SHA-256 suite (it picked TLS_CHACHA20_POLY1305_SHA256 when offered).
  */
 const char *nvt_tls_cipher_for_hash(enum nvt_auth_hash hash);
 

@@ -156,6 +156,43 @@ test_responses(void **state)
 	}
 }
 
+/*
+ * Seen with dynamic debug on a Debian 13 guest (kernel 6.12): nvmet with
+ * hmac(sha384), DH group null, the controller key "DHHC-1:02:" of the 48
+ * bytes 0x40..0x6f; the host's C2 and S2 and the target's R2 for queues 0
+ * and 1 (transaction IDs 0 and 1).
+ */
+static void
+test_kernel_ctrl_response(void **state)
+{
+	static const struct {
+		const char *c2;
+		uint32_t s2;
+		uint16_t tid;
+		const char *r2;
+	} cases[] = {
+		{ "e6b2a9ca7868b53e82f850f07a2a74bb81ef6195951c44cf13eae0289d2fac74bf1d230f28e88915"
+		  "9e93a7661c2e074a",
+		  1347170242, 0,
+		  "42e09eb14a8ee13754087beeda3cae9c829cbdc9f64f1d035b8ed4bcf550ca9878fad0e73ba42030"
+		  "82865b5a09f3ce12" },
+		{ "e4632205f0e755cde6caa85df596d519c67118ec18b30ef9579cf76d6230d5a36a42be518b2c9853"
+		  "1716f2f86f571929",
+		  1347170244, 1,
+		  "0445d2b5a367e1de887a6ef82d7702720118ef6f2ff76686e0449746aeeee7e6ae0281c0281d7861"
+		  "d8f6e9abbb5b04fb" },
+	};
+	uint8_t c2[48];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NVT_COUNTOF(cases); i++) {
+		assert_int_equal(ut_unhex(cases[i].c2, c2, sizeof(c2)), 48);
+		check_response(NVT_AUTH_ROLE_CTRLR, NVT_AUTH_HASH_SHA384, c2, cases[i].s2,
+			       cases[i].tid, 0, cases[i].r2);
+	}
+}
+
 static void
 test_response_bad(void **state)
 {
@@ -196,9 +233,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_transform_key),	  cmocka_unit_test(test_transform_key_bad),
-		cmocka_unit_test(test_augment_challenge), cmocka_unit_test(test_responses),
-		cmocka_unit_test(test_response_bad),	  cmocka_unit_test(test_roles_differ),
+		cmocka_unit_test(test_transform_key),
+		cmocka_unit_test(test_transform_key_bad),
+		cmocka_unit_test(test_augment_challenge),
+		cmocka_unit_test(test_responses),
+		cmocka_unit_test(test_kernel_ctrl_response),
+		cmocka_unit_test(test_response_bad),
+		cmocka_unit_test(test_roles_differ),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
