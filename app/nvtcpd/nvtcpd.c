@@ -22,6 +22,7 @@
 #include "nvtcp/bdev.h"
 #include "nvtcp/event.h"
 #include "nvtcp/jsonrpc.h"
+#include "nvtcp/keyring.h"
 #include "nvtcp/log.h"
 #include "nvtcp/nvmf.h"
 #include "nvtcp/string.h"
@@ -72,6 +73,8 @@ tgt_fini_done(void *ctx, int status)
 {
 	(void)ctx;
 	(void)status;
+	/* The target has put the keys its hosts held: this frees them all. */
+	nvt_keyring_clear();
 	nvt_bdev_fini(bdev_fini_done, NULL);
 }
 
@@ -396,6 +399,8 @@ main(int argc, char **argv)
 	enum nvt_app_parse_args_rvals rv;
 	int rc;
 
+	/* Before any thread or key exists (its failure is logged; keys still work). */
+	nvt_auth_secure_init(0);
 	nvt_app_opts_init(&g_opts, sizeof(g_opts));
 	g_opts.name = "nvtcpd";
 	g_opts.shutdown_cb = daemon_shutdown;

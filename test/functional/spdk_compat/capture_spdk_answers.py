@@ -15,14 +15,11 @@ TLS PSK, DH-HMAC-CHAP keys, two 256 MiB images under /var/tmp), which it
 creates.
 """
 
-import base64
 import json
 import os
 import signal
-import struct
 import subprocess
 import sys
-import zlib
 
 import spdk_data  # first: it puts test/common on the path
 import nvtcp_test
@@ -31,17 +28,8 @@ import replay_plan
 SOCK = "/var/tmp/nvtcp-spdk-capture.sock"
 
 
-def key_text(prefix, hmac, secret):
-    crc = struct.pack("<I", zlib.crc32(secret) & 0xffffffff)
-    return "%s:%02x:%s:" % (prefix, hmac, base64.b64encode(secret + crc).decode())
-
-
 def make_files():
-    keys = {"/var/tmp/psk0.txt": key_text("NVMeTLSkey-1", 1, bytes(range(32))),
-            "/var/tmp/dhchap0.key": key_text("DHHC-1", 0, bytes(range(1, 33))),
-            "/var/tmp/dhchap1.key": key_text("DHHC-1", 0, bytes(range(2, 34))),
-            "/var/tmp/dhckey0.key": key_text("DHHC-1", 0, bytes(range(3, 35)))}
-    for path, text in keys.items():
+    for path, text in replay_plan.CORPUS_KEYS.items():
         with open(path, "w") as f:
             f.write(text)
         os.chmod(path, 0o600)

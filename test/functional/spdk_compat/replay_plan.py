@@ -18,6 +18,10 @@ must answer:
 and optionally a function that checks the result's values.
 """
 
+import json
+
+from spdk_data import key_text
+
 OK = ("ok",)
 ABSENT = ("absent",)
 
@@ -77,6 +81,14 @@ def _listeners(result):
     assert fams == ["IPv4", "IPv6"], cnode1["listen_addresses"]
 
 
+def _keys(result):
+    names = [k["name"] for k in result]
+    assert names == ["key0", "dhkey0", "dhkey1", "dhckey0"], names
+    assert all(k["module"] == "keyring_file" and not k["removed"] and k["refcnt"] == 1
+               for k in result), result
+    assert "DHHC-1" not in json.dumps(result) and "NVMeTLSkey" not in json.dumps(result), result
+
+
 def _impl(name):
     def check(result):
         assert result == {"impl_name": name}, result
@@ -123,10 +135,11 @@ MAIN = [
     S(27, OK), S(28, "loop"), S(31, OK), S(32, OK), S(29, OK),
     S(34, OK), S(35, OK),
     S(36, ABSENT), S(37, ABSENT), S(38, ABSENT), S(39, ABSENT),
-    S(40, ABSENT), S(41, ABSENT),
-    X("keyring_file_add_key", {"name": "dhkey1", "path": "/var/tmp/dhchap1.key"}, ABSENT),
-    X("keyring_file_add_key", {"name": "dhckey0", "path": "/var/tmp/dhckey0.key"}, ABSENT),
-    S(42, ABSENT),
+    # The key files are made in the test folder too (CORPUS_KEYS).
+    S(40, OK), S(41, OK),
+    X("keyring_file_add_key", {"name": "dhkey1", "path": "/var/tmp/dhchap1.key"}, OK),
+    X("keyring_file_add_key", {"name": "dhckey0", "path": "/var/tmp/dhckey0.key"}, OK),
+    S(42, OK, _keys),
     S(46, OK), S(49, OK, _transport(in_capsule_data_size=4096, c2h_success=True)), S(50, OK),
     S(51, OK),
     S(52, refused("ana_reporting")),
@@ -149,7 +162,7 @@ MAIN = [
     X("framework_get_config", {"name": "bdev", "with_batches": False}, OK),
     X("framework_get_config", {"name": "sock", "with_batches": False}, OK),
     S(82, ABSENT), S(57, OK), S(58, ABSENT), S(63, OK), S(53, OK),
-    S(43, ABSENT), S(23, OK), S(26, OK), S(30, OK), S(33, OK),
+    S(43, OK), S(23, OK), S(26, OK), S(30, OK), S(33, OK),
     S(4, OK, _REACTORS), S(5, ABSENT), S(6, OK, _THREADS), S(7, ABSENT), S(8, ABSENT),
     S(9, ABSENT), S(10, ABSENT), S(11, ABSENT), S(12, ABSENT), S(13, ABSENT), S(14, ABSENT),
     S(83, ABSENT), S(84, ABSENT), S(85, ABSENT), S(86, ABSENT), S(87, ABSENT), S(88, ABSENT),
@@ -173,3 +186,12 @@ CORPUS_PORTS = ("4420", "4421", "8009")
 # Files the corpus names (256 MiB each), made in the test's folder when replayed.
 CORPUS_FILES = ("/var/tmp/disk0.img", "/var/tmp/disk1.img")
 CORPUS_LOOP = "/dev/loop0"
+
+# Key files the corpus names, with the secrets SPDK was given; made (mode 0600) in
+# the test's folder when replayed.
+CORPUS_KEYS = {
+    "/var/tmp/psk0.txt": key_text("NVMeTLSkey-1", 1, bytes(range(32))),
+    "/var/tmp/dhchap0.key": key_text("DHHC-1", 0, bytes(range(1, 33))),
+    "/var/tmp/dhchap1.key": key_text("DHHC-1", 0, bytes(range(2, 34))),
+    "/var/tmp/dhckey0.key": key_text("DHHC-1", 0, bytes(range(3, 35))),
+}

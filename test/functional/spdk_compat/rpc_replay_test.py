@@ -141,7 +141,8 @@ def ipv6_loopback():
 
 
 def backing_files(tmpdir, loop):
-    """The corpus's file names mapped to files of the test; the loop device too."""
+    """The corpus's file names mapped to files of the test; the loop device and key
+    files too."""
     paths = {}
     for path in replay_plan.CORPUS_FILES:
         paths[path] = os.path.join(tmpdir, os.path.basename(path))
@@ -149,6 +150,7 @@ def backing_files(tmpdir, loop):
             f.truncate(256 << 20)
     if loop.path is not None:
         paths[replay_plan.CORPUS_LOOP] = loop.path
+    paths.update(spdk_data.write_keys(tmpdir, replay_plan.CORPUS_KEYS))
     return paths
 
 

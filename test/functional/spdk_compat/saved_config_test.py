@@ -37,13 +37,11 @@ from nvtcp_test import Failure, check
 CNODE1 = "nqn.2016-06.io.spdk:cnode1"
 
 # The first method of the full configuration nvtcpd does not have.
-FULL_FIRST_MISSING = "keyring_file_add_key"
+FULL_FIRST_MISSING = "nvmf_discovery_add_referral"
 
 # What the supported part of the full configuration leaves out, as
 # (method, what names the entry), in file order.
 FULL_LEFT_OUT = [
-    ("keyring_file_add_key", "key0"),
-    ("keyring_file_add_key", "dh0"),
     ("nvmf_discovery_add_referral", "127.0.0.2"),
     ("nvmf_create_subsystem", "nqn.2016-06.io.spdk:cnode2"),
     ("nvmf_subsystem_add_host", "nqn.2016-06.io.spdk:cnode2"),
@@ -56,11 +54,17 @@ FULL_LEFT_OUT = [
 ]
 
 # Methods nvtcpd lacks; and subsystems it cannot create (ANA reporting), with all they hold.
-LACKING = {"keyring_file_add_key", "nvmf_discovery_add_referral"}
+LACKING = {"nvmf_discovery_add_referral"}
 
 # The files the full configuration's aio and uring bdevs are on (256 MiB each),
 # made in the test's folder.
 FULL_FILES = ("/var/tmp/aio0.img", "/var/tmp/uring0.img")
+
+# The key files of the full configuration's keyring, made (mode 0600) in the test's folder.
+FULL_KEYS = {
+    "/var/tmp/psk0.txt": spdk_data.key_text("NVMeTLSkey-1", 1, bytes(range(32))),
+    "/var/tmp/dh0.key": spdk_data.key_text("DHHC-1", 0, bytes(range(1, 33))),
+}
 
 
 def entry_name(entry):
@@ -299,6 +303,10 @@ def check_full(progs, tmpdir, full, port):
     check(files["bdev_aio_create"]["name"] == "AIO0" and
           files["bdev_uring_create"]["block_size"] == 4096,
           "aio and uring bdevs saved: %r" % files)
+    keys = [e["params"] for s in saved["subsystems"] if s["subsystem"] == "keyring"
+            for e in s["config"]]
+    check([k["name"] for k in keys] == ["key0", "dh0"] and
+          all(k["path"].startswith(tmpdir) for k in keys), "keys saved: %r" % keys)
 
 
 def run(nvtcpd, identify, perf):
@@ -316,6 +324,7 @@ def run(nvtcpd, identify, perf):
         full_ports = ports_of(full_src)
         full = nvtcp_test.set_ports(copy.deepcopy(full_src), full_ports)
         nvtcp_test.replace_values(full, test_files(tmpdir, FULL_FILES))
+        nvtcp_test.replace_values(full, spdk_data.write_keys(tmpdir, FULL_KEYS))
         check_full(progs, tmpdir, full, full_ports["4420"])
         for apply, words in refusals():
             bad = copy.deepcopy(basic)
