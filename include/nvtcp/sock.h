@@ -379,7 +379,7 @@ int nvt_sock_impl_get_opts(const char *impl_name, struct nvt_sock_impl_opts *opt
  * with the creation of sockets of that implementation.
  *
  * \return 0; -EINVAL (no implementation of that name, or a value it does not
- * take, logged); -ENOTSUP (it has no options).
+ * take: nothing changed); -ENOTSUP (it has no options).
  */
 int nvt_sock_impl_set_opts(const char *impl_name, const struct nvt_sock_impl_opts *opts,
 			   size_t opts_size);

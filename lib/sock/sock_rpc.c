@@ -4,18 +4,19 @@
  * "sock" subsystem of saved configurations.
  *
  * SPDK's save_config writes sock_impl_set_options for each of its socket
- * implementations, with its defaults, into every configuration. nvtcp's
- * implementations have no such options: their sockets keep the kernel's
- * buffer auto-tuning, are read straight into the caller's buffers (no
- * receive pipe), send without MSG_ZEROCOPY and never use TLS. A field is
- * accepted when it asks for exactly that, or holds SPDK's default for that
- * implementation (the value an untouched SPDK configuration carries, taken
- * as nvtcp's own). Any other value is a setting nvtcp would not apply, and
- * is refused with a message naming the field.
+ * implementations, with its defaults, into every configuration. Most of
+ * those options nvtcp does not have: its sockets keep the kernel's buffer
+ * auto-tuning, are read straight into the caller's buffers (no receive
+ * pipe) and send without MSG_ZEROCOPY. A field is accepted when it asks
+ * for exactly that, or holds SPDK's default for that implementation (the
+ * value an untouched SPDK configuration carries, taken as nvtcp's own).
+ * Any other value is a setting nvtcp would not apply, and is refused with
+ * a message naming the field.
  *
- * "ssl" is SPDK's TLS implementation, which nvtcp does not have: its tuning
- * fields (buffer sizes, receive pipe, quick ack) are accepted and ignored,
- * and its other fields follow the rule above, so TLS is never asked for.
+ * "ssl" (TLS 1.3 with PSKs) has two options that nvtcp applies, tls_version
+ * and enable_ktls (nvt_sock_impl_set_opts()); its tuning fields (buffer
+ * sizes, receive pipe, quick ack) are accepted with any value and ignored.
+ * Its PSK fields are refused: PSKs come from the keyring, per host.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -61,8 +62,10 @@ struct sock_rpc_opt {
 	size_t offset;
 	uint32_t ours;
 	uint32_t spdk[SOCK_RPC_NUM_IMPLS];
-	/* Only tunes an implementation: any value for one nvtcp lacks. */
+	/* Only tunes an implementation: any value is accepted (and ignored) for ssl. */
 	bool tuning;
+	/* An option of ssl that nvtcp applies (for the others, the rule above). */
+	bool ssl_applied;
 	/* What nvtcp does, for refusals. */
 	const char *does;
 };
@@ -70,7 +73,13 @@ struct sock_rpc_opt {
 #define SOCK_OPT(field, type, ours, posix, uring, ssl, tuning, does)            \
 	{                                                                       \
 #field, type, offsetof(struct rpc_sock_impl_opts, field), ours, \
-			{ posix, uring, ssl }, tuning, does                     \
+			{ posix, uring, ssl }, tuning, false, does              \
+	}
+
+#define SSL_OPT(field, type, does)                                           \
+	{                                                                    \
+#field, type, offsetof(struct rpc_sock_impl_opts, field), 0, \
+			{ 0, 0, 0 }, false, true, does                       \
 	}
 
 #define SPDK_BUF_SIZE	  (2u * 1024 * 1024)
@@ -92,8 +101,8 @@ static const struct sock_rpc_opt g_opts[] = {
 	SOCK_OPT(enable_zerocopy_send_client, NVT_JSON_BOOL, false, false, false, false, false,
 		 "no MSG_ZEROCOPY"),
 	SOCK_OPT(zerocopy_threshold, NVT_JSON_UINT32, 0, 0, 0, 0, false, "no MSG_ZEROCOPY"),
-	SOCK_OPT(tls_version, NVT_JSON_UINT32, 0, 0, 0, 0, false, "no TLS"),
-	SOCK_OPT(enable_ktls, NVT_JSON_BOOL, false, false, false, false, false, "no TLS"),
+	SSL_OPT(tls_version, NVT_JSON_UINT32, "TLS is the ssl implementation's"),
+	SSL_OPT(enable_ktls, NVT_JSON_BOOL, "TLS is the ssl implementation's"),
 };
 
 #define SOCK_NUM_OPTS NVT_COUNTOF(g_opts)
@@ -134,7 +143,7 @@ impl_index(const char *name)
 
 /*
  * The implementation named by "impl_name", or SOCK_RPC_NUM_IMPLS after an
- * answer: unknown, or (unless \p ssl_ok) SPDK's ssl, which nvtcp lacks.
+ * answer: unknown, or (unless \p ssl_ok) ssl, which no socket gets by default.
  */
 static enum sock_rpc_impl
 impl_or_fail(struct nvt_jsonrpc_request *req, const char *name, bool ssl_ok)
@@ -144,13 +153,15 @@ impl_or_fail(struct nvt_jsonrpc_request *req, const char *name, bool ssl_ok)
 	if (idx == SOCK_RPC_SSL && !ssl_ok) {
 		nvt_jsonrpc_send_field_error(
 			req, "impl_name",
-			"'%s': SPDK's TLS implementation is not available in nvtcp", name);
+			"'%s' cannot be the default: TLS sockets need a PSK, so only listeners "
+			"with secure_channel and hosts connecting with a PSK use it",
+			name);
 		return SOCK_RPC_NUM_IMPLS;
 	}
-	if (idx == SOCK_RPC_NUM_IMPLS ||
-	    (idx != SOCK_RPC_SSL && !nvt_sock_impl_is_registered(name))) {
+	if (idx == SOCK_RPC_NUM_IMPLS || !nvt_sock_impl_is_registered(name)) {
 		nvt_jsonrpc_send_field_error(req, "impl_name",
-					     "no socket implementation '%s' (posix, uring)", name);
+					     "no socket implementation '%s' (posix, uring, ssl)",
+					     name);
 		return SOCK_RPC_NUM_IMPLS;
 	}
 	return idx;
@@ -210,11 +221,15 @@ check_opts(struct nvt_jsonrpc_request *req, const json_t *params, enum sock_rpc_
 		if (json_object_get(params, o->name) == NULL) {
 			continue;
 		}
-		v = opt_value(o, p);
-		if (v == o->ours || (idx == SOCK_RPC_SSL && o->tuning)) {
+		if (idx == SOCK_RPC_SSL && o->ssl_applied) {
+			/* ssl_apply() checks and applies them. */
 			continue;
 		}
-		if (v != o->spdk[idx]) {
+		v = opt_value(o, p);
+		if (v == o->ours) {
+			continue;
+		}
+		if (v != o->spdk[idx] && !(idx == SOCK_RPC_SSL && o->tuning)) {
 			send_opt_refusal(req, o, idx, json_object_get(params, o->name));
 			return false;
 		}
@@ -230,20 +245,37 @@ log_accepted(enum sock_rpc_impl idx, const char *mapped)
 	/* Once per implementation: each configuration load would repeat it. */
 	static bool logged[SOCK_RPC_NUM_IMPLS];
 
-	if (logged[idx]) {
+	if (logged[idx] || mapped[0] == '\0') {
 		return;
 	}
-	logged[idx] = idx == SOCK_RPC_SSL || mapped[0] != '\0';
-	if (idx == SOCK_RPC_SSL) {
-		NVT_NOTICELOG(
-			"sock_impl_set_options: the ssl implementation (TLS) is not available "
-			"in nvtcp; its options are ignored\n");
-	} else if (mapped[0] != '\0') {
-		NVT_NOTICELOG(
-			"sock_impl_set_options: %s: %s: SPDK's defaults, taken as nvtcp's "
-			"own (kernel-tuned socket buffers, no receive pipe, no MSG_ZEROCOPY)\n",
-			g_impl_names[idx], mapped);
+	logged[idx] = true;
+	NVT_NOTICELOG("sock_impl_set_options: %s: %s: left to nvtcp (kernel-tuned socket "
+		      "buffers, no receive pipe, no MSG_ZEROCOPY)\n",
+		      g_impl_names[idx], mapped);
+}
+
+/* The options of ssl that nvtcp applies; answers and returns false on a refusal. */
+static bool
+ssl_apply(struct nvt_jsonrpc_request *req, const json_t *params, const struct rpc_sock_impl_opts *p)
+{
+	struct nvt_sock_impl_opts o;
+	const json_t *v;
+
+	nvt_sock_impl_get_opts("ssl", &o, sizeof(o));
+	v = json_object_get(params, "tls_version");
+	if (v != NULL) {
+		o.tls_version = p->tls_version;
 	}
+	if (json_object_get(params, "enable_ktls") != NULL) {
+		o.enable_ktls = p->enable_ktls;
+	}
+	if (nvt_sock_impl_set_opts("ssl", &o, sizeof(o)) != 0) {
+		/* The version is all the implementation can refuse. */
+		nvt_jsonrpc_send_unsupported(req, "tls_version", v, "0 or 13",
+					     "NVMe/TCP secure channels use TLS 1.3");
+		return false;
+	}
+	return true;
 }
 
 static void
@@ -264,14 +296,20 @@ rpc_sock_impl_set_options(struct nvt_jsonrpc_request *req, const json_t *params)
 	}
 	if (p.psk_key != NULL || p.psk_identity != NULL) {
 		/* The key is not echoed: it is a secret. */
-		nvt_jsonrpc_send_field_error(req, p.psk_key != NULL ? "psk_key" : "psk_identity",
-					     "TLS is not supported");
+		nvt_jsonrpc_send_field_error(
+			req, p.psk_key != NULL ? "psk_key" : "psk_identity",
+			"not supported: TLS PSKs come from the keyring (keyring_file_add_key), "
+			"per host (nvmf_subsystem_add_host's psk)");
 		goto out;
 	}
-	if (check_opts(req, params, idx, &p, mapped, sizeof(mapped))) {
-		log_accepted(idx, mapped);
-		nvt_jsonrpc_send_result(req, NULL);
+	if (!check_opts(req, params, idx, &p, mapped, sizeof(mapped))) {
+		goto out;
 	}
+	if (idx == SOCK_RPC_SSL && !ssl_apply(req, params, &p)) {
+		goto out;
+	}
+	log_accepted(idx, mapped);
+	nvt_jsonrpc_send_result(req, NULL);
 out:
 	nvt_json_free_strings(fields, SOCK_NUM_SET_FIELDS, &p);
 }
@@ -285,17 +323,22 @@ static const struct nvt_json_field g_impl_name_fields[] = {
 	{ "impl_name", NVT_JSON_STRING, offsetof(struct rpc_impl_name, impl_name), false },
 };
 
-/* What nvtcp's implementations do, in the shape of SPDK's options. */
+/* What an implementation does, in the shape of SPDK's options. */
 static json_t *
-opts_to_json(void)
+opts_to_json(enum sock_rpc_impl idx)
 {
 	json_t *obj = json_object();
+	struct nvt_sock_impl_opts o;
 	size_t i;
 
 	for (i = 0; i < SOCK_NUM_OPTS; i++) {
 		json_object_set_new(obj, g_opts[i].name,
 				    g_opts[i].type == NVT_JSON_BOOL ? json_boolean(g_opts[i].ours)
 								    : json_integer(g_opts[i].ours));
+	}
+	if (idx == SOCK_RPC_SSL && nvt_sock_impl_get_opts("ssl", &o, sizeof(o)) == 0) {
+		json_object_set_new(obj, "tls_version", json_integer(o.tls_version));
+		json_object_set_new(obj, "enable_ktls", json_boolean(o.enable_ktls));
 	}
 	return obj;
 }
@@ -304,12 +347,14 @@ static void
 rpc_sock_impl_get_options(struct nvt_jsonrpc_request *req, const json_t *params)
 {
 	struct rpc_impl_name p = { 0 };
+	enum sock_rpc_impl idx;
 
 	if (!nvt_jsonrpc_decode(req, NULL, params, g_impl_name_fields, 1, &p)) {
 		return;
 	}
-	if (impl_or_fail(req, p.impl_name, false) != SOCK_RPC_NUM_IMPLS) {
-		nvt_jsonrpc_send_result(req, opts_to_json());
+	idx = impl_or_fail(req, p.impl_name, true);
+	if (idx != SOCK_RPC_NUM_IMPLS) {
+		nvt_jsonrpc_send_result(req, opts_to_json(idx));
 	}
 	nvt_json_free_strings(g_impl_name_fields, 1, &p);
 }
@@ -360,16 +405,26 @@ rpc_sock_get_default_impl(struct nvt_jsonrpc_request *req, const json_t *params)
 NVT_RPC_REGISTER("sock_get_default_impl", rpc_sock_get_default_impl,
 		 NVT_RPC_STARTUP | NVT_RPC_RUNTIME)
 
-/* Only the default implementation: nvtcp's implementations have no options to replay. */
+/* The default implementation, and the options of ssl where they are not the defaults. */
 static void
 sock_config_write(json_t *config)
 {
 	const char *name = nvt_sock_get_default_impl();
+	struct nvt_sock_impl_opts o, def;
 
 	if (name != NULL) {
 		json_array_append_new(config,
 				      json_pack("{s:s, s:{s:s}}", "method", "sock_set_default_impl",
 						"params", "impl_name", name));
+	}
+	nvt_sock_impl_get_default_opts(&def, sizeof(def));
+	if (nvt_sock_impl_get_opts("ssl", &o, sizeof(o)) == 0 &&
+	    (o.tls_version != def.tls_version || o.enable_ktls != def.enable_ktls)) {
+		json_array_append_new(config,
+				      json_pack("{s:s, s:{s:s, s:i, s:b}}", "method",
+						"sock_impl_set_options", "params", "impl_name",
+						"ssl", "tls_version", (int)o.tls_version,
+						"enable_ktls", o.enable_ktls));
 	}
 }
 

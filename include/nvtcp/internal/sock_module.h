@@ -153,7 +153,7 @@ struct nvt_sock_impl {
 	int (*get_tls_info)(const struct nvt_sock *sock, struct nvt_sock_tls_info *info);
 	/** Optional, with set_opts: the implementation's options (full size). */
 	void (*get_opts)(struct nvt_sock_impl_opts *opts);
-	/** Set them; 0, or -EINVAL for a value it does not take (logged). */
+	/** Set them; 0, or -EINVAL for a value it does not take (nothing changed). */
 	int (*set_opts)(const struct nvt_sock_impl_opts *opts);
 
 	TAILQ_ENTRY(nvt_sock_impl) link;

@@ -249,7 +249,7 @@ def refusals():
     return [
         (change("sock_impl_set_options", {"impl_name": "posix"}, "enable_ktls", True),
          ["sock_impl_set_options", "enable_ktls"]),
-        (change("sock_impl_set_options", {"impl_name": "ssl"}, "tls_version", 13),
+        (change("sock_impl_set_options", {"impl_name": "ssl"}, "tls_version", 12),
          ["sock_impl_set_options", "tls_version"]),
         (change("sock_impl_set_options", {"impl_name": "posix"}, "recv_buf_size", 8388608),
          ["sock_impl_set_options", "recv_buf_size"]),
