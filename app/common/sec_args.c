@@ -18,6 +18,9 @@ const char g_sec_args_usage[] =
 	"     --psk-path FILE    TLS PSK in interchange format (NVMeTLSkey-1:..., as\n"
 	"                        'nvme gen-tls-key' prints it); the file must be 0600\n"
 	"     --psk-identity ID  TLS PSK identity instead of 'NVMe0R0x HOSTNQN SUBNQN'\n"
+	"     --psk-compat       derive the TLS PSK as libnvme did before its 2025 fix\n"
+	"                        (nvme-cli --compat; Debian 13's Linux targets expect\n"
+	"                        it); default: RFC 8446, as the specification and SPDK\n"
 	"     --tls-version N    13 (or 0, the default): TLS 1.3 is the only one\n"
 	"     --enable-ktls, --disable-ktls  the TLS data path in the kernel where it\n"
 	"                        can (default) or in OpenSSL\n"
@@ -71,6 +74,9 @@ sec_args_parse(struct sec_args *a, int ch, const char *arg)
 	case SEC_OPT_PSK_IDENTITY:
 		a->psk_identity = arg;
 		return 1;
+	case SEC_OPT_PSK_COMPAT:
+		a->psk_compat = true;
+		return 1;
 	case SEC_OPT_TLS_VERSION:
 		return parse_tls_version(a, arg);
 	case SEC_OPT_ENABLE_KTLS:
@@ -102,8 +108,8 @@ check_combination(const struct sec_args *a, const char *prog)
 		fprintf(stderr, "%s: -S ssl needs a TLS PSK: --psk-path FILE\n", prog);
 		return -EINVAL;
 	}
-	if (a->psk_identity != NULL && a->psk_path == NULL) {
-		fprintf(stderr, "%s: --psk-identity needs --psk-path\n", prog);
+	if ((a->psk_identity != NULL || a->psk_compat) && a->psk_path == NULL) {
+		fprintf(stderr, "%s: --psk-identity and --psk-compat need --psk-path\n", prog);
 		return -EINVAL;
 	}
 	return 0;
@@ -216,6 +222,7 @@ sec_args_apply(const struct sec_args *a, struct nvt_nvme_ctrlr_opts *o)
 	o->dhchap_dhgroups = a->dhgroup_mask;
 	o->tls_psk = a->tls_psk;
 	o->psk_identity = a->psk_identity;
+	o->tls_psk_kdf = a->psk_compat ? NVT_TLS_PSK_KDF_LIBNVME_COMPAT : NVT_TLS_PSK_KDF_RFC8446;
 }
 
 void

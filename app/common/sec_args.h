@@ -4,7 +4,8 @@
  * the names spdk_nvme_perf gives them: DH-HMAC-CHAP key files, TLS PSK file
  * and identity, the socket implementation and the ssl implementation's
  * options. --dhchap-digests and --dhchap-dhgroups carry the names of SPDK's
- * bdev_nvme_set_options parameters.
+ * bdev_nvme_set_options parameters, --psk-compat the name of nvme-cli's
+ * option for the same derivation.
  */
 #ifndef APP_SEC_ARGS_H
 #define APP_SEC_ARGS_H
@@ -27,23 +28,25 @@ enum {
 	SEC_OPT_ENABLE_KTLS,
 	SEC_OPT_DISABLE_KTLS,
 	SEC_OPT_SOCK_IMPL,
+	SEC_OPT_PSK_COMPAT,
 };
 
 /* Entries of a getopt_long() table; -S is the short form of --default-sock-impl. */
-#define SEC_ARGS_LONG_OPTIONS                                                              \
-	{ "dhchap-key", required_argument, NULL, SEC_OPT_DHCHAP_KEY },                     \
-		{ "dhchap-ctrlr-key", required_argument, NULL, SEC_OPT_DHCHAP_CTRLR_KEY }, \
-		{ "dhchap-digests", required_argument, NULL, SEC_OPT_DHCHAP_DIGESTS },     \
-		{ "dhchap-dhgroups", required_argument, NULL, SEC_OPT_DHCHAP_DHGROUPS },   \
-		{ "psk-path", required_argument, NULL, SEC_OPT_PSK_PATH },                 \
-		{ "psk-identity", required_argument, NULL, SEC_OPT_PSK_IDENTITY },         \
-		{ "tls-version", required_argument, NULL, SEC_OPT_TLS_VERSION },           \
-		{ "enable-ktls", no_argument, NULL, SEC_OPT_ENABLE_KTLS },                 \
-		{ "disable-ktls", no_argument, NULL, SEC_OPT_DISABLE_KTLS },               \
-		{ "default-sock-impl", required_argument, NULL, SEC_OPT_SOCK_IMPL },       \
-	{                                                                                  \
-		"sock-impl", required_argument, NULL, SEC_OPT_SOCK_IMPL                    \
-	}
+/* clang-format off */
+#define SEC_ARGS_LONG_OPTIONS                                                        \
+	{ "dhchap-key", required_argument, NULL, SEC_OPT_DHCHAP_KEY },               \
+	{ "dhchap-ctrlr-key", required_argument, NULL, SEC_OPT_DHCHAP_CTRLR_KEY },   \
+	{ "dhchap-digests", required_argument, NULL, SEC_OPT_DHCHAP_DIGESTS },       \
+	{ "dhchap-dhgroups", required_argument, NULL, SEC_OPT_DHCHAP_DHGROUPS },     \
+	{ "psk-path", required_argument, NULL, SEC_OPT_PSK_PATH },                   \
+	{ "psk-identity", required_argument, NULL, SEC_OPT_PSK_IDENTITY },           \
+	{ "psk-compat", no_argument, NULL, SEC_OPT_PSK_COMPAT },                     \
+	{ "tls-version", required_argument, NULL, SEC_OPT_TLS_VERSION },             \
+	{ "enable-ktls", no_argument, NULL, SEC_OPT_ENABLE_KTLS },                   \
+	{ "disable-ktls", no_argument, NULL, SEC_OPT_DISABLE_KTLS },                 \
+	{ "default-sock-impl", required_argument, NULL, SEC_OPT_SOCK_IMPL },         \
+	{ "sock-impl", required_argument, NULL, SEC_OPT_SOCK_IMPL }
+/* clang-format on */
 
 /* The usage lines of these options. */
 extern const char g_sec_args_usage[];
@@ -56,6 +59,7 @@ struct sec_args {
 	const char *dhgroups;
 	const char *psk_path;
 	const char *psk_identity;
+	bool psk_compat;
 	const char *sock_impl;
 	uint32_t tls_version;
 	bool tls_version_set;
