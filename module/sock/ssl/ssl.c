@@ -36,7 +36,7 @@
 
 #define SSL_STATE_BIT(s) (1u << (s))
 
-static const uint32_t g_ssl_transitions[SSL_SOCK_NUM_STATES] = {
+static const uint32_t __attribute__((unused)) g_ssl_transitions[SSL_SOCK_NUM_STATES] = {
 	[SSL_SOCK_LISTEN] = 0,
 	[SSL_SOCK_CONNECTING] = SSL_STATE_BIT(SSL_SOCK_HELLO) | SSL_STATE_BIT(SSL_SOCK_FAILED),
 	[SSL_SOCK_HELLO] = SSL_STATE_BIT(SSL_SOCK_HANDSHAKE) | SSL_STATE_BIT(SSL_SOCK_FAILED),
@@ -210,11 +210,43 @@ ssl_sock_established(struct ssl_sock *ss)
 	return false;
 }
 
-/* One step of SSL_do_handshake(): whether to report the socket. */
+/*
+ * SSL_do_handshake() once. \p blind: with nothing to read (an empty memory
+ * BIO in place of the socket), so a client sends its ClientHello without
+ * OpenSSL taking the first bytes of the answer before they were peeked at.
+ * \return SSL_do_handshake()'s value; \p err gets SSL_get_error() of it.
+ */
+static int
+ssl_sock_step(struct ssl_sock *ss, bool blind, int *err)
+{
+	BIO *sock_bio = SSL_get_rbio(ss->ssl), *none = NULL;
+	int rc;
+
+	if (blind) {
+		none = BIO_new(BIO_s_mem());
+		if (none == NULL || !BIO_up_ref(sock_bio)) {
+			BIO_free(none);
+			*err = SSL_ERROR_SSL;
+			return -1;
+		}
+		BIO_set_mem_eof_return(none, -1);
+		SSL_set0_rbio(ss->ssl, none);
+	}
+	ERR_clear_error();
+	rc = SSL_do_handshake(ss->ssl);
+	*err = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(ss->ssl, rc);
+	if (blind) {
+		SSL_set0_rbio(ss->ssl, sock_bio);
+	}
+	return rc;
+}
+
+/* One step of the handshake: whether to report the socket. */
 static bool
 ssl_sock_handshake(struct ssl_sock *ss)
 {
 	const char *reason = NULL;
+	bool blind = false;
 	int rc, err;
 
 	if (ss->state == SSL_SOCK_HELLO) {
@@ -222,16 +254,20 @@ ssl_sock_handshake(struct ssl_sock *ss)
 		if (rc < 0) {
 			return ssl_sock_handshake_failed(ss, rc, reason);
 		}
+		if (rc == 0 && !ss->ep.base.connecting) {
+			/* A server has nothing to say before the ClientHello: input only. */
+			nvt_sock_epoll_set_events(&ss->ep, EPOLLIN);
+			return false;
+		}
 		if (rc == 1) {
 			ssl_sock_set_state(ss, SSL_SOCK_HANDSHAKE);
 		}
+		blind = rc == 0;
 	}
-	ERR_clear_error();
-	rc = SSL_do_handshake(ss->ssl);
+	rc = ssl_sock_step(ss, blind, &err);
 	if (rc == 1) {
 		return ssl_sock_established(ss);
 	}
-	err = SSL_get_error(ss->ssl, rc);
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
 		nvt_sock_epoll_set_events(&ss->ep, err == SSL_ERROR_WANT_READ ? EPOLLIN
 									      : EPOLLIN | EPOLLOUT);

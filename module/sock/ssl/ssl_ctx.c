@@ -171,6 +171,25 @@ ssl_hello_identity(SSL *ssl, char *buf, size_t len)
 	return strlen(buf) == id_len ? buf : NULL;
 }
 
+/* Whether the supported_versions extension names TLS 1.3 (an older client lacks it). */
+static bool
+ssl_hello_offers_tls13(SSL *ssl)
+{
+	const unsigned char *ext;
+	size_t len, i;
+
+	if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &ext, &len) ||
+	    len < 1) {
+		return false;
+	}
+	for (i = 1; i + 1 < len && i + 1 <= ext[0]; i += 2) {
+		if ((ext[i] << 8 | ext[i + 1]) == TLS1_3_VERSION) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static int
 ssl_hello_refuse(struct ssl_sock *ss, int *al, int alert, const char *reason)
 {
@@ -219,6 +238,10 @@ ssl_client_hello_cb(SSL *ssl, int *al, void *arg)
 	const char *identity;
 
 	(void)arg;
+	if (!ssl_hello_offers_tls13(ssl)) {
+		/* OpenSSL refuses the version itself, and says so. */
+		return SSL_CLIENT_HELLO_SUCCESS;
+	}
 	identity = ssl_hello_identity(ssl, ss->identity, sizeof(ss->identity));
 	if (identity == NULL) {
 		ss->identity[0] = '\0';

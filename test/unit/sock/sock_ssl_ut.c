@@ -54,8 +54,8 @@ handshake_and_hello(const struct nvt_sock_tls_psk *psk, const char *what)
 		/* Both sockets of the connection went to the kernel. */
 		assert_true(stat0 >= 0 && stat1 >= stat0 + 2);
 	}
-	printf("sock_ssl_ut: %s: /proc/net/tls_stat TlsTxSw+TlsRxSw %ld -> %ld\n", what, stat0,
-	       stat1);
+	printf("%s: %s: /proc/net/tls_stat TlsTxSw+TlsRxSw %ld -> %ld\n",
+	       program_invocation_short_name, what, stat0, stat1);
 	st_sender_free(&to_srv);
 	st_sender_free(&to_cli);
 	st_conn_close(&c);
@@ -104,8 +104,8 @@ bulk(const struct nvt_sock_tls_psk *psk, const char *what)
 	assert_int_equal(to_srv.err, 0);
 	assert_int_equal(to_cli.err, 0);
 	assert_true(st_sleepy());
-	printf("sock_ssl_ut: %s: %zu + %zu bytes in %u + %u requests\n", what, to_srv.len,
-	       to_cli.len, to_srv.count, to_cli.count);
+	printf("%s: %s: %zu + %zu bytes in %u + %u requests\n", program_invocation_short_name, what,
+	       to_srv.len, to_cli.len, to_srv.count, to_cli.count);
 	st_sender_free(&to_srv);
 	st_sender_free(&to_cli);
 	st_conn_close(&c);
@@ -236,7 +236,9 @@ test_wrong_key(void **state)
 	(void)state;
 	forged.key[5] ^= 1;
 	expect_refused(&forged, -EKEYREJECTED, "wrong PSK (binder does not verify)",
-		       "the peer refused the PSK (alert illegal parameter): wrong key?");
+		       "the peer refused the PSK");
+	/* OpenSSL 3.0 sends illegal_parameter for a binder it cannot verify, 3.2 on decrypt_error. */
+	st_expect_log("): wrong key?");
 }
 
 /* The st_keyring's PSK of the identity is for the other suite: no suite in common. */
@@ -299,8 +301,10 @@ test_plaintext_client(void **state)
 	st_conn_listen(&c);
 	st_log_reset();
 	r.fd = raw_connect(c.port);
-	assert_int_equal(send(r.fd, icreq, sizeof(icreq), 0), (ssize_t)sizeof(icreq));
 	st_conn_accept(&c);
+	/* Waiting for the peer's first byte costs nothing. */
+	assert_true(st_sleepy());
+	assert_int_equal(send(r.fd, icreq, sizeof(icreq), 0), (ssize_t)sizeof(icreq));
 	assert_true(st_poll_until(srv_failed, &c));
 	assert_int_equal(c.srv.err, -EPROTO);
 	assert_int_equal(g_st_errors, 1);
@@ -311,6 +315,15 @@ test_plaintext_client(void **state)
 	close(r.fd);
 	st_conn_close(&c);
 	assert_int_equal(g_st_errors, 1);
+}
+
+/* A done fn: the fd of the socket at \p ctx (a struct nvt_sock **) has input. */
+static bool
+fd_readable(void *ctx)
+{
+	struct pollfd pfd = { .fd = nvt_sock_get_fd(*(struct nvt_sock **)ctx), .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
 }
 
 /* A target without TLS: it reads the ClientHello as a PDU and answers in plaintext or hangs up. */
@@ -373,6 +386,9 @@ tls_client_plain_server(bool hang_up, int rc, const char *text)
 	assert_true(st_poll_until(st_accept_one, &c));
 	ps.sock = c.srv.sock;
 	c.srv.sock = NULL;
+	/* The ClientHello is out; waiting for the answer costs nothing. */
+	assert_true(st_poll_until(fd_readable, &ps.sock));
+	assert_true(st_sleepy());
 	assert_int_equal(nvt_sock_group_add_sock(g_st_sgroup, ps.sock, plain_srv_readable, &ps), 0);
 	assert_true(st_poll_until(cli_connect_reported, &c));
 	assert_int_equal(c.cli.connect_status, rc);
@@ -438,14 +454,6 @@ cli_gone(void *ctx)
 	return c->cli.eof || c->cli.err != 0;
 }
 
-static bool
-fd_readable(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-	return poll(&pfd, 1, 0) == 1;
-}
-
 /* Closing sockets at each step of a handshake leaks nothing (the sanitizer checks at exit). */
 static void
 test_close_mid_handshake(void **state)
@@ -466,14 +474,14 @@ test_close_mid_handshake(void **state)
 	assert_true(st_poll_until(st_accept_one, &c));
 	/* The client's group sends the ClientHello; then the server's answers it once. */
 	deadline = st_now_ms() + ST_DEADLINE_MS;
-	while (!fd_readable(nvt_sock_get_fd(c.srv.sock))) {
+	while (!fd_readable(&c.srv.sock)) {
 		assert_true(st_now_ms() < deadline);
 		assert_true(nvt_sock_group_poll(g_st_cgroup) >= 0);
 	}
 	assert_int_equal(nvt_sock_group_add_sock(g_st_sgroup, c.srv.sock, st_peer_readable, &c.srv),
 			 0);
 	assert_int_equal(nvt_sock_group_poll(g_st_sgroup), 0);
-	while (!fd_readable(nvt_sock_get_fd(c.cli.sock))) {
+	while (!fd_readable(&c.cli.sock)) {
 		assert_true(st_now_ms() < deadline);
 	}
 	nvt_sock_close(&c.srv.sock);

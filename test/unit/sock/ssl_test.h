@@ -32,7 +32,7 @@ extern struct nvt_sock_group *g_st_cgroup;
 uint64_t st_now_ms(void);
 /* Poll the thread and both groups until \p done or the deadline: whether done. */
 bool st_poll_until(st_done_fn done, void *ctx);
-/* Settle, then whether the thread may sleep (nothing spins). */
+/* Settle, then whether the thread may sleep and nothing wakes it at once (nothing spins). */
 bool st_sleepy(void);
 
 /* The log since st_log_reset(), and its error lines. */
