@@ -511,6 +511,13 @@ auth_cmd_error(struct nvme_auth *auth, const struct nvt_nvme_cpl *cpl)
 	char buf[96];
 
 	if (qpair->state == NVME_QPAIR_STATE_FAILED) {
+		if (!qpair->closing && qpair->fatal_rc != 0) {
+			/* Linux's target may drop a host it refused before its Failure1 is out. */
+			NVT_ERRLOG("qpair %u: DH-HMAC-CHAP: the connection failed in the %s step: "
+				   "%s\n",
+				   qpair->qid, g_auth_state_names[auth->state],
+				   nvt_strerror(qpair->fatal_rc));
+		}
 		return qpair->fatal_rc != 0 ? qpair->fatal_rc : -ECANCELED;
 	}
 	NVT_ERRLOG(

@@ -55,13 +55,13 @@ expect_auth() {
     ok "$what" "$line"
 }
 
-# expect_refused WHAT MESSAGE ARGS...: the tool fails (status 2) saying MESSAGE
+# expect_refused WHAT REGEX ARGS...: the tool fails (status 2) saying what REGEX matches
 expect_refused() {
     what=$1 msg=$2; shift 2
     tool identify -r "$TR subnqn:$SUBNQN" "$@"
     [ $st -eq 2 ] || fail "$what: nvtcp-identify exited $st, wanted 2"
-    grep -qF "$msg" /tmp/out || fail "$what: no '$msg' in the output"
-    ok "$what" "$(grep -F "$msg" /tmp/out | tail -n 1 | sed 's/^\[[^]]*\] //')"
+    grep -qE "$msg" /tmp/out || fail "$what: no '$msg' in the output"
+    ok "$what" "$(grep -E "$msg" /tmp/out | tail -n 1 | sed 's/^\[[^]]*\] //')"
 }
 
 # perf_verify WHAT ARGS...: a short verified run over authenticated I/O queues
@@ -124,13 +124,16 @@ expect_auth "offer without the target's hash" "sha256 ffdhe2048, bidirectional" 
     $BIDIR --dhchap-digests sha256,sha384
 expect_auth "offer of the target's pair only" "sha512 ffdhe2048, bidirectional" \
     $BIDIR --dhchap-digests sha512 --dhchap-dhgroups ffdhe2048
-expect_refused "target's group not offered" "DH group not offered (1)" \
+expect_refused "target's group not offered" "DH group not offered \(1\)" \
     $BIDIR --dhchap-dhgroups null,ffdhe3072
 
 step "7. a wrong host key"
+# nvmet answers with a Failure1 and ends the association; now and then the
+# connection is gone before the Failure1 left (the host then says so).
+REFUSED="refused the host|connection failed in the success1 step"
 new_key "$HOSTNQN" /tmp/wrong-host.key
-expect_refused "wrong host key" "refused the host" --dhchap-key /tmp/wrong-host.key
-expect_refused "wrong host key, bidirectional" "refused the host" \
+expect_refused "wrong host key" "$REFUSED" --dhchap-key /tmp/wrong-host.key
+expect_refused "wrong host key, bidirectional" "$REFUSED" \
     --dhchap-key /tmp/wrong-host.key --dhchap-ctrlr-key $K/ctrl.key
 
 step "8. a wrong controller key: the host refuses the controller"
