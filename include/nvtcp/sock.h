@@ -4,7 +4,8 @@
  *
  * A socket is created by nvt_sock_listen(), nvt_sock_accept() or
  * nvt_sock_connect() with an implementation chosen by name ("posix": epoll,
- * "uring": io_uring; NULL picks the default, nvt_sock_set_default_impl()).
+ * "uring": io_uring, "ssl": TLS over epoll; NULL picks the default,
+ * nvt_sock_set_default_impl(), which is never "ssl").
  * All sockets are non-blocking; no function here ever blocks the caller,
  * except that closing an io_uring socket waits for the cancellation of its
  * own in-flight operations, which the kernel completes at once.
@@ -42,7 +43,9 @@
  * return -EAGAIN and writes stay queued. A failed handshake is logged once
  * (peer and reason) and shows as an error on read and write: -EKEYREJECTED
  * (unknown PSK identity, wrong key), -EPROTO (the peer does not speak TLS
- * 1.3 with a PSK we offer or accept), -ECONNRESET (the peer left).
+ * 1.3 with a PSK we offer or accept), -ECONNRESET (the peer left). The
+ * first TLS socket makes the process ignore SIGPIPE if it had the default
+ * action: OpenSSL sends with write(), and a peer's reset must not kill it.
  *
  * Addresses are numeric IPv4 ("127.0.0.1") or IPv6 ("::1", "[::1]") only:
  * resolving a host name could block the reactor. Errors are negative errno

@@ -55,7 +55,7 @@ static struct nvt_sock_impl_opts g_ssl_opts = {
 	.enable_ktls = true,
 };
 
-void
+static void
 ssl_sock_set_state(struct ssl_sock *ss, enum ssl_sock_state next)
 {
 	assert(g_ssl_transitions[ss->state] & SSL_STATE_BIT(next));
@@ -402,8 +402,9 @@ ssl_sock_init(struct nvt_sock *sock)
 		NVT_ERRLOG("ssl: a TLS listener needs nvt_sock_opts.tls->psk_find");
 		return -EINVAL;
 	} else if (sock->is_listen) {
+		/* OpenSSL's context is made now: a listener that could never handshake fails here. */
 		ss->state = SSL_SOCK_LISTEN;
-		return 0;
+		return ssl_ctx_get() != NULL ? 0 : -ENOMEM;
 	} else {
 		ss->state = SSL_SOCK_HELLO;
 		rc = ssl_sock_new_ssl(ss, false);

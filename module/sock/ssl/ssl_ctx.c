@@ -309,8 +309,6 @@ ssl_ctx_setup(SSL_CTX *ctx)
 					 SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	/* With read-ahead on the user-space path, a read takes several records per syscall. */
-	SSL_CTX_set_default_read_buffer_len(ctx, 4 * SSL_SOCK_RECORD_MAX);
 	SSL_CTX_set_client_hello_cb(ctx, ssl_client_hello_cb, NULL);
 	SSL_CTX_set_psk_find_session_callback(ctx, ssl_psk_find_session_cb);
 	SSL_CTX_set_psk_use_session_callback(ctx, ssl_psk_use_session_cb);

@@ -15,7 +15,7 @@
 /* The largest plaintext of a TLS record: one SSL_write_ex() on the user-space path. */
 #define SSL_SOCK_RECORD_MAX 16384
 
-/* The life of a TLS socket; every transition goes through ssl_sock_set_state(). */
+/* The life of a TLS socket; every transition goes through ssl_sock_set_state() (ssl.c). */
 enum ssl_sock_state {
 	/* A listening socket: it has no TLS of its own, its accepted sockets do. */
 	SSL_SOCK_LISTEN,
@@ -76,7 +76,6 @@ ssl_sock(struct nvt_sock *sock)
 }
 
 /* ssl.c */
-void ssl_sock_set_state(struct ssl_sock *ss, enum ssl_sock_state next);
 /* Fail an established connection (rc) and say why once; returns rc. */
 int ssl_sock_fail(struct ssl_sock *ss, int rc, const char *reason);
 

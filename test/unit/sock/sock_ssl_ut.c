@@ -173,6 +173,86 @@ test_partial_reads(void **state)
 	st_conn_close(&c);
 }
 
+/* A done fn: the fd of the socket at \p ctx (a struct nvt_sock **) has input. */
+static bool
+fd_readable(void *ctx)
+{
+	struct pollfd pfd = { .fd = nvt_sock_get_fd(*(struct nvt_sock **)ctx), .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
+static bool
+srv_has_some(void *ctx)
+{
+	return ((struct st_conn *)ctx)->srv.rx_len > 0;
+}
+
+static bool
+sender_finished(void *ctx)
+{
+	struct st_sender *s = ctx;
+
+	return s->done == s->count;
+}
+
+/*
+ * A socket leaves its group and joins another, as a target pauses
+ * receiving or hands a connection to another poll group: mid-handshake,
+ * the handshake goes on in the new group; with data left unread (in the
+ * kernel, or read ahead by OpenSSL), the new group reports it, while out
+ * of any group nothing is reported.
+ */
+static void
+test_regroup(void **state)
+{
+	struct nvt_sock_tls_info info;
+	struct st_sender to_srv;
+	struct st_conn c;
+	size_t got;
+	int i;
+
+	(void)state;
+	st_conn_listen(&c);
+	st_conn_connect(&c, &g_st_psk384);
+	assert_true(st_poll_until(st_accept_one, &c));
+	assert_true(st_poll_until(fd_readable, &c.srv.sock));
+	/* The server answers the ClientHello in its group, and ends the handshake in another. */
+	assert_int_equal(nvt_sock_group_add_sock(g_st_sgroup, c.srv.sock, st_peer_readable, &c.srv),
+			 0);
+	assert_int_equal(nvt_sock_group_poll(g_st_sgroup), 0);
+	assert_int_equal(nvt_sock_get_tls_info(c.srv.sock, &info), -EAGAIN);
+	assert_int_equal(nvt_sock_group_remove_sock(g_st_sgroup, c.srv.sock), 0);
+	assert_int_equal(nvt_sock_group_add_sock(g_st_cgroup, c.srv.sock, st_peer_readable, &c.srv),
+			 0);
+	assert_true(st_poll_until(st_conn_settled, &c));
+	assert_int_equal(c.cli.connect_status, 0);
+	assert_int_equal(nvt_sock_get_tls_info(c.srv.sock, &info), 0);
+
+	st_peer_rx_alloc(&c.srv, 200000);
+	c.srv.read_chunk = 1000;
+	st_sender_queue(&to_srv, c.cli.sock, 200000, 6);
+	assert_true(st_poll_until(srv_has_some, &c));
+	assert_true(st_poll_until(sender_finished, &to_srv));
+	assert_int_equal(nvt_sock_group_remove_sock(g_st_cgroup, c.srv.sock), 0);
+	got = c.srv.rx_len;
+	for (i = 0; i < 8; i++) {
+		assert_true(nvt_sock_group_poll(g_st_sgroup) >= 0);
+		assert_true(nvt_sock_group_poll(g_st_cgroup) >= 0);
+	}
+	assert_int_equal(c.srv.rx_len, got);
+	assert_true(got < to_srv.len);
+	c.srv.read_chunk = 0;
+	assert_int_equal(nvt_sock_group_add_sock(g_st_sgroup, c.srv.sock, st_peer_readable, &c.srv),
+			 0);
+	assert_true(st_poll_until(srv_has_all, &c));
+	assert_memory_equal(c.srv.rx, to_srv.tx, to_srv.len);
+	assert_int_equal(to_srv.err, 0);
+	assert_true(st_sleepy());
+	st_sender_free(&to_srv);
+	st_conn_close(&c);
+}
+
 static bool
 both_failed(void *ctx)
 {
@@ -315,15 +395,6 @@ test_plaintext_client(void **state)
 	close(r.fd);
 	st_conn_close(&c);
 	assert_int_equal(g_st_errors, 1);
-}
-
-/* A done fn: the fd of the socket at \p ctx (a struct nvt_sock **) has input. */
-static bool
-fd_readable(void *ctx)
-{
-	struct pollfd pfd = { .fd = nvt_sock_get_fd(*(struct nvt_sock **)ctx), .events = POLLIN };
-
-	return poll(&pfd, 1, 0) == 1;
 }
 
 /* A target without TLS: it reads the ClientHello as a PDU and answers in plaintext or hangs up. */
@@ -571,6 +642,7 @@ main(void)
 		cmocka_unit_test(test_bulk),
 		cmocka_unit_test(test_bulk_without_ktls),
 		cmocka_unit_test(test_partial_reads),
+		cmocka_unit_test(test_regroup),
 		cmocka_unit_test(test_unknown_identity),
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_cipher_mismatch),
