@@ -267,13 +267,13 @@ struct nvt_nvme_auth_info {
 	enum nvt_auth_dhgroup dhgroup;
 };
 
-/** DH-HMAC-CHAP on the admin queue (the last run, re-authentication included). */
+/** DH-HMAC-CHAP on the admin queue (its last run, re-authentication included). Owning thread. */
 void nvt_nvme_ctrlr_get_auth_info(const struct nvt_nvme_ctrlr *ctrlr,
 				  struct nvt_nvme_auth_info *info);
 
 /**
- * What TLS negotiated on the admin queue. \return 0, -ENOTSUP (no TLS), -ENXIO
- * (the queue is closed).
+ * What TLS negotiated on the admin queue. Owning thread only.
+ * \return 0, -ENOTSUP (no TLS), -ENXIO (the queue is closed).
  */
 int nvt_nvme_ctrlr_get_tls_info(const struct nvt_nvme_ctrlr *ctrlr, struct nvt_sock_tls_info *info);
 
