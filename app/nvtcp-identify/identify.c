@@ -3,7 +3,8 @@
  * nvtcp-identify -r TRID: print the Identify data of an NVMe/TCP controller
  * and its namespaces (in the style of nvme-cli id-ctrl / id-ns), or the
  * discovery log when the transport ID names the discovery subsystem or has
- * no subnqn. Like nvtcp-perf it parses its own flags: -r is the transport ID.
+ * no subnqn. Like nvtcp-perf it parses its own flags: -r is the transport ID;
+ * the security options (TLS, DH-HMAC-CHAP) are nvtcp-perf's (sec_args.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,11 +14,20 @@
 
 #include "nvtcp/event.h"
 #include "nvtcp/nvme.h"
+#include "nvtcp/sock.h"
 #include "nvtcp/string.h"
+#include "sec_args.h"
+
+/* Long options of this tool alone. */
+enum {
+	OPT_REAUTH = 0x1000,
+};
 
 static struct nvt_nvme_trid g_trid;
 static bool g_hdgst;
 static bool g_ddgst;
+static bool g_reauth;
+static struct sec_args g_sec;
 static int g_rc;
 
 static void
@@ -102,6 +112,28 @@ print_ns(uint32_t nsid, const struct nvt_nvme_id_ns *ns)
 	}
 }
 
+/* How the admin queue is secured: TLS and DH-HMAC-CHAP, as negotiated. */
+static void
+print_security(const struct nvt_nvme_ctrlr *ctrlr)
+{
+	struct nvt_sock_tls_info tls;
+	struct nvt_nvme_auth_info auth;
+
+	if (nvt_nvme_ctrlr_get_tls_info(ctrlr, &tls) == 0) {
+		printf("%-9s: TLS 1.3 %s, PSK identity '%s'%s\n", "tls",
+		       tls.cipher == NVT_SOCK_TLS_AES_256_GCM_SHA384 ? "TLS_AES_256_GCM_SHA384"
+								     : "TLS_AES_128_GCM_SHA256",
+		       tls.identity, tls.ktls ? ", kTLS" : (tls.ktls_tx ? ", kTLS (send)" : ""));
+	}
+	nvt_nvme_ctrlr_get_auth_info(ctrlr, &auth);
+	if (auth.authenticated) {
+		printf("%-9s: DH-HMAC-CHAP %s %s, %s\n", "auth", nvt_auth_hash_name(auth.hash),
+		       nvt_auth_dhgroup_name(auth.dhgroup),
+		       auth.bidirectional ? "bidirectional (controller authenticated)"
+					  : "unidirectional");
+	}
+}
+
 static void
 detached(void *arg)
 {
@@ -126,21 +158,57 @@ disc_done(void *arg, int rc, uint16_t status, const struct nvt_nvmf_disc_log_hdr
 	nvt_nvme_ctrlr_detach(&ctrlr, detached, NULL);
 }
 
+static void identify_print(struct nvt_nvme_ctrlr *ctrlr);
+
+static void
+reauth_done(void *arg, int rc, uint16_t status)
+{
+	struct nvt_nvme_ctrlr *ctrlr = arg;
+	char st[128];
+
+	if (rc != 0) {
+		fprintf(stderr, "nvtcp-identify: re-authentication failed: %s\n",
+			rc == -EREMOTEIO ? nvt_nvme_status_fmt(status, st, sizeof(st))
+					 : nvt_nvme_strerror(rc));
+		g_rc = 1;
+	} else {
+		printf("re-authenticated\n");
+	}
+	identify_print(ctrlr);
+}
+
 static void
 connected(void *arg, struct nvt_nvme_ctrlr *ctrlr, int rc, uint16_t status)
 {
 	char st[128];
-	uint32_t i;
 
 	(void)arg;
 	if (rc != 0) {
 		fprintf(stderr, "nvtcp-identify: connect failed: %s\n",
 			rc == -EREMOTEIO ? nvt_nvme_status_fmt(status, st, sizeof(st))
-					 : nvt_strerror(rc));
+					 : nvt_nvme_strerror(rc));
 		nvt_app_stop(2);
 		return;
 	}
+	if (g_reauth) {
+		rc = nvt_nvme_ctrlr_authenticate(ctrlr, reauth_done, ctrlr);
+		if (rc == 0) {
+			return;
+		}
+		fprintf(stderr, "nvtcp-identify: --reauth: %s\n", nvt_nvme_strerror(rc));
+		g_rc = 1;
+	}
+	identify_print(ctrlr);
+}
+
+static void
+identify_print(struct nvt_nvme_ctrlr *ctrlr)
+{
+	uint32_t i;
+	int rc;
+
 	print_ctrlr(ctrlr);
+	print_security(ctrlr);
 	if (nvt_nvme_ctrlr_is_discovery(ctrlr)) {
 		rc = nvt_nvme_ctrlr_get_discovery_log(ctrlr, disc_done, ctrlr);
 		if (rc == 0) {
@@ -166,6 +234,7 @@ start(void *arg)
 	nvt_nvme_ctrlr_get_default_opts(&o, sizeof(o));
 	o.header_digest = g_hdgst;
 	o.data_digest = g_ddgst;
+	sec_args_apply(&g_sec, &o);
 	rc = nvt_nvme_ctrlr_connect(&g_trid, &o, connected, NULL);
 	if (rc != 0) {
 		fprintf(stderr, "nvtcp-identify: %s\n", nvt_strerror(rc));
@@ -173,14 +242,29 @@ start(void *arg)
 	}
 }
 
+static const struct option g_long_opts[] = {
+	{ "transport", required_argument, NULL, 'r' },
+	{ "reauth", no_argument, NULL, OPT_REAUTH },
+	SEC_ARGS_LONG_OPTIONS,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static void
 usage(const char *prog)
 {
-	printf("usage: %s -r TRID [-H] [-I]\n"
-	       " -r TRID  'trtype:TCP adrfam:IPv4 traddr:A trsvcid:P [subnqn:NQN] [hostnqn:NQN]'\n"
-	       "          without subnqn (or with the discovery NQN) the discovery log is shown\n"
-	       " -H, -I   request header / data digests\n",
-	       prog);
+	printf("usage: %s -r TRID [-H] [-I] [security options]\n"
+	       " -r, --transport TRID   'trtype:TCP adrfam:IPv4 traddr:A trsvcid:P [subnqn:NQN]\n"
+	       "                        [hostnqn:NQN]'; without subnqn (or with the discovery\n"
+	       "                        NQN) the discovery log is shown\n"
+	       " -H, -I                 request header / data digests\n"
+	       "%s"
+	       "     --reauth           authenticate the admin queue once more after connecting\n"
+	       "                        (DH-HMAC-CHAP), then identify\n"
+	       " -h, --help             this help\n"
+	       "Exit status: 0 ok, 1 a command failed, 2 bad usage or connection failure\n"
+	       "(authentication and TLS failures included).\n",
+	       prog, g_sec_args_usage);
 }
 
 int
@@ -191,7 +275,7 @@ main(int argc, char **argv)
 	bool have_trid = false;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "r:HIh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:HIS:h", g_long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			if (nvt_nvme_trid_parse(&g_trid, optarg, err, sizeof(err)) != 0) {
@@ -206,21 +290,32 @@ main(int argc, char **argv)
 		case 'I':
 			g_ddgst = true;
 			break;
+		case OPT_REAUTH:
+			g_reauth = true;
+			break;
 		case 'h':
 			usage(argv[0]);
 			return 0;
 		default:
-			usage(argv[0]);
-			return 2;
+			if (ch == '?' || sec_args_parse(&g_sec, ch, optarg) != 1) {
+				fprintf(stderr, "try '%s --help'\n", argv[0]);
+				return 2;
+			}
+			break;
 		}
 	}
-	if (!have_trid) {
+	if (!have_trid || optind < argc) {
 		usage(argv[0]);
+		return 2;
+	}
+	if (sec_args_load(&g_sec, "nvtcp-identify") != 0) {
+		sec_args_free(&g_sec);
 		return 2;
 	}
 	nvt_app_opts_init(&opts, sizeof(opts));
 	opts.name = "nvtcp-identify";
 	rc = nvt_app_start(&opts, start, NULL);
 	nvt_app_fini();
+	sec_args_free(&g_sec);
 	return rc < 0 ? 2 : rc;
 }

@@ -63,7 +63,7 @@ ctrlr_opts(struct nvt_nvme_ctrlr_opts *o)
 	o->header_digest = g_opts.hdgst;
 	o->data_digest = g_opts.ddgst;
 	o->kato_ms = g_opts.kato_ms;
-	o->sock_impl = g_opts.sock_impl;
+	sec_args_apply(&g_opts.sec, o);
 }
 
 static void
@@ -76,7 +76,8 @@ report_connect_error(const struct nvt_nvme_trid *trid, int rc, uint16_t status)
 		fprintf(stderr, "nvtcp-perf: connect to '%s' failed: %s\n", t,
 			nvt_nvme_status_fmt(status, st, sizeof(st)));
 	} else {
-		fprintf(stderr, "nvtcp-perf: connect to '%s' failed: %s\n", t, nvt_strerror(rc));
+		fprintf(stderr, "nvtcp-perf: connect to '%s' failed: %s\n", t,
+			nvt_nvme_strerror(rc));
 	}
 }
 
@@ -842,12 +843,17 @@ main(int argc, char **argv)
 	if (rc != 0) {
 		return rc > 0 ? 0 : 2;
 	}
+	if (sec_args_load(&g_opts.sec, "nvtcp-perf") != 0) {
+		sec_args_free(&g_opts.sec);
+		return 2;
+	}
 	nvt_app_opts_init(&opts, sizeof(opts));
 	opts.name = "nvtcp-perf";
 	opts.reactor_mask = g_opts.core_mask;
 	opts.shutdown_cb = perf_shutdown;
 	rc = nvt_app_start(&opts, perf_start, NULL);
 	nvt_app_fini();
+	sec_args_free(&g_opts.sec);
 	if (rc < 0) {
 		fprintf(stderr, "nvtcp-perf: %s\n", nvt_strerror(rc));
 		return 2;

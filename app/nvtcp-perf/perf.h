@@ -10,6 +10,7 @@
 #include "nvtcp/queue.h"
 #include "nvtcp/thread.h"
 #include "perf_stats.h"
+#include "sec_args.h"
 
 #define PERF_MAX_TRIDS	32
 #define PERF_MAX_CTRLRS 64
@@ -32,7 +33,8 @@ struct perf_opts {
 	bool json;
 	bool verify;
 	uint32_t kato_ms;
-	const char *sock_impl;
+	/* -S, TLS and DH-HMAC-CHAP. */
+	struct sec_args sec;
 	uint32_t num_trids;
 	struct nvt_nvme_trid trids[PERF_MAX_TRIDS];
 };

@@ -15,7 +15,6 @@
 enum {
 	OPT_JSON = 0x1000,
 	OPT_VERIFY,
-	OPT_SOCK_IMPL,
 };
 
 static const struct option g_long_opts[] = {
@@ -33,7 +32,7 @@ static const struct option g_long_opts[] = {
 	{ "keepalive", required_argument, NULL, 'k' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
-	{ "sock-impl", required_argument, NULL, OPT_SOCK_IMPL },
+	SEC_ARGS_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -60,11 +59,11 @@ usage(const char *prog)
 	       " -k, --keepalive MS     keep alive timeout (default 10000)\n"
 	       "     --verify           write a pattern tagged with LBA and generation, check reads\n"
 	       "     --json             print the results as JSON\n"
-	       "     --sock-impl NAME   posix (default) or uring\n"
+	       "%s"
 	       " -h, --help             this help\n"
 	       "Exit status: 0 ok, 1 I/O errors, verify mismatches or a lost target, 2 bad usage\n"
-	       "or connection failure.\n",
-	       prog);
+	       "or connection failure (authentication and TLS failures included).\n",
+	       prog, g_sec_args_usage);
 }
 
 static int
@@ -171,11 +170,8 @@ parse_one(struct perf_opts *opts, int ch, const char *arg, int *mix)
 	case OPT_VERIFY:
 		opts->verify = true;
 		return 0;
-	case OPT_SOCK_IMPL:
-		opts->sock_impl = arg;
-		return 0;
 	default:
-		return -EINVAL;
+		return sec_args_parse(&opts->sec, ch, arg) == 1 ? 0 : -EINVAL;
 	}
 }
 
@@ -193,7 +189,7 @@ perf_parse_args(int argc, char **argv, struct perf_opts *opts)
 	opts->core_mask = "0x1";
 	opts->queues_per_ns = 1;
 	opts->kato_ms = 10000;
-	while ((ch = getopt_long(argc, argv, "q:o:w:M:t:c:m:r:LP:HIk:h", g_long_opts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "q:o:w:M:t:c:m:r:LP:HIk:S:h", g_long_opts, NULL)) !=
 	       -1) {
 		if (ch == 'h') {
 			usage(argv[0]);

@@ -33,6 +33,20 @@
  * transport error (TermReq from the controller, bad digest, socket reset)
  * fails every outstanding command of the queue with status Host Path Error
  * (SCT 3h, SC 70h) and marks the queue and the controller failed.
+ *
+ * Security (NVMe Base 2.0 section 8.13, NVMe/TCP Transport 1.1 section 3.6):
+ * with a DH-HMAC-CHAP host key in the options, every queue (admin and I/O)
+ * whose Fabrics Connect response asks for authentication (AUTHREQ.ATR) runs
+ * DH-HMAC-CHAP before it is used; with a controller key as well, every queue
+ * authenticates, and the host checks the controller's response too
+ * (bidirectional). With a TLS PSK, every queue is a TLS 1.3 connection of
+ * the "ssl" socket implementation, keyed by the PSK derived for this host
+ * and subsystem. Connect failures of these steps: -ENOKEY (the controller
+ * requires authentication and no host key is set), -EACCES (the controller
+ * refused the host: AUTH_Failure1), -EKEYREJECTED (the controller failed to
+ * prove it holds the controller key), -EPROTO (a malformed or unexpected
+ * authentication message), -EREMOTEIO (an Authentication Send or Receive
+ * command failed, its status given), and the socket's errors for TLS.
  */
 #ifndef NVTCP_NVME_H
 #define NVTCP_NVME_H
@@ -44,6 +58,7 @@
 #include <sys/uio.h>
 
 #include "nvtcp/nvme_spec.h"
+#include "nvtcp/auth.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,6 +67,7 @@ extern "C" {
 struct nvt_nvme_ctrlr;
 struct nvt_nvme_qpair;
 struct nvt_nvme_poll_group;
+struct nvt_sock_tls_info;
 
 /** Longest transport service id (port) string, NUL included. */
 #define NVT_NVME_TRSVCID_LEN (NVT_NVMF_TRSVCID_SIZE + 1)
@@ -112,7 +128,54 @@ struct nvt_nvme_ctrlr_opts {
 	const char *sock_impl;
 	/** Connect/initialisation timeout in ms (default 10000). */
 	uint32_t connect_timeout_ms;
+	/**
+	 * DH-HMAC-CHAP secret of the host ("DHHC-1"), or NULL (default): no
+	 * authentication. Copied by nvt_nvme_ctrlr_connect(); the pointer is not kept.
+	 */
+	const struct nvt_secret *dhchap_key;
+	/**
+	 * DH-HMAC-CHAP secret of the controller, or NULL (default): with it the
+	 * host authenticates the controller as well. Needs dhchap_key. Copied.
+	 */
+	const struct nvt_secret *dhchap_ctrlr_key;
+	/**
+	 * Hash functions offered, bit (1u << enum nvt_auth_hash) each
+	 * (default: SHA-256, SHA-384 and SHA-512).
+	 */
+	uint32_t dhchap_digests;
+	/**
+	 * Diffie-Hellman groups offered, bit (1u << enum nvt_auth_dhgroup) each
+	 * (default: all, the NULL group and ffdhe2048 to ffdhe8192).
+	 */
+	uint32_t dhchap_dhgroups;
+	/**
+	 * TLS: the configured PSK ("NVMeTLSkey-1"), or NULL (default): no TLS.
+	 * With it the queues use the "ssl" socket implementation (sock_impl must
+	 * be NULL or "ssl"). Copied; the pointer is not kept.
+	 */
+	const struct nvt_secret *tls_psk;
+	/**
+	 * TLS PSK identity to present, or NULL (default) for the version 0
+	 * identity "NVMe0R<hh> <hostnqn> <subnqn>". Copied.
+	 */
+	const char *psk_identity;
+	/**
+	 * How the retained and TLS PSKs are derived: NVT_TLS_PSK_KDF_RFC8446
+	 * (default: the specification, SPDK) or NVT_TLS_PSK_KDF_LIBNVME_COMPAT
+	 * (what a Linux target whose key libnvme before its 2025 fix put in the
+	 * keyring expects, Debian 13's among them).
+	 */
+	enum nvt_tls_psk_kdf tls_psk_kdf;
 };
+
+/** Every hash function DH-HMAC-CHAP knows (the default of dhchap_digests). */
+#define NVT_NVME_DHCHAP_DIGESTS_ALL \
+	((1u << NVT_AUTH_HASH_SHA256) | (1u << NVT_AUTH_HASH_SHA384) | (1u << NVT_AUTH_HASH_SHA512))
+/** Every Diffie-Hellman group DH-HMAC-CHAP knows (the default of dhchap_dhgroups). */
+#define NVT_NVME_DHCHAP_DHGROUPS_ALL                                     \
+	((1u << NVT_AUTH_DHGROUP_NULL) | (1u << NVT_AUTH_DHGROUP_2048) | \
+	 (1u << NVT_AUTH_DHGROUP_3072) | (1u << NVT_AUTH_DHGROUP_4096) | \
+	 (1u << NVT_AUTH_DHGROUP_6144) | (1u << NVT_AUTH_DHGROUP_8192))
 
 /** Fill \p opts with the defaults (reads /etc/nvme/hostnqn and hostid). */
 void nvt_nvme_ctrlr_get_default_opts(struct nvt_nvme_ctrlr_opts *opts, size_t opts_size);
@@ -134,7 +197,10 @@ typedef void (*nvt_nvme_ctrlr_connect_cb)(void *cb_arg, struct nvt_nvme_ctrlr *c
  * controller. \p cb_fn runs exactly once, never inside this call.
  *
  * \param opts NULL for the defaults; hostnqn in \p trid overrides opts.
- * \return 0, -EINVAL (bad trid), -ENOMEM, -ENOTSUP (not TCP).
+ * \return 0, -EINVAL (bad trid; a secret of the wrong kind, a controller
+ * key without a host key, no digest or group left to offer, a TLS PSK with
+ * another socket implementation, an identity too long), -ENOMEM, -ENOTSUP
+ * (not TCP), -EIO (the key derivations failed).
  */
 int nvt_nvme_ctrlr_connect(const struct nvt_nvme_trid *trid, const struct nvt_nvme_ctrlr_opts *opts,
 			   nvt_nvme_ctrlr_connect_cb cb_fn, void *cb_arg);
@@ -189,6 +255,75 @@ uint32_t nvt_nvme_ctrlr_get_max_write_zeroes_size(const struct nvt_nvme_ctrlr *c
  * MDTS (no I/O possible).
  */
 uint32_t nvt_nvme_ctrlr_get_ns_max_io_blocks(const struct nvt_nvme_ctrlr *ctrlr, uint32_t nsid);
+
+/** What DH-HMAC-CHAP did on a queue. */
+struct nvt_nvme_auth_info {
+	/** The queue authenticated (false: the controller did not ask for it). */
+	bool authenticated;
+	/** The host checked the controller's response too. */
+	bool bidirectional;
+	/** The hash function and Diffie-Hellman group the controller chose. */
+	enum nvt_auth_hash hash;
+	enum nvt_auth_dhgroup dhgroup;
+};
+
+/** DH-HMAC-CHAP on the admin queue (its last run, re-authentication included). Owning thread. */
+void nvt_nvme_ctrlr_get_auth_info(const struct nvt_nvme_ctrlr *ctrlr,
+				  struct nvt_nvme_auth_info *info);
+
+/**
+ * What TLS negotiated on the admin queue. Owning thread only.
+ * \return 0, -ENOTSUP (no TLS), -ENXIO (the queue is closed).
+ */
+int nvt_nvme_ctrlr_get_tls_info(const struct nvt_nvme_ctrlr *ctrlr, struct nvt_sock_tls_info *info);
+
+/** Completion of nvt_nvme_ctrlr_authenticate(): 0 or a connect error (see the top). */
+typedef void (*nvt_nvme_ctrlr_auth_cb)(void *cb_arg, int rc, uint16_t status);
+
+/**
+ * Authenticate the admin queue again (DH-HMAC-CHAP with the keys given at
+ * connect), while commands keep flowing. A failure marks the controller
+ * failed, as the controller drops the connection after it. Owning thread
+ * only; \p cb_fn runs once, never inside this call.
+ *
+ * \return 0; -EINVAL (no host key), -EBUSY (an authentication is running),
+ * -ENXIO (the controller failed), -ENOMEM.
+ */
+int nvt_nvme_ctrlr_authenticate(struct nvt_nvme_ctrlr *ctrlr, nvt_nvme_ctrlr_auth_cb cb_fn,
+				void *cb_arg);
+
+/**
+ * Read a secret from a file, as nvme gen-dhchap-key (\p kind
+ * NVT_SECRET_DHCHAP) or nvme gen-tls-key (NVT_SECRET_TLS_PSK) print it: one
+ * secret in its interchange format, white space around it ignored. As the
+ * keyring does, a file that group or others may access is refused. Any
+ * thread; the file's contents are never logged.
+ *
+ * \param secret Set on success; free it with nvt_secret_free().
+ * \return 0; -EINVAL (not one valid secret of that kind), -EPERM (mode not
+ * 0600 or stricter), -EFBIG (too long for a secret), -ENOMEM, or the
+ * -errno of open() or read().
+ */
+int nvt_nvme_secret_read_file(const char *path, enum nvt_secret_kind kind,
+			      struct nvt_secret **secret);
+
+/**
+ * Parse a comma-separated list of hash function names ("sha256,sha512",
+ * as SPDK's dhchap_digests) into a dhchap_digests mask. \return 0 or -EINVAL.
+ */
+int nvt_nvme_dhchap_digests_parse(const char *list, uint32_t *mask);
+
+/**
+ * Parse a comma-separated list of Diffie-Hellman group names
+ * ("null,ffdhe2048") into a dhchap_dhgroups mask. \return 0 or -EINVAL.
+ */
+int nvt_nvme_dhchap_dhgroups_parse(const char *list, uint32_t *mask);
+
+/**
+ * Describe a connect error \p rc in words, naming the security failures
+ * (see the top of this file) plainly; others as nvt_strerror().
+ */
+const char *nvt_nvme_strerror(int rc);
 
 /** Number of active namespaces, and their NSIDs in increasing order (index < count). */
 uint32_t nvt_nvme_ctrlr_get_active_ns_count(const struct nvt_nvme_ctrlr *ctrlr);

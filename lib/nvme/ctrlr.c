@@ -21,77 +21,8 @@
 #define CSTS_POLL_US 2000
 /* Longest wait for shutdown to complete. */
 #define SHUTDOWN_TIMEOUT_MS 5000
-/* Most qids one controller hands out. */
-#define MAX_QID 1024
 /* Byte of the Write Zeroes Size Limit in the NVM command set's Identify controller data. */
 #define ID_CTRL_NVM_WZSL 1
-
-enum nvme_ctrlr_state {
-	/* Admin queue: TCP, ICReq, Fabrics Connect. */
-	NVME_CTRLR_STATE_CONNECT_ADMINQ,
-	NVME_CTRLR_STATE_GET_CAP,
-	NVME_CTRLR_STATE_GET_VS,
-	/* Property Set CC.EN = 1. */
-	NVME_CTRLR_STATE_ENABLE,
-	/* Property Get CSTS until RDY (bounded by CAP.TO). */
-	NVME_CTRLR_STATE_WAIT_RDY,
-	NVME_CTRLR_STATE_IDENTIFY,
-	/* Identify controller of the NVM command set (CNS 06h): WZSL. Optional. */
-	NVME_CTRLR_STATE_IDENTIFY_IOCS,
-	NVME_CTRLR_STATE_SET_NUM_QUEUES,
-	NVME_CTRLR_STATE_ACTIVE_NS_LIST,
-	/* Identify Namespace of ns_index. */
-	NVME_CTRLR_STATE_IDENTIFY_NS,
-	/* Connected: I/O queues may be created. */
-	NVME_CTRLR_STATE_READY,
-	/* Property Set CC.SHN. */
-	NVME_CTRLR_STATE_SHUTDOWN,
-	/* Property Get CSTS until SHST complete. */
-	NVME_CTRLR_STATE_WAIT_SHST,
-	/* Set-up failed or detached: being freed. */
-	NVME_CTRLR_STATE_DEAD,
-	NVME_CTRLR_NUM_STATES,
-};
-
-struct nvt_nvme_ctrlr {
-	struct nvt_nvme_trid trid;
-	struct nvt_nvme_ctrlr_opts opts;
-	enum nvme_ctrlr_state state;
-	struct nvt_thread *thread;
-	struct nvt_nvme_poll_group *group;
-	struct nvt_nvme_qpair *adminq;
-	uint16_t cntlid;
-	uint64_t cap;
-	uint32_t vs;
-	uint32_t cc;
-	uint32_t num_io_queues;
-	struct nvt_nvme_id_ctrl cdata;
-	/* Write Zeroes Size Limit: 2^n minimum pages, 0 = none. */
-	uint8_t wzsl;
-	/* Set-up data: the NVM command set's Identify controller, then the namespace list. */
-	union {
-		uint8_t id_ctrl_nvm[NVT_NVME_IDENTIFY_DATA_SIZE];
-		struct nvt_nvme_ns_list ns_list;
-	};
-	uint32_t num_ns;
-	uint32_t ns_index;
-	uint32_t *nsids;
-	struct nvt_nvme_id_ns *nsdata;
-	_Atomic bool failed;
-	_Atomic uint64_t qid_map[MAX_QID / 64];
-	struct nvt_poller *timer;
-	struct nvt_poller *ka_poller;
-	bool ka_outstanding;
-	uint64_t deadline;
-	int rc;
-	uint16_t status;
-	nvt_nvme_ctrlr_connect_cb connect_cb;
-	void *connect_cb_arg;
-	nvt_nvme_ctrlr_detach_cb detach_cb;
-	void *detach_cb_arg;
-	/* The teardown's steps, one after the other: failure or detach, then free. */
-	struct nvt_thread_msg msg;
-};
 
 static void init_step(struct nvt_nvme_ctrlr *ctrlr);
 
@@ -215,6 +146,7 @@ ctrlr_free(struct nvt_nvme_ctrlr *ctrlr)
 	if (nvt_nvme_poll_group_destroy(&ctrlr->group) != 0) {
 		NVT_ERRLOG("ctrlr %s: admin poll group still busy\n", ctrlr->trid.subnqn);
 	}
+	nvme_keys_destroy(&ctrlr->keys);
 	free(ctrlr->nsids);
 	free(ctrlr->nsdata);
 	free(ctrlr);
@@ -544,6 +476,11 @@ nvt_nvme_ctrlr_connect(const struct nvt_nvme_trid *trid, const struct nvt_nvme_c
 	if (ctrlr == NULL) {
 		return -ENOMEM;
 	}
+	rc = nvme_keys_create(ctrlr);
+	if (rc != 0) {
+		ctrlr_free(ctrlr);
+		return rc;
+	}
 	ctrlr->connect_cb = cb_fn;
 	ctrlr->connect_cb_arg = cb_arg;
 	ctrlr->group = nvt_nvme_poll_group_create();
@@ -697,7 +634,7 @@ qid_alloc(struct nvt_nvme_ctrlr *ctrlr)
 {
 	uint32_t qid;
 
-	for (qid = 1; qid <= ctrlr->num_io_queues && qid < MAX_QID; qid++) {
+	for (qid = 1; qid <= ctrlr->num_io_queues && qid < NVME_MAX_QID; qid++) {
 		uint64_t bit = 1ull << (qid % 64);
 		uint64_t old = atomic_fetch_or(&ctrlr->qid_map[qid / 64], bit);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Host identity (hostnqn, hostid), default options, status descriptions.
+ * Host identity (hostnqn, hostid), default options, status and error descriptions.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,6 +71,8 @@ nvt_nvme_ctrlr_get_default_opts(struct nvt_nvme_ctrlr_opts *opts, size_t opts_si
 		.kato_ms = 10000,
 		.num_io_queues = 64,
 		.connect_timeout_ms = 10000,
+		.dhchap_digests = NVT_NVME_DHCHAP_DIGESTS_ALL,
+		.dhchap_dhgroups = NVT_NVME_DHCHAP_DHGROUPS_ALL,
 	};
 
 	host_identity(&d);
@@ -182,4 +184,20 @@ nvt_nvme_status_fmt(uint16_t status, char *buf, size_t len)
 	snprintf(buf, len, "SCT %xh SC %02xh (%s)%s", sct, sc, sc_str(sct, sc),
 		 nvt_nvme_status_dnr(status) ? " DNR" : "");
 	return buf;
+}
+
+const char *
+nvt_nvme_strerror(int rc)
+{
+	switch (rc) {
+	case -ENOKEY:
+		return "the controller requires DH-HMAC-CHAP authentication and no host key was given";
+	case -EACCES:
+		return "DH-HMAC-CHAP authentication failed: the controller refused the host";
+	case -EKEYREJECTED:
+		return "controller authentication failed: its DH-HMAC-CHAP response does not match "
+		       "the controller key";
+	default:
+		return nvt_strerror(rc);
+	}
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "nvtcp/auth.h"
 #include "nvtcp/nvme.h"
 #include "nvtcp/nvme_tcp.h"
 #include "nvtcp/queue.h"
@@ -41,6 +42,8 @@ enum nvme_qpair_state {
 	NVME_QPAIR_STATE_IC_WAIT,
 	/* Fabrics Connect sent. */
 	NVME_QPAIR_STATE_FABRIC_CONNECT,
+	/* Connected; DH-HMAC-CHAP runs (only its commands are sent). */
+	NVME_QPAIR_STATE_AUTHENTICATING,
 	/* Commands may be submitted. */
 	NVME_QPAIR_STATE_READY,
 	/* A fatal error: every command failed, nothing more is accepted. */
@@ -77,6 +80,7 @@ enum nvme_req_state {
 };
 
 struct nvt_nvme_qpair;
+struct nvme_auth;
 
 /*
  * Where the data of a command or an I/O starts in a scatter list: iov[0] holds
@@ -234,6 +238,109 @@ struct nvt_nvme_qpair {
 	uint32_t connect_cdw0;
 	/* An I/O queue whose set-up failed is destroyed through it (once). */
 	struct nvt_thread_msg destroy_msg;
+	/* DH-HMAC-CHAP while it runs on the queue (set-up or re-authentication). */
+	struct nvme_auth *auth;
+	/* What the last DH-HMAC-CHAP run on the queue did. */
+	struct nvt_nvme_auth_info auth_info;
+	/* Bytes of C2H data the command being completed received; valid in its callback. */
+	uint32_t cpl_data_len;
+};
+
+/*
+ * A controller's secrets and what was derived from them, in the secure heap
+ * (nvt_auth_secure_alloc()), wiped when freed. Read-only once made, so the
+ * queues of every thread read it.
+ */
+struct nvme_keys {
+	/* Transformed DH-HMAC-CHAP keys: Kh (host NQN) and Kc (subsystem NQN); 0 = none. */
+	uint8_t kh[NVT_AUTH_MAX_HASH_LEN];
+	size_t kh_len;
+	uint8_t kc[NVT_AUTH_MAX_HASH_LEN];
+	size_t kc_len;
+	/* Hash functions and DH groups to offer (masks as in the options). */
+	uint32_t digests;
+	uint32_t dhgroups;
+	/* TLS: the PSK of the handshake and the socket options that point at it. */
+	bool tls;
+	struct nvt_sock_tls_psk psk;
+	struct nvt_sock_tls_opts tls_opts;
+};
+
+/* Most qids one controller hands out. */
+#define NVME_MAX_QID 1024
+
+enum nvme_ctrlr_state {
+	/* Admin queue: TCP, ICReq, Fabrics Connect. */
+	NVME_CTRLR_STATE_CONNECT_ADMINQ,
+	NVME_CTRLR_STATE_GET_CAP,
+	NVME_CTRLR_STATE_GET_VS,
+	/* Property Set CC.EN = 1. */
+	NVME_CTRLR_STATE_ENABLE,
+	/* Property Get CSTS until RDY (bounded by CAP.TO). */
+	NVME_CTRLR_STATE_WAIT_RDY,
+	NVME_CTRLR_STATE_IDENTIFY,
+	/* Identify controller of the NVM command set (CNS 06h): WZSL. Optional. */
+	NVME_CTRLR_STATE_IDENTIFY_IOCS,
+	NVME_CTRLR_STATE_SET_NUM_QUEUES,
+	NVME_CTRLR_STATE_ACTIVE_NS_LIST,
+	/* Identify Namespace of ns_index. */
+	NVME_CTRLR_STATE_IDENTIFY_NS,
+	/* Connected: I/O queues may be created. */
+	NVME_CTRLR_STATE_READY,
+	/* Property Set CC.SHN. */
+	NVME_CTRLR_STATE_SHUTDOWN,
+	/* Property Get CSTS until SHST complete. */
+	NVME_CTRLR_STATE_WAIT_SHST,
+	/* Set-up failed or detached: being freed. */
+	NVME_CTRLR_STATE_DEAD,
+	NVME_CTRLR_NUM_STATES,
+};
+
+struct nvt_nvme_ctrlr {
+	struct nvt_nvme_trid trid;
+	struct nvt_nvme_ctrlr_opts opts;
+	enum nvme_ctrlr_state state;
+	struct nvt_thread *thread;
+	struct nvt_nvme_poll_group *group;
+	struct nvt_nvme_qpair *adminq;
+	uint16_t cntlid;
+	uint64_t cap;
+	uint32_t vs;
+	uint32_t cc;
+	uint32_t num_io_queues;
+	struct nvt_nvme_id_ctrl cdata;
+	/* Write Zeroes Size Limit: 2^n minimum pages, 0 = none. */
+	uint8_t wzsl;
+	/* Set-up data: the NVM command set's Identify controller, then the namespace list. */
+	union {
+		uint8_t id_ctrl_nvm[NVT_NVME_IDENTIFY_DATA_SIZE];
+		struct nvt_nvme_ns_list ns_list;
+	};
+	uint32_t num_ns;
+	uint32_t ns_index;
+	uint32_t *nsids;
+	struct nvt_nvme_id_ns *nsdata;
+	_Atomic bool failed;
+	_Atomic uint64_t qid_map[NVME_MAX_QID / 64];
+	struct nvt_poller *timer;
+	struct nvt_poller *ka_poller;
+	bool ka_outstanding;
+	uint64_t deadline;
+	int rc;
+	uint16_t status;
+	nvt_nvme_ctrlr_connect_cb connect_cb;
+	void *connect_cb_arg;
+	nvt_nvme_ctrlr_detach_cb detach_cb;
+	void *detach_cb_arg;
+	/* The teardown's steps, one after the other: failure or detach, then free. */
+	struct nvt_thread_msg msg;
+	/* Secrets and what was derived from them; NULL without DH-HMAC-CHAP or TLS. */
+	struct nvme_keys *keys;
+	/* Transaction ID of the next DH-HMAC-CHAP run (of any queue, from any thread). */
+	_Atomic uint32_t auth_tid;
+	/* Completion of nvt_nvme_ctrlr_authenticate(), while it runs. */
+	nvt_nvme_ctrlr_auth_cb reauth_cb;
+	void *reauth_cb_arg;
 };
 
 struct nvt_nvme_poll_group {
@@ -261,8 +368,43 @@ bool nvme_qpair_has_free_req(const struct nvt_nvme_qpair *qpair);
 int nvme_qpair_submit_child(struct nvt_nvme_qpair *qpair, const struct nvt_nvme_cmd *cmd,
 			    const struct nvme_payload *payload, uint32_t len, struct nvme_io *io);
 void nvme_qpair_set_state(struct nvt_nvme_qpair *qpair, enum nvme_qpair_state state);
-/* Start the TCP connection; ready_fn runs when Fabrics Connect completed. */
+/* Readable callback of the queue's socket: runs the receive machine. */
+void nvme_qpair_sock_cb(void *arg, struct nvt_sock_group *group, struct nvt_sock *sock);
+/* Free a closing queue once nothing of it runs or is queued any more. */
+void nvme_qpair_try_free(struct nvt_nvme_qpair *qpair);
+
+/* Queue set-up (connect.c) */
+/*
+ * Start the TCP (or TLS) connection; ready_fn runs when Fabrics Connect, and
+ * DH-HMAC-CHAP when asked for, completed.
+ */
 int nvme_qpair_connect(struct nvt_nvme_qpair *qpair);
+/* End the set-up: stop its timer and run ready_fn once. */
+void nvme_qpair_setup_done(struct nvt_nvme_qpair *qpair, int rc, uint16_t status);
+/* An ICResp arrived (receive machine): 1 or -errno. */
+int nvme_qpair_rx_ic_resp(struct nvt_nvme_qpair *qpair);
+
+/* DH-HMAC-CHAP, the host's side (auth.c) */
+/* Completion of nvme_auth_start(): 0 or a -errno of nvtcp/nvme.h's list. */
+typedef void (*nvme_auth_done_fn)(void *arg, int rc, uint16_t status);
+/*
+ * Whether a queue whose Connect answered \p authreq (AUTHREQ, cdw0 bits 31:16)
+ * authenticates: 1 yes, 0 no, or -ENOKEY / -ENOTSUP when it cannot.
+ */
+int nvme_auth_needed(const struct nvt_nvme_qpair *qpair, uint16_t authreq);
+/*
+ * Run DH-HMAC-CHAP on the queue. \p done_fn runs once, from a command
+ * completion, never inside this call. 0, or -EBUSY (one runs), -EINVAL (no
+ * host key), -ENOMEM, or the error of the first submission.
+ */
+int nvme_auth_start(struct nvt_nvme_qpair *qpair, nvme_auth_done_fn done_fn, void *done_arg);
+/* Free what a run holds; for a queue freed while one was running. */
+void nvme_auth_free(struct nvt_nvme_qpair *qpair);
+
+/* Secrets (keys.c) */
+/* Copy the secrets of \p ctrlr's options and derive what the queues need. */
+int nvme_keys_create(struct nvt_nvme_ctrlr *ctrlr);
+void nvme_keys_destroy(struct nvme_keys **keys);
 
 /* I/Os of the caller and their children (io.c) */
 /* Set up the queue's I/O pool (qpair->depth entries); 0 or -ENOMEM. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * One NVMe/TCP queue pair: a TCP connection, its preallocated requests, the
- * send path (capsules, H2C Data) and the receive machine (ICResp, responses,
- * C2H Data, R2T, TermReq).
+ * send path (capsules, H2C Data) and the receive machine (responses, C2H
+ * Data, R2T, TermReq; an ICResp goes to the set-up in connect.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,7 +20,6 @@ NVT_LOG_REGISTER_COMPONENT(nvme)
 #define RX_BUDGET 8
 
 static void req_send(struct nvme_req *req, uint32_t hdr_len, uint32_t nseg, uint32_t datal);
-static void qpair_try_free(struct nvt_nvme_qpair *qpair);
 
 void
 nvme_qpair_set_state(struct nvt_nvme_qpair *qpair, enum nvme_qpair_state state)
@@ -85,6 +84,7 @@ req_finish(struct nvme_req *req)
 	}
 	qpair->outstanding--;
 	nvme_qpair_kick_ios(qpair);
+	qpair->cpl_data_len = req->h2c ? 0 : req->data_done;
 	if (cb_fn != NULL) {
 		cb_fn(cb_arg, &cpl);
 	}
@@ -130,18 +130,6 @@ qpair_fail_reqs(struct nvt_nvme_qpair *qpair, uint16_t status)
 	nvme_qpair_fail_ios(qpair, status);
 }
 
-static void
-qpair_setup_done(struct nvt_nvme_qpair *qpair, int rc, uint16_t status)
-{
-	void (*fn)(struct nvt_nvme_qpair *, int, uint16_t) = qpair->ready_fn;
-
-	nvt_poller_unregister(&qpair->timer);
-	qpair->ready_fn = NULL;
-	if (fn != NULL) {
-		fn(qpair, rc, status);
-	}
-}
-
 void
 nvme_qpair_fail(struct nvt_nvme_qpair *qpair, int rc)
 {
@@ -164,7 +152,7 @@ nvme_qpair_fail(struct nvt_nvme_qpair *qpair, int rc)
 		qpair->group->num_qpairs--;
 	}
 	qpair_fail_reqs(qpair, NVT_NVME_STATUS_HOST_PATH_ERROR);
-	qpair_setup_done(qpair, rc, 0);
+	nvme_qpair_setup_done(qpair, rc, 0);
 }
 
 /* ---- send path ---- */
@@ -226,7 +214,7 @@ req_send_done(void *arg, int err)
 	}
 	qpair->busy--;
 	if (qpair->closing) {
-		qpair_try_free(qpair);
+		nvme_qpair_try_free(qpair);
 	}
 }
 
@@ -285,7 +273,8 @@ static bool
 qpair_accepts_cmds(const struct nvt_nvme_qpair *qpair)
 {
 	return qpair->state == NVME_QPAIR_STATE_READY ||
-	       qpair->state == NVME_QPAIR_STATE_FABRIC_CONNECT;
+	       qpair->state == NVME_QPAIR_STATE_FABRIC_CONNECT ||
+	       qpair->state == NVME_QPAIR_STATE_AUTHENTICATING;
 }
 
 /* Build the capsule of a request whose data and callback are set, and queue it. */
@@ -385,58 +374,6 @@ rx_find_req(struct nvt_nvme_qpair *qpair, uint16_t cid)
 	return req;
 }
 
-static void
-connect_done(void *arg, const struct nvt_nvme_cpl *cpl)
-{
-	struct nvt_nvme_qpair *qpair = arg;
-
-	if (qpair->state != NVME_QPAIR_STATE_FABRIC_CONNECT) {
-		return;
-	}
-	if (nvt_nvme_cpl_is_error(cpl)) {
-		qpair_setup_done(qpair, -EREMOTEIO, cpl->status);
-		return;
-	}
-	qpair->connect_cdw0 = cpl->cdw0;
-	nvme_qpair_set_state(qpair, NVME_QPAIR_STATE_READY);
-	qpair_setup_done(qpair, 0, 0);
-}
-
-static int
-send_fabric_connect(struct nvt_nvme_qpair *qpair)
-{
-	union nvt_nvme_sqe sqe = { 0 };
-
-	nvme_ctrlr_fill_connect(qpair->ctrlr, qpair->qid, qpair->depth, &sqe.connect,
-				&qpair->connect_data);
-	return nvme_qpair_submit(qpair, &sqe.cmd, &qpair->connect_data, sizeof(qpair->connect_data),
-				 true, connect_done, qpair);
-}
-
-static int
-rx_ic_resp(struct nvt_nvme_qpair *qpair)
-{
-	const struct nvt_nvme_tcp_ic_resp *resp = &qpair->rx_hdr.ic_resp;
-	const struct nvt_nvme_ctrlr_opts *opts = nvme_ctrlr_get_opts(qpair->ctrlr);
-	int rc;
-
-	if (qpair->state != NVME_QPAIR_STATE_IC_WAIT) {
-		return -EPROTO;
-	}
-	rc = nvme_pdu_check_icresp(resp, opts->header_digest, opts->data_digest);
-	if (rc != 0) {
-		NVT_ERRLOG("qpair %u: invalid ICResp\n", qpair->qid);
-		return rc;
-	}
-	qpair->hdgst = (resp->dgst & NVT_NVME_TCP_DGST_HDGST_ENABLE) != 0;
-	qpair->ddgst = (resp->dgst & NVT_NVME_TCP_DGST_DDGST_ENABLE) != 0;
-	qpair->cpda = resp->cpda;
-	qpair->maxh2cdata = resp->maxh2cdata;
-	nvme_qpair_set_state(qpair, NVME_QPAIR_STATE_FABRIC_CONNECT);
-	rc = send_fabric_connect(qpair);
-	return rc < 0 ? rc : 1;
-}
-
 static int
 rx_capsule_resp(struct nvt_nvme_qpair *qpair)
 {
@@ -514,7 +451,7 @@ rx_dispatch(struct nvt_nvme_qpair *qpair)
 	rx_set_state(qpair, NVME_RX_STATE_CH);
 	switch (qpair->rx_hdr.ch.type) {
 	case NVT_NVME_TCP_PDU_IC_RESP:
-		return rx_ic_resp(qpair);
+		return nvme_qpair_rx_ic_resp(qpair);
 	case NVT_NVME_TCP_PDU_CAPSULE_RESP:
 		return rx_capsule_resp(qpair);
 	case NVT_NVME_TCP_PDU_C2H_DATA:
@@ -758,8 +695,8 @@ rx_process(struct nvt_nvme_qpair *qpair)
 	return 0;
 }
 
-static void
-qpair_sock_cb(void *arg, struct nvt_sock_group *group, struct nvt_sock *sock)
+void
+nvme_qpair_sock_cb(void *arg, struct nvt_sock_group *group, struct nvt_sock *sock)
 {
 	struct nvt_nvme_qpair *qpair = arg;
 	int rc;
@@ -776,84 +713,8 @@ qpair_sock_cb(void *arg, struct nvt_sock_group *group, struct nvt_sock *sock)
 	}
 	qpair->busy--;
 	if (qpair->closing) {
-		qpair_try_free(qpair);
+		nvme_qpair_try_free(qpair);
 	}
-}
-
-/* ---- set-up ---- */
-
-static void
-ic_send_done(void *arg, int err)
-{
-	struct nvt_nvme_qpair *qpair = arg;
-
-	qpair->ic_send_pending = false;
-	if (err != 0 && !qpair->closing) {
-		nvme_qpair_fail(qpair, err);
-	}
-	if (qpair->closing) {
-		qpair_try_free(qpair);
-	}
-}
-
-static void
-sock_connect_done(void *arg, struct nvt_sock *sock, int status)
-{
-	struct nvt_nvme_qpair *qpair = arg;
-	const struct nvt_nvme_ctrlr_opts *opts = nvme_ctrlr_get_opts(qpair->ctrlr);
-
-	(void)sock;
-	if (status != 0) {
-		nvme_qpair_fail(qpair, status);
-		return;
-	}
-	nvme_pdu_build_icreq(&qpair->icreq, opts->header_digest, opts->data_digest);
-	qpair->ic_iov.iov_base = &qpair->icreq;
-	qpair->ic_iov.iov_len = sizeof(qpair->icreq);
-	qpair->ic_sreq.cb_fn = ic_send_done;
-	qpair->ic_sreq.cb_arg = qpair;
-	qpair->ic_sreq.iov = &qpair->ic_iov;
-	qpair->ic_sreq.iovcnt = 1;
-	qpair->ic_send_pending = true;
-	nvme_qpair_set_state(qpair, NVME_QPAIR_STATE_IC_WAIT);
-	nvt_sock_writev_async(qpair->sock, &qpair->ic_sreq);
-}
-
-static int
-qpair_timeout(void *arg)
-{
-	struct nvt_nvme_qpair *qpair = arg;
-
-	NVT_ERRLOG("qpair %u: connection set-up timed out\n", qpair->qid);
-	nvme_qpair_fail(qpair, -ETIMEDOUT);
-	return NVT_POLLER_BUSY;
-}
-
-int
-nvme_qpair_connect(struct nvt_nvme_qpair *qpair)
-{
-	const struct nvt_nvme_trid *trid = nvt_nvme_ctrlr_get_trid(qpair->ctrlr);
-	const struct nvt_nvme_ctrlr_opts *opts = nvme_ctrlr_get_opts(qpair->ctrlr);
-	uint64_t port;
-	int rc;
-
-	if (nvt_parse_u64(trid->trsvcid, 65535, &port) != 0 || port == 0) {
-		return -EINVAL;
-	}
-	rc = nvt_sock_connect(trid->traddr, (int)port, opts->sock_impl, NULL, sock_connect_done,
-			      qpair, &qpair->sock);
-	if (rc != 0) {
-		return rc;
-	}
-	rc = nvt_sock_group_add_sock(qpair->group->sgroup, qpair->sock, qpair_sock_cb, qpair);
-	if (rc != 0) {
-		nvt_sock_close(&qpair->sock);
-		return rc;
-	}
-	qpair->group->num_qpairs++;
-	qpair->timer = nvt_poller_register(qpair_timeout, qpair,
-					   (uint64_t)opts->connect_timeout_ms * 1000, "nvme_conn");
-	return 0;
 }
 
 struct nvt_nvme_qpair *
@@ -907,13 +768,14 @@ qpair_has_sends(const struct nvt_nvme_qpair *qpair)
 	return false;
 }
 
-static void
-qpair_try_free(struct nvt_nvme_qpair *qpair)
+void
+nvme_qpair_try_free(struct nvt_nvme_qpair *qpair)
 {
 	if (qpair->busy > 0 || qpair_has_sends(qpair) || qpair->free_pending) {
 		return;
 	}
 	qpair->free_pending = true;
+	nvme_auth_free(qpair);
 	nvme_qpair_ios_fini(qpair);
 	free(qpair->rx_buf);
 	free(qpair->reqs);
@@ -943,7 +805,7 @@ nvme_qpair_destroy(struct nvt_nvme_qpair *qpair)
 		qpair->group->num_qpairs--;
 	}
 	qpair->busy--;
-	qpair_try_free(qpair);
+	nvme_qpair_try_free(qpair);
 }
 
 /* ---- public queue API ---- */
