@@ -133,8 +133,9 @@ struct nvt_sock_tls_psk {
  * client sent (nvt_tls_psk_binder_check() of nvtcp/auth.h).
  *
  * \param psk Filled on success (identity is already set to \p identity).
- * \return 0, or -ENOENT when the identity is unknown or no key of it
- * matches (the handshake fails).
+ * \return 0, -ENOENT when the identity is unknown, or -EKEYREJECTED when no
+ * key of it matches the client's binder (a wrong key): the handshake fails
+ * and the socket logs which. The callback need not log.
  */
 typedef int (*nvt_sock_tls_psk_find_cb)(void *ctx, const char *identity,
 					const uint8_t *client_hello, size_t client_hello_len,

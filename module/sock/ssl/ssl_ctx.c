@@ -240,6 +240,7 @@ ssl_client_hello_cb(SSL *ssl, int *al, void *arg)
 {
 	struct ssl_sock *ss = SSL_get_app_data(ssl);
 	const char *identity;
+	int rc;
 
 	(void)arg;
 	if (!ssl_hello_offers_tls13(ssl)) {
@@ -252,9 +253,12 @@ ssl_client_hello_cb(SSL *ssl, int *al, void *arg)
 		return ssl_hello_refuse(ss, al, SSL_AD_HANDSHAKE_FAILURE,
 					"the client offered no PSK (or an unusable identity)");
 	}
-	if (ssl_psk_lookup(ss, identity) != 0) {
+	rc = ssl_psk_lookup(ss, identity);
+	if (rc != 0) {
 		return ssl_hello_refuse(ss, al, SSL_AD_UNKNOWN_PSK_IDENTITY,
-					"unknown PSK identity");
+					rc == -EKEYREJECTED
+						? "wrong PSK (the binder does not verify) for"
+						: "unknown PSK identity");
 	}
 	/*
 	 * Only suites of the PSK's hash: OpenSSL picks the suite before it looks
