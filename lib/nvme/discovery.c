@@ -164,6 +164,35 @@ trtype_str(uint8_t t)
 	}
 }
 
+/* As nvme-cli prints them. */
+static const char *
+treq_str(uint8_t treq)
+{
+	switch (treq & NVT_NVMF_TREQ_SECURE_CHANNEL_MASK) {
+	case NVT_NVMF_TREQ_SECURE_CHANNEL_REQUIRED:
+		return "required";
+	case NVT_NVMF_TREQ_SECURE_CHANNEL_NOT_REQUIRED:
+		return "not required";
+	default:
+		return "not specified";
+	}
+}
+
+static const char *
+sectype_str(uint8_t sectype)
+{
+	switch (sectype) {
+	case NVT_NVMF_TCP_SECTYPE_NONE:
+		return "none";
+	case NVT_NVMF_TCP_SECTYPE_TLS12:
+		return "tls1.2";
+	case NVT_NVMF_TCP_SECTYPE_TLS13:
+		return "tls1.3";
+	default:
+		return "unknown";
+	}
+}
+
 static const char *
 subtype_str(uint8_t t)
 {
@@ -196,12 +225,15 @@ nvt_nvme_discovery_log_print(FILE *out, const struct nvt_nvmf_disc_log_hdr *log)
 		fprintf(out, "trtype:  %s\n", trtype_str(e->trtype));
 		fprintf(out, "adrfam:  %s\n", e->adrfam == NVT_NVMF_ADRFAM_IPV6 ? "ipv6" : "ipv4");
 		fprintf(out, "subtype: %s\n", subtype_str(e->subtype));
-		fprintf(out, "treq:    %#x\n", e->treq);
+		fprintf(out, "treq:    %s\n", treq_str(e->treq));
 		fprintf(out, "portid:  %u\n", e->portid);
 		fprintf(out, "trsvcid: %s\n", t.trsvcid);
 		fprintf(out, "subnqn:  %s\n", t.subnqn);
 		fprintf(out, "traddr:  %s\n", t.traddr);
 		fprintf(out, "cntlid:  %#x\n", e->cntlid);
 		fprintf(out, "asqsz:   %u\n", e->asqsz);
+		if (e->trtype == NVT_NVMF_TRTYPE_TCP) {
+			fprintf(out, "sectype: %s\n", sectype_str(e->tsas.tcp.sectype));
+		}
 	}
 }
