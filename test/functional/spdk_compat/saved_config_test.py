@@ -280,8 +280,6 @@ def refusals():
          ["nvmf_create_subsystem", "min_cntlid"]),
         (change("nvmf_subsystem_add_ns", {}, "namespace.no_auto_visible", True),
          ["nvmf_subsystem_add_ns", "no_auto_visible", "true"]),
-        (change("nvmf_subsystem_add_listener", {"nqn": CNODE1}, "secure_channel", True),
-         ["nvmf_subsystem_add_listener", "secure_channel", "true"]),
         (change("nvmf_create_transport", {}, "max_aq_depth", 8),
          ["nvmf_create_transport", "max_aq_depth", "8"]),
     ]
