@@ -66,7 +66,7 @@ static const char *const g_state_names[AUTH_NUM_STATES] = {
 };
 
 /* Which state may follow which; anything may fail for good. */
-static const bool g_transitions[AUTH_NUM_STATES][AUTH_NUM_STATES] = {
+static const bool __attribute__((unused)) g_transitions[AUTH_NUM_STATES][AUTH_NUM_STATES] = {
 	[AUTH_NEGOTIATE] = { [AUTH_KEYS] = true, [AUTH_FAILURE1] = true },
 	[AUTH_KEYS] = { [AUTH_CHALLENGE] = true, [AUTH_FAILURE1] = true },
 	[AUTH_CHALLENGE] = { [AUTH_REPLY] = true, [AUTH_FAILURE1] = true },
