@@ -19,7 +19,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 
-ALL=(fuzz_tcp_stream fuzz_nvmf_cmd fuzz_jsonrpc fuzz_config)
+ALL=(fuzz_tcp_stream fuzz_nvmf_cmd fuzz_jsonrpc fuzz_config fuzz_auth)
 B=${NVT_FUZZ_BUILD:-build-fuzz}
 secs=600 jobs=1 keep=""
 

@@ -5,11 +5,15 @@
  * command harnesses, and the check that a run left it idle.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "nvtcp/auth.h"
 #include "nvtcp/bdev.h"
 #include "nvtcp/jsonrpc.h"
 #include "nvtcp/log.h"
@@ -551,6 +555,129 @@ fuzz_env_start_target(void)
 	json_decref(config);
 	if (rc != 0) {
 		fuzz_env_fail("the target's configuration failed: %d (NVT_FUZZ_LOG=1 shows why)",
+			      rc);
+	}
+	fuzz_env_poll();
+	baseline_record();
+}
+
+/* ---- the target with a host that must authenticate ---- */
+
+struct key_files {
+	char dir[PATH_MAX];
+	char host[PATH_MAX + 16];
+	char ctrlr[PATH_MAX + 16];
+};
+
+/* \p text into a new file \p path that only this user may read, as the keyring demands. */
+static void
+key_file_write(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd) != 0) {
+		fuzz_env_fail("cannot write the key file %s: %s", path, strerror(errno));
+	}
+}
+
+static void
+key_files_create(struct key_files *k)
+{
+	const char *tmp = getenv("TMPDIR");
+	char templ[PATH_MAX];
+
+	snprintf(templ, sizeof(templ), "%s/nvtcp-fuzz-keys.XXXXXX",
+		 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	/* The keyring takes absolute paths only; TMPDIR may be relative. */
+	if (mkdtemp(templ) == NULL || realpath(templ, k->dir) == NULL) {
+		fuzz_env_fail("cannot create a directory for the key files: %s", strerror(errno));
+	}
+	snprintf(k->host, sizeof(k->host), "%s/host.key", k->dir);
+	snprintf(k->ctrlr, sizeof(k->ctrlr), "%s/ctrlr.key", k->dir);
+	key_file_write(k->host, FUZZ_AUTH_HOST_KEY "\n");
+	key_file_write(k->ctrlr, FUZZ_AUTH_CTRLR_KEY "\n");
+}
+
+static void
+key_files_remove(const struct key_files *k)
+{
+	unlink(k->host);
+	unlink(k->ctrlr);
+	rmdir(k->dir);
+}
+
+static json_t *
+auth_host(const char *hostnqn, bool ctrlr_key)
+{
+	json_t *params = json_pack("{s:s, s:s, s:s}", "nqn", FUZZ_SUBNQN, "host", hostnqn,
+				   "dhchap_key", "fuzz_host_key");
+
+	if (ctrlr_key) {
+		json_object_set_new(params, "dhchap_ctrlr_key", json_string("fuzz_ctrlr_key"));
+	}
+	return method("nvmf_subsystem_add_host", params);
+}
+
+/* The nvmf section of the target with keys: the DH groups first (a start-up setting), the hosts last. */
+static void
+auth_config_nvmf(json_t *nvmf)
+{
+	json_t *groups = json_array();
+	const char *name;
+	int g;
+
+	for (g = NVT_AUTH_DHGROUP_NULL; g <= NVT_AUTH_DHGROUP_8192; g++) {
+		name = nvt_auth_dhgroup_name((enum nvt_auth_dhgroup)g);
+		if (strcmp(name, FUZZ_AUTH_REFUSED_DHGROUP) != 0) {
+			json_array_append_new(groups, json_string(name));
+		}
+	}
+	json_array_insert_new(
+		nvmf, 0, method("nvmf_set_config", json_pack("{s:o}", "dhchap_dhgroups", groups)));
+	json_array_append_new(nvmf, auth_host(FUZZ_AUTH_HOSTNQN, true));
+	json_array_append_new(nvmf, auth_host(FUZZ_AUTH_UNI_HOSTNQN, false));
+}
+
+/* fuzz_env_target_config() with the keys and the hosts that use them. */
+static json_t *
+auth_config(const struct key_files *k)
+{
+	json_t *config = fuzz_env_target_config(), *sub, *keyring;
+	size_t i;
+
+	keyring = json_pack(
+		"{s:s, s:[o, o]}", "subsystem", "keyring", "config",
+		method("keyring_file_add_key",
+		       json_pack("{s:s, s:s}", "name", "fuzz_host_key", "path", k->host)),
+		method("keyring_file_add_key",
+		       json_pack("{s:s, s:s}", "name", "fuzz_ctrlr_key", "path", k->ctrlr)));
+	json_array_foreach(json_object_get(config, "subsystems"), i, sub)
+	{
+		if (strcmp(json_string_value(json_object_get(sub, "subsystem")), "nvmf") == 0) {
+			auth_config_nvmf(json_object_get(sub, "config"));
+		}
+	}
+	/* First: the hosts of the nvmf subsystem name the keys. */
+	json_array_insert_new(json_object_get(config, "subsystems"), 0, keyring);
+	return config;
+}
+
+void
+fuzz_env_start_auth_target(void)
+{
+	struct key_files k;
+	json_t *config;
+	int rc;
+
+	key_files_create(&k);
+	config = auth_config(&k);
+	rc = fuzz_env_load_config(config);
+	json_decref(config);
+	key_files_remove(&k);
+	if (rc != 0) {
+		fuzz_env_fail("the target's configuration with keys failed: %d (NVT_FUZZ_LOG=1 "
+			      "shows why)",
 			      rc);
 	}
 	fuzz_env_poll();

@@ -28,6 +28,18 @@
 /* Subsystem, namespaces and host of fuzz_env_target_config(). */
 #define FUZZ_SUBNQN  "nqn.2016-06.io.nvtcp:fuzz"
 #define FUZZ_HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:f0220000-0000-0000-0000-000000000001"
+/*
+ * The host that must authenticate (fuzz_env_start_auth_target()), and its
+ * DH-HMAC-CHAP secrets as nvme gen-dhchap-key writes them: the host's
+ * (transformed with SHA-256) and the controller's (used as it is).
+ */
+#define FUZZ_AUTH_HOSTNQN   "nqn.2014-08.org.nvmexpress:uuid:f0220000-0000-0000-0000-000000000002"
+#define FUZZ_AUTH_HOST_KEY  "DHHC-1:01:dpb2pzQnxgXoNkZMXQnGlcn4s9VFqaLvvXShthBKayKBJpd2:"
+#define FUZZ_AUTH_CTRLR_KEY "DHHC-1:00:RZJVkkcxLxJ85s/3xN7QVEGxQTK6NeommKL0qDxSgGkOl2Oc:"
+/* A host with FUZZ_AUTH_HOST_KEY only: the controller has nothing to prove itself with. */
+#define FUZZ_AUTH_UNI_HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:f0220000-0000-0000-0000-000000000003"
+/* The DH group the target's configuration leaves out (nvmf_set_config dhchap_dhgroups). */
+#define FUZZ_AUTH_REFUSED_DHGROUP "ffdhe6144"
 /* Namespace 1: a RAM disk of 2048 blocks of 512 bytes; namespace 2: a null disk, 4 KiB blocks. */
 #define FUZZ_NS1_BLOCKS	    2048
 #define FUZZ_NS1_BLOCK_SIZE 512
@@ -113,6 +125,21 @@ json_t *fuzz_env_target_config(void);
  * (fuzz_env_check_idle()); fails the process when it cannot.
  */
 void fuzz_env_start_target(void);
+
+/*
+ * fuzz_env_start_target(), and FUZZ_AUTH_HOSTNQN added to FUZZ_SUBNQN with
+ * FUZZ_AUTH_HOST_KEY as dhchap_key and FUZZ_AUTH_CTRLR_KEY as
+ * dhchap_ctrlr_key, FUZZ_AUTH_UNI_HOSTNQN with the dhchap_key only, and
+ * every DH group allowed but FUZZ_AUTH_REFUSED_DHGROUP (so that the target's
+ * choice is checked against its configuration, at no cost to coverage: the
+ * groups share their code). The keys come in as a host's keys do: files of mode
+ * 0600 in a new temporary directory, added by keyring_file_add_key (the
+ * harness must link the keyring's RPC methods). The directory is removed
+ * as soon as the configuration is loaded (the keyring holds the secrets
+ * from then on), so that a run that ends in a crash leaves nothing behind.
+ * FUZZ_HOSTNQN keeps no keys: it connects as with fuzz_env_start_target().
+ */
+void fuzz_env_start_auth_target(void);
 
 /*
  * The target is back where fuzz_env_start_target() left it: no queue pair

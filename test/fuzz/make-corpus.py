@@ -22,9 +22,18 @@ created, listed and deleted). What the hosts sent becomes the seeds:
                            configurations (--spdk-config) and configurations
                            assembled from the captured requests
 
+The seeds of fuzz_auth are made by hand instead (no real host here speaks
+DH-HMAC-CHAP step by step): records of the harness's right steps, so that
+the harness computes each message of the exchange at run time, around the
+cases worth starting from - whole exchanges one way and both ways, with no
+DH group and ffdhe2048, on the admin and on an I/O queue, re-authentication,
+a wrong Reply, truncated and out-of-order messages, Failure2, a stalled
+exchange, commands before and after authentication.
+
 Usage: make-corpus.py [--build DIR] [--out DIR] [--spdk-requests FILE]
-                      [--spdk-config FILE ...]
-The build directory needs app/ built (any build type: build-fuzz works).
+                      [--spdk-config FILE ...] [--harness NAME ...]
+The build directory needs app/ built (any build type: build-fuzz works),
+unless only fuzz_auth is asked for.
 """
 import argparse
 import hashlib
@@ -508,6 +517,134 @@ def write_configs(corpus, saved, reqs, spdk, spdk_configs, known):
     corpus.add("fuzz_config", "target", compact(target_config(4420)))
 
 
+# ---- fuzz_auth (records as test/fuzz/fuzz_auth.c reads them) ----
+
+AUTH_SEND, AUTH_RECV, AUTH_OTHER, AUTH_STEP = 0, 1, 2, 3
+AUTH_IO, AUTH_R2T, AUTH_RAW, AUTH_PIPE = 0x04, 0x20, 0x40, 0x80
+AUTH_T10S, AUTH_T121S = 2 << 3, 3 << 3
+# Step options (fuzz_auth_host.h): hash in bits 0-1 (0: SHA-256), DH group in
+# bits 2-4 (0: none).
+SHA384, SHA512 = 1, 2
+DH_2048, DH_3072, DH_6144 = 1 << 2, 4 << 2, 6 << 2
+CVALID, FAILURE2, TWO_DESCS = 0x20, 0x40, 0x80
+
+
+def auth_preamble(io=False, kato=0, dgst=0, chunk=0, budget=0, uni=False):
+    """uni: the host without a controller key."""
+    return bytes([dgst | (0x80 if io else 0), kato, 7 | (0x80 if uni else 0),
+                  chunk | budget << 3])
+
+
+def auth_step(opts=0, how=0, flags=0):
+    """The right next step; how != 0 corrupts it (see fuzz_auth.c)."""
+    return bytes([AUTH_STEP | flags, opts, how])
+
+
+def auth_exchange(opts=0, flags=0):
+    """A whole exchange of right steps: Success2 too when both ways."""
+    return auth_step(opts, 0, flags) * (5 if opts & CVALID else 4)
+
+
+def auth_send(msg, flags=0):
+    return struct.pack("<BH", AUTH_SEND | flags, len(msg)) + msg
+
+
+def auth_recv(al=4096, flags=0):
+    return struct.pack("<BH", AUTH_RECV | flags, al)
+
+
+def sqe(opc, length=0, dwords=()):
+    """A 64-byte SQE: the SGL's length (the harness writes the rest of the SGL) and
+    (byte offset, 32-bit value) pairs."""
+    cmd = bytearray(64)
+    cmd[0] = opc
+    struct.pack_into("<I", cmd, 32, length)
+    for off, val in dwords:
+        struct.pack_into("<I", cmd, off, val)
+    return bytes(cmd)
+
+
+def auth_other(cmd, icd=b"", flags=0):
+    return struct.pack("<BH", AUTH_OTHER | flags, len(icd)) + cmd + icd
+
+
+IDENTIFY = auth_other(sqe(0x06, 4096, ((40, 1),)))            # CNS 1: the controller
+KEEP_ALIVE = auth_other(sqe(0x18))
+PROP_GET_CSTS = auth_other(sqe(OPC_FABRICS, 0, ((4, 0x04), (44, 0x1C))))
+READ_IO = auth_other(sqe(0x02, 1024, ((4, 1), (48, 1))), flags=AUTH_IO)  # NSID 1, 2 blocks
+WRITE_IO = auth_other(sqe(0x01, 0, ((4, 1),)), bytes(range(256)) * 2, flags=AUTH_IO)
+DISCONNECT_IO = auth_other(sqe(OPC_FABRICS, 0, ((4, 0x08),)), flags=AUTH_IO)
+
+
+def auth_negotiate(t_id=1, hashes=(1,), groups=(0,)):
+    desc = bytearray(64)
+    desc[0], desc[2], desc[3] = 1, len(hashes), len(groups)
+    desc[4:4 + len(hashes)] = bytes(hashes)
+    desc[34:34 + len(groups)] = bytes(groups)
+    return struct.pack("<BBHHBB", 0, 0, 0, t_id, 0, 1) + bytes(desc)
+
+
+def auth_seeds():
+    """name -> input of fuzz_auth."""
+    neg = auth_negotiate()
+    reply_early = struct.pack("<BBHHBBBBHI", 1, 2, 0, 1, 32, 0, 0, 0, 0, 0) + bytes(64)
+    success2 = struct.pack("<BBHH", 1, 4, 0, 1) + bytes(10)
+    return {
+        "uni-null": auth_preamble() + IDENTIFY + auth_exchange() + IDENTIFY + KEEP_ALIVE,
+        "bi-null": auth_preamble() + auth_exchange(CVALID) + PROP_GET_CSTS,
+        "uni-ffdhe2048": auth_preamble() + auth_exchange(DH_2048 | SHA384) + IDENTIFY,
+        "bi-ffdhe2048-reauth": auth_preamble() + auth_exchange(DH_2048 | CVALID) + IDENTIFY +
+        auth_exchange(DH_2048 | SHA512 | CVALID | TWO_DESCS) + KEEP_ALIVE,
+        "io-queue-wrong-reply": auth_preamble(io=True) +
+        auth_step(flags=AUTH_IO) * 2 + auth_step(0, 33, AUTH_IO) + auth_step(flags=AUTH_IO) +
+        READ_IO + IDENTIFY,
+        "io-queue": auth_preamble(io=True) + READ_IO +
+        auth_exchange(DH_2048 | CVALID, AUTH_IO) + READ_IO + WRITE_IO + DISCONNECT_IO,
+        # R1 with one bit flipped: Failure1, then the queue goes.
+        "wrong-reply": auth_preamble() + auth_step() + auth_step() + auth_step(0, 20) +
+        auth_step() + IDENTIFY,
+        "wrong-reply-reauth": auth_preamble() + auth_exchange() + auth_step() + auth_step() +
+        auth_step(0, 20) + IDENTIFY + auth_step() + IDENTIFY,
+        "truncated-negotiate": auth_preamble() + auth_send(neg[:40]) + auth_recv() + IDENTIFY,
+        # The Reply two bytes short (of its DH value).
+        "truncated-reply": auth_preamble() + auth_step(DH_2048) * 2 + auth_step(DH_2048, 0xF1) +
+        auth_step(DH_2048) + IDENTIFY,
+        "recv-first": auth_preamble() + auth_recv() + IDENTIFY,
+        "reply-before-challenge": auth_preamble() + auth_step() + auth_send(reply_early) +
+        auth_recv() + IDENTIFY,
+        "negotiate-twice": auth_preamble() + auth_step() + auth_send(neg) + auth_recv() +
+        IDENTIFY,
+        "success2-unasked": auth_preamble() + auth_exchange() + auth_send(success2) +
+        auth_recv() + IDENTIFY,
+        "uni-host": auth_preamble(uni=True) + auth_exchange(DH_2048) + IDENTIFY,
+        "uni-host-asks-controller": auth_preamble(uni=True) + auth_exchange(CVALID) + IDENTIFY,
+        # ffdhe6144, which the target's configuration leaves out.
+        "refused-group": auth_preamble() + auth_step(DH_6144) + auth_step() + IDENTIFY,
+        "failure2": auth_preamble() + auth_exchange(CVALID | FAILURE2) + IDENTIFY,
+        "step-timeout": auth_preamble() + auth_step() + auth_step(flags=AUTH_T121S) +
+        auth_step() + IDENTIFY,
+        "keep-alive-timeout": auth_preamble(kato=5) + auth_step() + auth_step() +
+        auth_step(flags=AUTH_T10S) + IDENTIFY,
+        "pipelined": auth_preamble() + auth_exchange(DH_2048, AUTH_PIPE) +
+        auth_other(sqe(0x06, 4096, ((40, 1),)), flags=AUTH_PIPE) + IDENTIFY,
+        "r2t-digests-chunks": auth_preamble(dgst=3, chunk=5, budget=2) +
+        auth_exchange(CVALID | DH_3072, AUTH_R2T) + IDENTIFY,
+        "raw-fields": auth_preamble() +
+        bytes([AUTH_SEND | AUTH_RAW]) + struct.pack("<H", len(neg)) +
+        bytes([0xE9, 1, 1, 0]) + struct.pack("<I", len(neg) + 1) + neg +
+        bytes([AUTH_RECV | AUTH_RAW]) + struct.pack("<H", 4096) +
+        bytes([0xE9, 1, 2, 0]) + struct.pack("<I", 4096) + auth_exchange() + IDENTIFY,
+    }
+
+
+def write_auth(corpus):
+    for name, data in auth_seeds().items():
+        corpus.add("fuzz_auth", name, data)
+
+
+CAPTURED = ("fuzz_tcp_stream", "fuzz_nvmf_cmd", "fuzz_jsonrpc", "fuzz_config")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build-fuzz"))
@@ -517,16 +654,25 @@ def main():
     ap.add_argument("--spdk-config", nargs="*", default=[
         os.path.join(data, "spdk-26.05-save_config-basic.json"),
         os.path.join(data, "spdk-26.05-save_config.json")])
+    ap.add_argument("--harness", action="append", choices=CAPTURED + ("fuzz_auth",),
+                    help="write only these seeds (repeatable; default: all). fuzz_auth "
+                    "alone starts nothing; any other rewrites the four captured corpora")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="nvtcp-corpus-") as tmp:
-        tcp, rpc, saved, known = capture(args.build, tmp)
+    harnesses = args.harness or list(CAPTURED) + ["fuzz_auth"]
     corpus = Corpus(args.out)
-    for h in ("fuzz_tcp_stream", "fuzz_nvmf_cmd", "fuzz_jsonrpc", "fuzz_config"):
-        corpus.reset(h)
-    write_streams(corpus, tcp)
-    write_cmds(corpus, tcp)
-    reqs, spdk = write_rpc(corpus, rpc, args.spdk_requests)
-    write_configs(corpus, saved, reqs, spdk, args.spdk_config, known)
+    if any(h in CAPTURED for h in harnesses):
+        with tempfile.TemporaryDirectory(prefix="nvtcp-corpus-") as tmp:
+            tcp, rpc, saved, known = capture(args.build, tmp)
+        # The captured corpora are written together: the configurations reuse the requests.
+        for h in CAPTURED:
+            corpus.reset(h)
+        write_streams(corpus, tcp)
+        write_cmds(corpus, tcp)
+        reqs, spdk = write_rpc(corpus, rpc, args.spdk_requests)
+        write_configs(corpus, saved, reqs, spdk, args.spdk_config, known)
+    if "fuzz_auth" in harnesses:
+        corpus.reset("fuzz_auth")
+        write_auth(corpus)
     for h, (n, total) in sorted(corpus.sizes.items()):
         print(f"{h}: {n} seeds, {total} bytes")
 
