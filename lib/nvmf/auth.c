@@ -796,9 +796,3 @@ nvmf_auth_exec(struct nvmf_request *req)
 		auth_recv(req);
 	}
 }
-
-bool
-nvmf_auth_is_authenticated(const struct nvmf_qpair *qpair)
-{
-	return qpair->auth != NULL && qpair->auth->authenticated;
-}

@@ -292,7 +292,6 @@ void nvmf_auth_start(struct nvmf_qpair *qpair, struct nvmf_qpair_auth *auth);
 void nvmf_auth_free(struct nvmf_qpair *qpair);
 /* Whether \p cmd may run on \p qpair now (everything once authenticated). */
 bool nvmf_auth_allows(const struct nvmf_qpair *qpair, const union nvt_nvme_sqe *cmd);
-bool nvmf_auth_is_authenticated(const struct nvmf_qpair *qpair);
 /* Authentication Send or Receive. */
 void nvmf_auth_exec(struct nvmf_request *req);
 /* host.c */
