@@ -26,23 +26,7 @@ TR="trtype:TCP adrfam:IPv4 traddr:$TRADDR trsvcid:$TRSVCID"
 HOSTNQN=$(cat $K/hostnqn)
 H=/sys/kernel/config/nvmet/hosts/$HOSTNQN
 CASES=0
-
-fail() {
-    echo "TEST-FAIL: $*"
-    echo "$*" > "${GUEST_REASON_FILE:-/tmp/fail-reason}"
-    exit 1
-}
-step() { echo "=== $*"; }
-ok() { CASES=$((CASES + 1)); echo "CASE-OK ($1): $2"; }
-
-# tool NAME ARGS...: run nvtcp-NAME, keep its output in /tmp/out and status in $st
-tool() {
-    name=$1; shift
-    echo "+ nvtcp-$name $*"
-    "$BIN/nvtcp-$name" "$@" > /tmp/out 2>&1
-    st=$?
-    sed 's/^/  | /' /tmp/out
-}
+. /extra/guest-lib.sh
 
 # expect_auth WHAT 'HASH GROUP, MODE' ARGS...: identify connects and reports that
 expect_auth() {
@@ -62,15 +46,6 @@ expect_refused() {
     [ $st -eq 2 ] || fail "$what: nvtcp-identify exited $st, wanted 2"
     grep -qE "$msg" /tmp/out || fail "$what: no '$msg' in the output"
     ok "$what" "$(grep -E "$msg" /tmp/out | tail -n 1 | sed 's/^\[[^]]*\] //')"
-}
-
-# perf_verify WHAT ARGS...: a short verified run over authenticated I/O queues
-perf_verify() {
-    what=$1; shift
-    tool perf -r "$TR subnqn:$SUBNQN" -t "$PERF_SECS" -q 8 -o 4096 -w randrw --verify "$@"
-    [ $st -eq 0 ] || fail "$what: nvtcp-perf exited $st"
-    grep -q "0 mismatched blocks" /tmp/out || fail "$what: nvtcp-perf did not verify"
-    ok "$what" "$(grep '^verify:' /tmp/out)"
 }
 
 target_uses() {    # target_uses HASH GROUP: the host entry's hash and group for new controllers

@@ -24,23 +24,7 @@ TR="trtype:TCP adrfam:IPv4 traddr:$TRADDR trsvcid:$TRSVCID"
 HOSTNQN=$(cat $K/hostnqn)
 OTHERNQN=nqn.2014-08.org.nvmexpress:uuid:00000000-dead-beef-0000-000000000000
 CASES=0
-
-fail() {
-    echo "TEST-FAIL: $*"
-    echo "$*" > "${GUEST_REASON_FILE:-/tmp/fail-reason}"
-    exit 1
-}
-step() { echo "=== $*"; }
-ok() { CASES=$((CASES + 1)); echo "CASE-OK ($1): $2"; }
-
-# tool NAME ARGS...: run nvtcp-NAME, keep its output in /tmp/out and status in $st
-tool() {
-    name=$1; shift
-    echo "+ nvtcp-$name $*"
-    "$BIN/nvtcp-$name" "$@" > /tmp/out 2>&1
-    st=$?
-    sed 's/^/  | /' /tmp/out
-}
+. /extra/guest-lib.sh
 
 # expect_tls WHAT WANT ARGS...: identify connects over TLS, its tls line holds WANT
 expect_tls() {
@@ -60,14 +44,6 @@ expect_refused() {
     [ $st -eq 2 ] || fail "$what: nvtcp-identify exited $st, wanted 2"
     grep -q '^tls ' /tmp/out && fail "$what: a TLS session was reported"
     ok "$what" "$(grep -E 'TLS|tls|connect failed' /tmp/out | sed 's/^\[[^]]*\] //' | tr '\n' '|')"
-}
-
-perf_verify() {
-    what=$1; shift
-    tool perf -r "$TR subnqn:$SUBNQN" -t "$PERF_SECS" -q 8 -o 4096 -w randrw --verify "$@"
-    [ $st -eq 0 ] || fail "$what: nvtcp-perf exited $st"
-    grep -q "0 mismatched blocks" /tmp/out || fail "$what: nvtcp-perf did not verify"
-    ok "$what" "$(grep '^verify:' /tmp/out)"
 }
 
 [ -s $K/psk ] || fail "no PSK: run nvmet-sec-target.sh with SEC=tls first"

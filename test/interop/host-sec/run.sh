@@ -28,7 +28,7 @@ rc=0
 for mode in $MODES; do
     case $mode in auth | tls) ;; *) echo "run.sh: unknown mode $mode" >&2; exit 2 ;; esac
     # shellcheck disable=SC2086
-    "$RUN_GUEST" -q -x "$X" -t 500 -T 800 -e SEC="$mode" -e BIN=/extra \
+    "$RUN_GUEST" -q -x "$X" -x "$HERE/guest-lib.sh" -t 500 -T 800 -e SEC="$mode" -e BIN=/extra \
         -e SUBNQN=nqn.2024-01.io.example:nvtcp-sec ${RUN_GUEST_OPTS:-} \
         "$HERE/nvmet-sec-target.sh" 'sh ./nvmet-sec-target.sh' "$HERE/guest-$mode.sh"
     case $? in
