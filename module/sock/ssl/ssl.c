@@ -195,6 +195,9 @@ ssl_sock_established(struct ssl_sock *ss)
 		/* Off during the handshake: what OpenSSL reads ahead the kernel can no longer take over. */
 		SSL_set_read_ahead(ss->ssl, 1);
 	}
+	if (!ss->ktls_tx && ssl_out_attach(ss) != 0) {
+		return ssl_sock_handshake_failed(ss, -ENOMEM, "out of memory");
+	}
 	NVT_DEBUGLOG(sock, "ssl: fd %d: TLS 1.3 %s, PSK '%s', send %s, receive %s", sock->fd,
 		     ssl_cipher_name(ss->cipher), ss->identity, ss->ktls_tx ? "kTLS" : "OpenSSL",
 		     ss->ktls_rx ? "kTLS" : "OpenSSL");
@@ -378,7 +381,7 @@ ssl_sock_fini(struct nvt_sock *sock)
 
 	if (ss->ssl != NULL) {
 		/* A close_notify, if it fits; never after a failure or mid-record. */
-		if (ss->state == SSL_SOCK_ESTABLISHED && ss->wlen == 0) {
+		if (ss->state == SSL_SOCK_ESTABLISHED && ssl_out_idle(ss)) {
 			ERR_clear_error();
 			SSL_shutdown(ss->ssl);
 			ERR_clear_error();
@@ -389,6 +392,8 @@ ssl_sock_fini(struct nvt_sock *sock)
 	ssl_sock_forget_psk(ss);
 	free(ss->staging);
 	ss->staging = NULL;
+	free(ss->out);
+	ss->out = NULL;
 }
 
 static int

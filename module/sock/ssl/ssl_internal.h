@@ -14,6 +14,12 @@
 
 /* The largest plaintext of a TLS record: one SSL_write_ex() on the user-space path. */
 #define SSL_SOCK_RECORD_MAX 16384
+/*
+ * User-space sending: the encrypted records of a batch gather in a buffer
+ * of this size and leave with one send(); four full records and their
+ * overhead (at most 256 bytes each in TLS 1.3).
+ */
+#define SSL_SOCK_OUT_MAX (4 * (SSL_SOCK_RECORD_MAX + 256))
 
 /* The life of a TLS socket; every transition goes through ssl_sock_set_state() (ssl.c). */
 enum ssl_sock_state {
@@ -49,13 +55,26 @@ struct ssl_sock {
 	/*
 	 * User-space sending: the record SSL_write_ex() took and has not finished.
 	 * A retry must pass the same bytes, so they stay put until it succeeds:
-	 * the staging copy, or the head of a request (its buffers stay valid
+	 * the staging copy, or a request's own bytes (its buffers stay valid
 	 * until its callback).
 	 */
 	const uint8_t *wbuf;
 	size_t wlen;
 	/* SSL_SOCK_RECORD_MAX bytes, allocated on the first user-space send. */
 	uint8_t *staging;
+	/*
+	 * User-space sending: the records SSL_write_ex() made, waiting for one
+	 * send() per batch in out[out_off, out_len) (SSL_SOCK_OUT_MAX bytes,
+	 * allocated on the first send), and the plaintext bytes of the queued
+	 * requests they hold: those requests complete once all of it is sent.
+	 * out_gather: a flush runs, OpenSSL's writes go to out; other writes
+	 * (an alert, a KeyUpdate answer) go straight to the fd when out is empty.
+	 */
+	uint8_t *out;
+	size_t out_off;
+	size_t out_len;
+	size_t out_plain;
+	bool out_gather;
 	/*
 	 * The PSK of the handshake: the client's copy, or the one the server
 	 * found. Wiped and freed once the handshake is over.
@@ -98,5 +117,9 @@ int ssl_error_classify(struct ssl_sock *ss, int ssl_err, const char **reason);
 /* ssl_io.c: the data path. */
 ssize_t ssl_sock_readv(struct nvt_sock *sock, struct iovec *iov, int iovcnt);
 int ssl_sock_flush(struct nvt_sock *sock);
+/* Established without kTLS send: OpenSSL's records go through out from now on. */
+int ssl_out_attach(struct ssl_sock *ss);
+/* Whether everything OpenSSL wrote has left (a close_notify may follow). */
+bool ssl_out_idle(const struct ssl_sock *ss);
 
 #endif /* NVT_SOCK_SSL_INTERNAL_H */

@@ -12,10 +12,14 @@
  *   SSL_read_ex(); with read-ahead, plaintext can wait inside OpenSSL while
  *   the fd has nothing, so such a socket stays on its group's ready list
  *   until a read drains it. Writes gather queued requests into records of
- *   up to 16 KiB; a record OpenSSL could not send whole is retried with the
- *   same bytes, as SSL_write_ex() requires.
+ *   up to 16 KiB, and the records of a batch into one send() through a
+ *   write BIO of our own (not one write() per record, OpenSSL's socket
+ *   BIO's way); the requests complete once their records are sent. A
+ *   record that did not fit is retried with the same bytes, as
+ *   SSL_write_ex() requires.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -209,17 +213,122 @@ ssl_sock_readv(struct nvt_sock *sock, struct iovec *iov, int iovcnt)
 	}
 }
 
-/* The next record to send: the head request's own bytes when it has a record's worth, else a copy. */
+/*
+ * The write BIO of the user-space path. Inside a flush, OpenSSL's records
+ * are appended to out (as much as fits: a record that does not is
+ * retried); outside one (an alert, the answer to a KeyUpdate) bytes go
+ * straight to the fd when nothing waits in out, else behind it.
+ */
+static int
+ssl_out_bio_write(BIO *b, const char *data, size_t len, size_t *written)
+{
+	struct ssl_sock *ss = BIO_get_data(b);
+	size_t room = SSL_SOCK_OUT_MAX - ss->out_len;
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	if (!ss->out_gather && ss->out_len == 0) {
+		do {
+			n = send(ss->ep.base.fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		} while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				BIO_set_retry_write(b);
+			}
+			return 0;
+		}
+		*written = (size_t)n;
+		return 1;
+	}
+	if (room == 0) {
+		BIO_set_retry_write(b);
+		return 0;
+	}
+	*written = NVT_MIN(len, room);
+	memcpy(ss->out + ss->out_len, data, *written);
+	ss->out_len += *written;
+	return 1;
+}
+
+static long
+ssl_out_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	/* Flushing is the socket's own business (ssl_record_flush()). */
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static BIO_METHOD *g_out_method;
+static pthread_once_t g_out_once = PTHREAD_ONCE_INIT;
+
+static void
+ssl_out_method_free(void)
+{
+	BIO_meth_free(g_out_method);
+	g_out_method = NULL;
+}
+
+static void
+ssl_out_method_create(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "nvt ssl out");
+
+	if (m == NULL || !BIO_meth_set_write_ex(m, ssl_out_bio_write) ||
+	    !BIO_meth_set_ctrl(m, ssl_out_bio_ctrl) || !OPENSSL_atexit(ssl_out_method_free)) {
+		BIO_meth_free(m);
+		return;
+	}
+	g_out_method = m;
+}
+
+int
+ssl_out_attach(struct ssl_sock *ss)
+{
+	BIO *b;
+
+	pthread_once(&g_out_once, ssl_out_method_create);
+	b = g_out_method != NULL ? BIO_new(g_out_method) : NULL;
+	if (b == NULL) {
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	BIO_set_data(b, ss);
+	BIO_set_init(b, 1);
+	/* The socket BIO stays the read BIO. */
+	SSL_set0_wbio(ss->ssl, b);
+	return 0;
+}
+
+bool
+ssl_out_idle(const struct ssl_sock *ss)
+{
+	return ss->wlen == 0 && ss->out_len == 0;
+}
+
+/*
+ * The next record to send: the head of what is queued and not in out yet,
+ * its own bytes when it has a record's worth, else a copy. Nothing (wlen
+ * 0) when all of it is in out, or the part of the queue one look shows.
+ */
 static int
 ssl_record_stage(struct ssl_sock *ss)
 {
-	struct iovec iovs[NVT_SOCK_IOV_BATCH];
-	size_t len, take, off = 0;
-	int i, cnt;
+	struct iovec iovs[2 * NVT_SOCK_IOV_BATCH];
+	size_t len, take, skip = ss->out_plain, off = 0;
+	int i = 0, cnt;
 
-	cnt = nvt_sock_prep_iovs(&ss->ep.base, iovs, NVT_SOCK_IOV_BATCH, &len);
-	if (cnt > 0 && iovs[0].iov_len >= SSL_SOCK_RECORD_MAX) {
-		ss->wbuf = iovs[0].iov_base;
+	cnt = nvt_sock_prep_iovs(&ss->ep.base, iovs, (int)NVT_COUNTOF(iovs), &len);
+	for (; i < cnt && skip >= iovs[i].iov_len; i++) {
+		skip -= iovs[i].iov_len;
+	}
+	if (i < cnt) {
+		iovs[i].iov_base = (uint8_t *)iovs[i].iov_base + skip;
+		iovs[i].iov_len -= skip;
+	}
+	if (i < cnt && iovs[i].iov_len >= SSL_SOCK_RECORD_MAX) {
+		ss->wbuf = iovs[i].iov_base;
 		ss->wlen = SSL_SOCK_RECORD_MAX;
 		return 0;
 	}
@@ -229,7 +338,7 @@ ssl_record_stage(struct ssl_sock *ss)
 			return -ENOMEM;
 		}
 	}
-	for (i = 0; i < cnt && off < SSL_SOCK_RECORD_MAX; i++) {
+	for (; i < cnt && off < SSL_SOCK_RECORD_MAX; i++) {
 		take = NVT_MIN(iovs[i].iov_len, SSL_SOCK_RECORD_MAX - off);
 		memcpy(ss->staging + off, iovs[i].iov_base, take);
 		off += take;
@@ -239,25 +348,58 @@ ssl_record_stage(struct ssl_sock *ss)
 	return 0;
 }
 
-/* One record through OpenSSL: 1 sent, 0 no room (EPOLLOUT resumes), <0 failed. */
+/* Encrypt what is queued into out until it is full or all of it is there: 0, or <0 failed. */
 static int
-ssl_record_write(struct ssl_sock *ss)
+ssl_out_fill(struct ssl_sock *ss)
 {
 	size_t n;
-	int err;
+	int rc = 0, err;
 
-	ERR_clear_error();
-	if (SSL_write_ex(ss->ssl, ss->wbuf, ss->wlen, &n)) {
+	ss->out_gather = true;
+	for (;;) {
+		if (ss->wlen == 0) {
+			rc = ssl_record_stage(ss);
+			if (rc != 0 || ss->wlen == 0) {
+				break;
+			}
+		}
+		ERR_clear_error();
+		if (!SSL_write_ex(ss->ssl, ss->wbuf, ss->wlen, &n)) {
+			err = SSL_get_error(ss->ssl, 0);
+			if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ) {
+				rc = ssl_io_failed(ss, err);
+			}
+			break;
+		}
+		ss->out_plain += ss->wlen;
 		ss->wbuf = NULL;
 		ss->wlen = 0;
-		return 1;
 	}
-	err = SSL_get_error(ss->ssl, 0);
-	if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
-		nvt_sock_epoll_block_out(&ss->ep);
-		return 0;
+	ss->out_gather = false;
+	return rc;
+}
+
+/* send() what out holds: 0 all of it, -EAGAIN not all (EPOLLOUT resumes), or -errno. */
+static int
+ssl_out_send(struct ssl_sock *ss)
+{
+	ssize_t n;
+
+	do {
+		n = send(ss->ep.base.fd, ss->out + ss->out_off, ss->out_len - ss->out_off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	}
-	return ssl_io_failed(ss, err);
+	ss->out_off += (size_t)n;
+	if (ss->out_off < ss->out_len) {
+		/* The kernel took what fit; another try now would only get EAGAIN. */
+		return -EAGAIN;
+	}
+	ss->out_off = 0;
+	ss->out_len = 0;
+	return 0;
 }
 
 static int
@@ -265,29 +407,45 @@ ssl_record_flush(struct ssl_sock *ss)
 {
 	struct nvt_sock *sock = &ss->ep.base;
 	int rc, progress = 0;
-	size_t len;
+	size_t plain;
 
 	if (ss->ep.out_blocked) {
 		return 0;
 	}
+	if (ss->out == NULL) {
+		ss->out = malloc(SSL_SOCK_OUT_MAX);
+		if (ss->out == NULL) {
+			rc = nvt_sock_fail_requests(sock, -ENOMEM);
+			return rc == -EBADF ? rc : sock->write_err;
+		}
+	}
 	while (!TAILQ_EMPTY(&sock->queued_reqs)) {
-		rc = ss->wlen == 0 ? ssl_record_stage(ss) : 0;
-		if (rc == 0 && ss->wlen == 0) {
+		rc = ssl_out_fill(ss);
+		if (rc == 0 && ss->out_len == 0) {
+			if (ss->wlen != 0) {
+				/* OpenSSL holds the record back until it read something. */
+				nvt_sock_epoll_block_out(&ss->ep);
+				return progress;
+			}
 			/* Only empty requests are queued. */
 			rc = nvt_sock_complete_bytes(sock, 0);
 			return rc == -EBADF ? rc : 1;
 		}
-		len = ss->wlen;
-		rc = rc == 0 ? ssl_record_write(ss) : rc;
-		if (rc <= 0) {
-			if (rc < 0) {
-				rc = nvt_sock_fail_requests(sock, rc);
-				return rc == -EBADF ? rc : sock->write_err;
-			}
+		rc = rc == 0 ? ssl_out_send(ss) : rc;
+		if (rc == -EAGAIN) {
+			nvt_sock_epoll_block_out(&ss->ep);
 			return progress;
 		}
+		if (rc < 0) {
+			ssl_sock_fail(ss, rc,
+				      rc == -ECONNRESET || rc == -EPIPE ? NULL : nvt_strerror(rc));
+			rc = nvt_sock_fail_requests(sock, rc);
+			return rc == -EBADF ? rc : sock->write_err;
+		}
 		progress = 1;
-		rc = nvt_sock_complete_bytes(sock, len);
+		plain = ss->out_plain;
+		ss->out_plain = 0;
+		rc = nvt_sock_complete_bytes(sock, plain);
 		if (rc < 0 || sock->close_pending) {
 			return rc == -EBADF ? rc : progress;
 		}
