@@ -194,6 +194,7 @@ ssl_sock_established(struct ssl_sock *ss)
 	if (!ss->ktls_rx) {
 		/* Off during the handshake: what OpenSSL reads ahead the kernel can no longer take over. */
 		SSL_set_read_ahead(ss->ssl, 1);
+		ssl_rx_attach(ss);
 	}
 	if (!ss->ktls_tx && ssl_out_attach(ss) != 0) {
 		return ssl_sock_handshake_failed(ss, -ENOMEM, "out of memory");

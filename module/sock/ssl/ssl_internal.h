@@ -52,6 +52,8 @@ struct ssl_sock {
 	bool ktls_rx;
 	/* kTLS receive: the peer's close_notify was read; reads return 0 from now on. */
 	bool rx_eof;
+	/* User-space receiving: OpenSSL's last read() of the fd came back short. */
+	bool rx_short;
 	/*
 	 * User-space sending: the record SSL_write_ex() took and has not finished.
 	 * A retry must pass the same bytes, so they stay put until it succeeds:
@@ -119,6 +121,8 @@ ssize_t ssl_sock_readv(struct nvt_sock *sock, struct iovec *iov, int iovcnt);
 int ssl_sock_flush(struct nvt_sock *sock);
 /* Established without kTLS send: OpenSSL's records go through out from now on. */
 int ssl_out_attach(struct ssl_sock *ss);
+/* Established without kTLS receive: note whether OpenSSL's reads of the fd come back short. */
+void ssl_rx_attach(struct ssl_sock *ss);
 /* Whether everything OpenSSL wrote has left (a close_notify may follow). */
 bool ssl_out_idle(const struct ssl_sock *ss);
 

@@ -55,6 +55,31 @@ ssl_io_failed(struct ssl_sock *ss, int ssl_err)
 	return ssl_sock_fail(ss, rc, rc == -ECONNRESET || rc == -EPIPE ? NULL : reason);
 }
 
+/* After each read of the socket BIO: whether it got less than it asked for. */
+static long
+ssl_rx_bio_cb(BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret,
+	      size_t *processed)
+{
+	struct ssl_sock *ss = (struct ssl_sock *)BIO_get_callback_arg(b);
+
+	(void)argp;
+	(void)argi;
+	(void)argl;
+	if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
+		ss->rx_short = ret > 0 && processed != NULL && *processed < len;
+	}
+	return ret;
+}
+
+void
+ssl_rx_attach(struct ssl_sock *ss)
+{
+	BIO *b = SSL_get_rbio(ss->ssl);
+
+	BIO_set_callback_arg(b, (char *)ss);
+	BIO_set_callback_ex(b, ssl_rx_bio_cb);
+}
+
 /* SSL_read_ex() into one buffer: bytes read, and the SSL error that stopped it (or 0). */
 static size_t
 ssl_read_buf(struct ssl_sock *ss, uint8_t *buf, size_t len, int *ssl_err)
@@ -69,6 +94,15 @@ ssl_read_buf(struct ssl_sock *ss, uint8_t *buf, size_t len, int *ssl_err)
 			break;
 		}
 		off += n;
+		if (ss->rx_short && !SSL_has_pending(ss->ssl)) {
+			/*
+			 * OpenSSL holds nothing and the fd had no more when it was
+			 * last read: another read would only get EAGAIN. Epoll
+			 * reports what comes next, as after a short readv().
+			 */
+			*ssl_err = SSL_ERROR_WANT_READ;
+			break;
+		}
 	}
 	return off;
 }
