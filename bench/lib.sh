@@ -148,3 +148,20 @@ others_summary() {
 		if (med > 10) note = " (busy: read the numbers with care)"
 		print note }'
 }
+
+# On exit: SIGKILL the target of $TGT_PID if it still runs, remove $TMP.
+target_cleanup() {
+	if [[ -n ${TGT_PID:-} ]]; then
+		kill -KILL "$TGT_PID" 2>/dev/null || true
+		wait "$TGT_PID" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+
+# "<busy ticks of all reactors> <tick_rate>" of the target on $SOCK (through $CLI).
+reactor_busy() {
+	"$CLI" -s "$SOCK" -t 10 framework_get_reactors | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print(sum(x["busy"] for x in r["reactors"]), r["tick_rate"])'
+}

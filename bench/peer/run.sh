@@ -134,22 +134,6 @@ stop_target() {
 	TGT_PID=
 }
 
-cleanup() {
-	if [[ -n ${TGT_PID:-} ]]; then
-		kill -KILL "$TGT_PID" 2>/dev/null || true
-		wait "$TGT_PID" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-
-# "<busy ticks of all reactors> <tick_rate>" of the target on $SOCK.
-reactor_busy() {
-	"$CLI" -s "$SOCK" -t 10 framework_get_reactors | python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-print(sum(x["busy"] for x in r["reactors"]), r["tick_rate"])'
-}
-
 # Initiator $1 on case (-w $2, -M $3, size $4, QD $5): prints "iops=.. lat_us=..".
 run_initiator() {
 	local prog=$NVTPERF mix=()
@@ -289,7 +273,7 @@ main() {
 		exit 0
 	fi
 	TMP=$(mktemp -d)
-	trap cleanup EXIT
+	trap target_cleanup EXIT
 	build
 	echo "nvtcpd vs SPDK nvmf_tgt on 127.0.0.1, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "machine: $(nproc) cores, $(uname -sr), $(machine_cpu)"

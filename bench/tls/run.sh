@@ -210,22 +210,6 @@ stop_program() {
 	PROG=
 }
 
-cleanup() {
-	if [[ -n ${TGT_PID:-} ]]; then
-		kill -KILL "$TGT_PID" 2>/dev/null || true
-		wait "$TGT_PID" 2>/dev/null || true
-	fi
-	rm -rf "$TMP"
-}
-
-# "<busy ticks of all reactors> <tick_rate>" of the target on $SOCK.
-reactor_busy() {
-	"$CLI" -s "$SOCK" -t 10 framework_get_reactors | python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-print(sum(x["busy"] for x in r["reactors"]), r["tick_rate"])'
-}
-
 # Initiator $1 in mode $2 (plain or tls) on case (-w $3, size $4, QD $5):
 # prints "iops=.. mib_s=.. lat_us=..".
 run_initiator() {
@@ -415,7 +399,7 @@ main() {
 	local ini
 
 	TMP=$(mktemp -d)
-	trap cleanup EXIT
+	trap target_cleanup EXIT
 	choose
 	build
 	PLAIN_PORT=$(pick_port)
