@@ -157,8 +157,10 @@ nvmf_referral_count(const struct nvt_nvmf_tgt *tgt)
 
 /*
  * As SPDK fills it: SUBTYPE 1 for another discovery service, 2 for an NVM
- * subsystem; the dynamic controller model; no port of ours to name (PORTID 0).
- * TREQ and TSAS as this target's own TCP listeners say them.
+ * subsystem; the dynamic controller model; no port of ours to name (PORTID
+ * 0). TREQ and TSAS as this target's own TCP listeners say them: a plain
+ * referral is "not specified" rather than SPDK's "not required", which
+ * recent Linux hosts take as a reason to connect over TLS.
  */
 static void
 referral_fill_entry(const struct nvt_nvmf_referral *r, struct nvt_nvmf_disc_log_entry *e)
