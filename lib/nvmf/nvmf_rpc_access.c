@@ -175,7 +175,8 @@ static const struct nvt_json_field g_add_listener_fields[] = {
 	LISTENER_FIELDS,
 	{ "secure_channel", NVT_JSON_BOOL, offsetof(struct rpc_listener, secure_channel), true },
 	NVT_JSON_SPDK_DEFAULT("ana_state", "\"optimized\"",
-			      "Asymmetric Namespace Access reporting is not supported yet"),
+			      "a new listener starts optimized: set its states with "
+			      "nvmf_subsystem_listener_set_ana_state"),
 	/* Names the ANA group of ana_state, which can only be SPDK's default here. */
 	NVT_JSON_SPDK_IGNORED("anagrpid", NULL),
 };
@@ -310,4 +311,11 @@ nvmf_rpc_trid_to_json(const struct nvt_nvmf_trid *trid)
 	return json_pack("{s:s, s:s, s:s, s:s}", "trtype", nvt_nvmf_trtype_str(trid->trtype),
 			 "adrfam", nvt_nvmf_adrfam_str(trid->adrfam), "traddr", trid->traddr,
 			 "trsvcid", trid->trsvcid);
+}
+
+bool
+nvmf_rpc_decode_listen_address(struct nvt_jsonrpc_request *req, const json_t *obj,
+			       struct nvt_nvmf_trid *trid)
+{
+	return decode_address(req, obj, trid);
 }
