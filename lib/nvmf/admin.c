@@ -113,6 +113,7 @@ identify_ctrlr_fill(struct nvmf_ctrlr *ctrlr, struct nvt_nvme_id_ctrl *cd)
 	/* Flush names one namespace: a broadcast (NSID FFFFFFFFh) flush is not supported. */
 	cd->vwc = (uint8_t)((0x2u << NVT_NVME_VWC_FLUSH_BROADCAST_SHIFT) |
 			    (subsystem_has_write_cache(ctrlr) ? NVT_NVME_VWC_PRESENT : 0));
+	nvmf_ana_identify_ctrlr(ctrlr, cd);
 }
 
 static void
@@ -130,6 +131,7 @@ identify_ns_fill(struct nvmf_ns *ns, struct nvt_nvme_id_ns *nsd, uint32_t max_io
 	nsd->flbas = 0;
 	nsd->lbaf[0].lbads = (uint8_t)lbads;
 	nsd->nmic = 1;
+	nsd->anagrpid = __atomic_load_n(&ns->opts.anagrpid, __ATOMIC_RELAXED);
 	if (nvt_bdev_io_type_supported(ns->bdev, NVT_BDEV_IO_TYPE_UNMAP)) {
 		nsd->nsfeat |= NVT_NVME_NSFEAT_THIN_PROVISIONING;
 	}
@@ -417,6 +419,14 @@ nvmf_admin_aer_try_notify(struct nvmf_ctrlr *ctrlr)
 {
 	struct nvmf_request *req = TAILQ_FIRST(&ctrlr->aer_reqs);
 
+	if (req != NULL && nvmf_ana_take_notice(ctrlr)) {
+		aer_complete(ctrlr, req,
+			     nvt_nvme_aer_cdw0(NVT_NVME_AER_TYPE_NOTICE,
+					       NVT_NVME_AER_INFO_NOTICE_ANA_CHANGE,
+					       NVT_NVME_LOG_ANA),
+			     0);
+		req = TAILQ_FIRST(&ctrlr->aer_reqs);
+	}
 	if (req == NULL || !ctrlr->ns_change_pending || ctrlr->ns_notice_masked) {
 		return;
 	}
@@ -619,6 +629,8 @@ admin_get_log_page(struct nvmf_request *req, struct nvmf_ctrlr *ctrlr)
 		nvmf_req_invalid_field(req);
 	} else if (lid == NVT_NVME_LOG_CHANGED_NS_LIST) {
 		log_changed_ns(req, ctrlr, off, len);
+	} else if (lid == NVT_NVME_LOG_ANA) {
+		nvmf_ana_get_log(req, ctrlr, off, len);
 	} else if (lid == NVT_NVME_LOG_COMMAND_EFFECTS) {
 		log_cmd_effects(req, off, len);
 	} else if (lid == NVT_NVME_LOG_ERROR || lid == NVT_NVME_LOG_SMART ||

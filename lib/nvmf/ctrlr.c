@@ -320,6 +320,7 @@ ctrlr_unlist_msg(void *ctx)
 	struct nvmf_ctrlr *ctrlr = ctx;
 
 	TAILQ_REMOVE(&ctrlr->subsystem->ctrlrs, ctrlr, link);
+	nvmf_ana_ctrlr_detach(ctrlr);
 	nvmf_send_msg(ctrlr->thread, &ctrlr->teardown_msg, ctrlr_free_msg, ctrlr,
 		      "controller teardown");
 }

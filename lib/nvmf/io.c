@@ -282,6 +282,10 @@ nvmf_io_exec(struct nvmf_request *req)
 		nvmf_request_complete(req);
 		return;
 	}
+	if (nvmf_ana_io_refused(req, pns->ns)) {
+		nvmf_request_complete(req);
+		return;
+	}
 	req->ns = pns->ns;
 	pns->io_outstanding++;
 	req->qpair->group->stats.pending_bdev_io++;

@@ -23,6 +23,8 @@
 #include "nvtcp/queue.h"
 #include "nvtcp/thread.h"
 
+#include "ana.h"
+
 #define NVMF_SN_LEN	     20
 #define NVMF_MN_LEN	     40
 #define NVMF_MAX_NS_DEFAULT  32
@@ -52,6 +54,8 @@ struct nvmf_subsystem_listener {
 	struct nvt_nvmf_trid trid;
 	struct nvmf_transport *transport;
 	bool secure_channel;
+	/* ANA reporting: its slot of subsystem->ana, plus one (0: none). */
+	uint32_t ana_slot;
 	TAILQ_ENTRY(nvmf_subsystem_listener) link;
 };
 
@@ -108,6 +112,8 @@ struct nvt_nvmf_subsystem {
 	/* Limits reported in the NVM Identify Controller data (0: none). */
 	uint32_t dmrsl;
 	uint8_t wzsl;
+	/* ANA reporting: the states per listener (NULL: off). */
+	struct nvmf_ana *ana;
 	bool deleting;
 	TAILQ_ENTRY(nvt_nvmf_subsystem) link;
 };
@@ -245,6 +251,7 @@ struct nvmf_ctrlr {
 	/* Discovery log changed, not yet reported; notices masked until the log is read. */
 	bool disc_change_pending;
 	bool disc_notice_masked;
+	struct nvmf_ctrlr_ana ana;
 	struct nvt_poller *ka_poller;
 	/* Ticks of the last Keep Alive (or of the timer's start). */
 	uint64_t last_keep_alive;

@@ -19,6 +19,7 @@ struct rpc_ns_params {
 	char *nguid;
 	char *eui64;
 	char *uuid;
+	uint32_t anagrpid;
 };
 
 static const struct nvt_json_field g_ns_fields[] = {
@@ -27,9 +28,8 @@ static const struct nvt_json_field g_ns_fields[] = {
 	{ "nguid", NVT_JSON_STRING, offsetof(struct rpc_ns_params, nguid), true },
 	{ "eui64", NVT_JSON_STRING, offsetof(struct rpc_ns_params, eui64), true },
 	{ "uuid", NVT_JSON_STRING, offsetof(struct rpc_ns_params, uuid), true },
-	/* SPDK too keeps a namespace's ANA group only in subsystems with ANA reporting. */
-	NVT_JSON_SPDK_IGNORED("anagrpid", "ANA groups apply with ANA reporting, which nvtcp does "
-					  "not offer yet"),
+	/* 0: the NSID. */
+	{ "anagrpid", NVT_JSON_UINT32, offsetof(struct rpc_ns_params, anagrpid), true },
 	NVT_JSON_SPDK_UNSUPPORTED("ptpl_file", "reservations are not supported, so there is "
 					       "nothing to persist"),
 	NVT_JSON_SPDK_DEFAULT("no_auto_visible", "false",
@@ -55,6 +55,7 @@ ns_params_to_opts(const struct rpc_ns_params *n, struct nvt_nvmf_ns_opts *opts)
 {
 	nvt_nvmf_ns_opts_init(opts, sizeof(*opts));
 	opts->nsid = n->nsid;
+	opts->anagrpid = n->anagrpid;
 	if (n->nguid != NULL && nvt_hex_parse(n->nguid, opts->nguid, sizeof(opts->nguid)) != 0) {
 		return "nguid";
 	}
@@ -89,7 +90,7 @@ add_ns_answer(struct nvt_jsonrpc_request *req, const char *bdev_name, int rc)
 		why = "NSID already in use";
 		break;
 	case -EINVAL:
-		why = "NSID above max_namespaces (or not allowed here)";
+		why = "NSID or anagrpid above max_namespaces (or not allowed here)";
 		break;
 	case -ENOSPC:
 		why = "no free NSID";
@@ -214,6 +215,10 @@ nvmf_rpc_ns_to_json(const struct nvmf_ns *ns, bool config)
 	}
 	nvt_uuid_fmt(buf, ns->opts.uuid);
 	json_object_set_new(obj, "uuid", json_string(buf));
+	/* SPDK too shows a namespace's ANA group only with ANA reporting. */
+	if (nvt_nvmf_subsystem_get_ana_reporting(ns->subsystem)) {
+		json_object_set_new(obj, "anagrpid", json_integer(ns->opts.anagrpid));
+	}
 	if (config) {
 		json_object_set_new(obj, "no_auto_visible", json_false());
 	}

@@ -503,6 +503,12 @@ nvt_nvmf_subsystem_add_listener_ext(struct nvt_nvmf_subsystem *subsystem,
 	}
 	l->trid = *trid;
 	l->secure_channel = secure;
+	rc = nvmf_ana_listener_add(subsystem, l);
+	if (rc != 0) {
+		nvmf_tgt_stop_listen(subsystem->tgt, trid);
+		free(l);
+		return rc;
+	}
 	TAILQ_INSERT_TAIL(&subsystem->listeners, l, link);
 	subsystem->tgt->discovery_genctr++;
 	return 0;
@@ -519,6 +525,7 @@ nvt_nvmf_subsystem_remove_listener(struct nvt_nvmf_subsystem *subsystem,
 	}
 	TAILQ_REMOVE(&subsystem->listeners, l, link);
 	nvmf_tgt_stop_listen(subsystem->tgt, &l->trid);
+	nvmf_ana_listener_remove(subsystem, l);
 	free(l);
 	subsystem->tgt->discovery_genctr++;
 	return 0;
@@ -718,8 +725,9 @@ nvt_nvmf_subsystem_add_ns(struct nvt_nvmf_subsystem *subsystem, const char *bdev
 	ns->opts.opts_size = sizeof(ns->opts);
 	ns->nsid = nsid;
 	ns->opts.nsid = nsid;
+	ns->opts.anagrpid = ns->opts.anagrpid != 0 ? ns->opts.anagrpid : nsid;
 	ns->subsystem = subsystem;
-	rc = ns_open(ns, bdev_name);
+	rc = ns->opts.anagrpid <= subsystem->max_nsid ? ns_open(ns, bdev_name) : -EINVAL;
 	if (rc != 0) {
 		free(ns);
 		free(chg);
@@ -820,6 +828,7 @@ nvmf_subsystem_free(struct nvt_nvmf_subsystem *subsystem)
 			free(subsystem->ns[i]);
 		}
 	}
+	nvmf_ana_free(subsystem);
 	tgt->subsystem_ids[subsystem->id] = NULL;
 	TAILQ_REMOVE(&tgt->subsystems, subsystem, link);
 	tgt->discovery_genctr++;
