@@ -827,6 +827,7 @@ nvmf_subsystem_free(struct nvt_nvmf_subsystem *subsystem)
 	}
 	for (i = 0; i < subsystem->max_nsid; i++) {
 		if (subsystem->ns[i] != NULL) {
+			nvmf_resv_ns_fini(subsystem->ns[i]);
 			nvt_bdev_close(subsystem->ns[i]->desc);
 			free(subsystem->ns[i]->bdev_name);
 			free(subsystem->ns[i]);
