@@ -152,7 +152,7 @@ NVT_NVME_SPEC_SIZE(struct nvt_nvme_resv_notify_log, 64);
 #define NVT_NVME_RESV_MASK_REGPRE (1u << 1)
 #define NVT_NVME_RESV_MASK_RESREL (1u << 2)
 #define NVT_NVME_RESV_MASK_RESPRE (1u << 3)
-#define NVT_NVME_RESV_MASK_ALL                                                                     \
+#define NVT_NVME_RESV_MASK_ALL \
 	(NVT_NVME_RESV_MASK_REGPRE | NVT_NVME_RESV_MASK_RESREL | NVT_NVME_RESV_MASK_RESPRE)
 
 /** Reservation Persistence feature (83h), CDW11 bit 0: Persist Through Power Loss. */
@@ -162,14 +162,14 @@ NVT_NVME_SPEC_SIZE(struct nvt_nvme_resv_notify_log, 64);
 #define NVT_NVME_ONCS_RESERVATIONS (1u << 5)
 
 /** Identify Namespace RESCAP bits. */
-#define NVT_NVME_RESCAP_PTPL	      (1u << 0)
-#define NVT_NVME_RESCAP_WE	      (1u << 1)
-#define NVT_NVME_RESCAP_EA	      (1u << 2)
-#define NVT_NVME_RESCAP_WE_REG_ONLY   (1u << 3)
-#define NVT_NVME_RESCAP_EA_REG_ONLY   (1u << 4)
-#define NVT_NVME_RESCAP_WE_ALL_REGS   (1u << 5)
-#define NVT_NVME_RESCAP_EA_ALL_REGS   (1u << 6)
-#define NVT_NVME_RESCAP_IEKEY	      (1u << 7)
+#define NVT_NVME_RESCAP_PTPL	    (1u << 0)
+#define NVT_NVME_RESCAP_WE	    (1u << 1)
+#define NVT_NVME_RESCAP_EA	    (1u << 2)
+#define NVT_NVME_RESCAP_WE_REG_ONLY (1u << 3)
+#define NVT_NVME_RESCAP_EA_REG_ONLY (1u << 4)
+#define NVT_NVME_RESCAP_WE_ALL_REGS (1u << 5)
+#define NVT_NVME_RESCAP_EA_ALL_REGS (1u << 6)
+#define NVT_NVME_RESCAP_IEKEY	    (1u << 7)
 
 #ifdef __cplusplus
 }

@@ -152,7 +152,8 @@ resv_notify(struct nvt_nvmf_subsystem *subsystem, uint32_t nsid, const struct nv
 					   subsystem->nqn, ctrlr->cntlid, nsid);
 				continue;
 			}
-			*m = (struct resv_notice_msg){ .ctrlr = ctrlr, .nsid = nsid,
+			*m = (struct resv_notice_msg){ .ctrlr = ctrlr,
+						       .nsid = nsid,
 						       .type = n->to[i].type };
 			if (nvmf_send_msg(ctrlr->thread, &m->msg, resv_notice_run, m,
 					  "reservation notice") != 0) {
@@ -334,8 +335,7 @@ resv_op_start_msg(void *ctx)
 static bool
 resv_is_cmd(uint8_t opc)
 {
-	return opc == NVT_NVME_OPC_RESERVATION_REGISTER ||
-	       opc == NVT_NVME_OPC_RESERVATION_REPORT ||
+	return opc == NVT_NVME_OPC_RESERVATION_REGISTER || opc == NVT_NVME_OPC_RESERVATION_REPORT ||
 	       opc == NVT_NVME_OPC_RESERVATION_ACQUIRE || opc == NVT_NVME_OPC_RESERVATION_RELEASE;
 }
 
@@ -441,8 +441,9 @@ nvmf_resv_ns_init(struct nvmf_ns *ns, const char *ptpl_file)
 	TAILQ_INIT(&rns->ops);
 	if (ptpl_file != NULL && ptpl_file[0] != '\0') {
 		rns->r.ptpl_file = strdup(ptpl_file);
-		rc = rns->r.ptpl_file == NULL ? -ENOMEM
-					       : nvmf_resv_ptpl_load(&rns->r, nvt_bdev_get_uuid(ns->bdev));
+		rc = rns->r.ptpl_file == NULL
+			     ? -ENOMEM
+			     : nvmf_resv_ptpl_load(&rns->r, nvt_bdev_get_uuid(ns->bdev));
 		if (rc != 0) {
 			free(rns->r.ptpl_file);
 			free(rns);

@@ -91,8 +91,9 @@ nvmf_resv_ctrlr_notify(struct nvmf_ctrlr *ctrlr, uint32_t nsid, uint8_t type)
 		rc->last_count = 1;
 	}
 	if (rc->num < RESV_LOG_MAX) {
-		rc->log[(rc->head + rc->num) % RESV_LOG_MAX] =
-			(struct resv_log_entry){ .count = rc->last_count, .nsid = nsid, .type = type };
+		rc->log[(rc->head + rc->num) % RESV_LOG_MAX] = (struct resv_log_entry){
+			.count = rc->last_count, .nsid = nsid, .type = type
+		};
 		rc->num++;
 	}
 	rc->event_pending = true;

@@ -51,9 +51,9 @@ ptpl_to_json(const struct nvmf_resv *r, const uint8_t bdev_uuid[16])
 	json_object_set_new(obj, "holder_uuid", json_string(uuid));
 	for (i = 0; r->ptpl && i < r->nregs; i++) {
 		nvt_uuid_fmt(uuid, r->regs[i].hostid);
-		json_array_append_new(regs, json_pack("{s:I, s:s}", "rkey",
-						      (json_int_t)r->regs[i].rkey, "host_uuid",
-						      uuid));
+		json_array_append_new(regs,
+				      json_pack("{s:I, s:s}", "rkey", (json_int_t)r->regs[i].rkey,
+						"host_uuid", uuid));
 	}
 	json_object_set_new(obj, "registrants", regs);
 	return obj;
@@ -145,7 +145,8 @@ ptpl_load_regs(struct nvmf_resv *r, const json_t *regs)
 	if (!json_is_array(regs) || json_array_size(regs) > NVMF_RESV_MAX_REGS) {
 		return "\"registrants\" is not an array of at most 32 entries";
 	}
-	json_array_foreach(regs, i, e) {
+	json_array_foreach(regs, i, e)
+	{
 		rkey = json_object_get(e, "rkey");
 		host = json_object_get(e, "host_uuid");
 		if (!json_is_integer(rkey) || !json_is_string(host) ||

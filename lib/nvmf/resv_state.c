@@ -120,7 +120,8 @@ reg_remove_by_key(struct nvmf_resv *r, uint64_t key, int *self, struct nvmf_resv
 
 	while (i < r->nregs) {
 		if ((int)i != *self && r->regs[i].rkey == key) {
-			notice_add(out, r->regs[i].hostid, NVT_NVME_RESV_NOTIFY_REGISTRATION_PREEMPTED);
+			notice_add(out, r->regs[i].hostid,
+				   NVT_NVME_RESV_NOTIFY_REGISTRATION_PREEMPTED);
 			*self = reg_remove(r, i, *self);
 			n++;
 		} else {
@@ -374,7 +375,11 @@ nvmf_resv_state_snap(const struct nvmf_resv *r)
 
 /* ---- the table of the spec: command groups against the reservation ---- */
 
-enum resv_access { RESV_ACCESS_OTHER, RESV_ACCESS_READ, RESV_ACCESS_WRITE };
+enum resv_access {
+	RESV_ACCESS_OTHER,
+	RESV_ACCESS_READ,
+	RESV_ACCESS_WRITE
+};
 
 static enum resv_access
 opc_access(uint8_t opc)

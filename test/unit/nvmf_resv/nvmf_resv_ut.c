@@ -45,15 +45,15 @@ static uint16_t
 acquire(struct nvmf_resv *r, const uint8_t *host, uint8_t action, uint8_t rtype, uint64_t crkey,
 	uint64_t prkey)
 {
-	return run(r, NVT_NVME_OPC_RESERVATION_ACQUIRE, host, action | ((uint32_t)rtype << 8), crkey,
-		   prkey);
+	return run(r, NVT_NVME_OPC_RESERVATION_ACQUIRE, host, action | ((uint32_t)rtype << 8),
+		   crkey, prkey);
 }
 
 static uint16_t
 release(struct nvmf_resv *r, const uint8_t *host, uint8_t action, uint8_t rtype, uint64_t crkey)
 {
-	return run(r, NVT_NVME_OPC_RESERVATION_RELEASE, host, action | ((uint32_t)rtype << 8), crkey,
-		   0);
+	return run(r, NVT_NVME_OPC_RESERVATION_RELEASE, host, action | ((uint32_t)rtype << 8),
+		   crkey, 0);
 }
 
 /* A holds a reservation of \p rtype; B is registered; C is not. */
@@ -108,9 +108,8 @@ test_conflict_table(void **state)
 						 t[i].wr[h] ? 0 : CONFLICT);
 			}
 			/* Reservation commands are never refused by the table. */
-			assert_int_equal(nvmf_resv_check(s, hosts[h],
-							 NVT_NVME_OPC_RESERVATION_REPORT),
-					 0);
+			assert_int_equal(
+				nvmf_resv_check(s, hosts[h], NVT_NVME_OPC_RESERVATION_REPORT), 0);
 		}
 		free(s);
 	}
@@ -129,9 +128,9 @@ test_register(void **state)
 	assert_int_equal(reg(&r, HOST_A, 5), 0);
 	assert_int_equal(reg(&r, HOST_A, 6), CONFLICT);
 	/* Replace needs the current key unless IEKEY. */
-	assert_int_equal(run(&r, NVT_NVME_OPC_RESERVATION_REGISTER, HOST_A,
-			     NVT_NVME_RESV_REPLACE_KEY, 9, 7),
-			 CONFLICT);
+	assert_int_equal(
+		run(&r, NVT_NVME_OPC_RESERVATION_REGISTER, HOST_A, NVT_NVME_RESV_REPLACE_KEY, 9, 7),
+		CONFLICT);
 	assert_int_equal(run(&r, NVT_NVME_OPC_RESERVATION_REGISTER, HOST_A,
 			     NVT_NVME_RESV_REPLACE_KEY | (1u << 3), 9, 7),
 			 0);
@@ -290,8 +289,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conflict_table),	 cmocka_unit_test(test_register),
-		cmocka_unit_test(test_acquire_release),	 cmocka_unit_test(test_preempt_clear),
+		cmocka_unit_test(test_conflict_table),	   cmocka_unit_test(test_register),
+		cmocka_unit_test(test_acquire_release),	   cmocka_unit_test(test_preempt_clear),
 		cmocka_unit_test(test_holder_unregisters), cmocka_unit_test(test_report),
 	};
 
