@@ -466,6 +466,11 @@ struct nvt_nvmf_ns_opts {
 	bool uuid_set;
 	/** ANA group, 1 .. max_namespaces; 0: the NSID (as SPDK). */
 	uint32_t anagrpid;
+	/**
+	 * File that keeps the reservation through power loss (copied); NULL:
+	 * reservations are not persisted (PTPL not offered).
+	 */
+	const char *ptpl_file;
 };
 
 void nvt_nvmf_ns_opts_init(struct nvt_nvmf_ns_opts *opts, size_t opts_size);
@@ -475,7 +480,8 @@ void nvt_nvmf_ns_opts_init(struct nvt_nvmf_ns_opts *opts, size_t opts_size);
  * namespace attribute changed event once every poll group has it.
  *
  * \return the NSID (> 0) or -ENODEV (no bdev), -EEXIST (NSID taken),
- * -EINVAL (NSID above max_namespaces), -ENOSPC, -ENOMEM.
+ * -EINVAL (NSID above max_namespaces), -ENOSPC, -ENOMEM, -EBADMSG
+ * (opts->ptpl_file is not a valid reservation file; logged).
  */
 int nvt_nvmf_subsystem_add_ns(struct nvt_nvmf_subsystem *subsystem, const char *bdev_name,
 			      const struct nvt_nvmf_ns_opts *opts);

@@ -24,6 +24,9 @@
 #include "nvtcp/thread.h"
 
 #include "ana.h"
+struct nvmf_resv_ns;
+struct nvmf_resv_snap;
+struct nvmf_resv_ctrlr;
 
 #define NVMF_SN_LEN	     20
 #define NVMF_MN_LEN	     40
@@ -87,6 +90,8 @@ struct nvmf_ns {
 	struct nvt_thread_msg *release_msgs;
 	nvt_nvmf_done_cb remove_cb;
 	void *remove_ctx;
+	/* Reservations (resv.c), app thread. */
+	struct nvmf_resv_ns *resv;
 };
 
 struct nvt_nvmf_subsystem {
@@ -125,6 +130,8 @@ struct nvmf_pg_ns {
 	uint32_t io_outstanding;
 	/* Removed: new I/O fails, the channel goes once io_outstanding is 0. */
 	bool removing;
+	/* The reservation as this group sees it (resv.c publishes it). */
+	const struct nvmf_resv_snap *resv;
 };
 
 /* One subsystem as one poll group sees it. */
@@ -252,6 +259,8 @@ struct nvmf_ctrlr {
 	bool disc_change_pending;
 	bool disc_notice_masked;
 	struct nvmf_ctrlr_ana ana;
+	/* Reservation notifications (resv_ctrlr.c); NULL until the first. */
+	struct nvmf_resv_ctrlr *resv;
 	struct nvt_poller *ka_poller;
 	/* Ticks of the last Keep Alive (or of the timer's start). */
 	uint64_t last_keep_alive;

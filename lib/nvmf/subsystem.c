@@ -18,6 +18,7 @@
 #include "nvtcp/string.h"
 
 #include "nvmf_internal.h"
+#include "resv.h"
 
 /* ---- transport ids ---- */
 
@@ -165,6 +166,7 @@ nvmf_pg_subsystem_sync(struct nvmf_poll_group *group, struct nvt_nvmf_subsystem 
 			continue;
 		}
 		sg->ns[i].ns = ns;
+		sg->ns[i].resv = nvmf_resv_ns_snap(ns);
 		sg->ns[i].removing = false;
 		sg->ns[i].io_outstanding = 0;
 	}
@@ -204,6 +206,7 @@ ns_group_released(void *ctx)
 	if (--ns->groups_left > 0) {
 		return;
 	}
+	nvmf_resv_ns_fini(ns);
 	nvt_bdev_close(ns->desc);
 	if (ns->remove_cb != NULL) {
 		ns->remove_cb(ns->remove_ctx, 0);
@@ -728,6 +731,15 @@ nvt_nvmf_subsystem_add_ns(struct nvt_nvmf_subsystem *subsystem, const char *bdev
 	ns->opts.anagrpid = ns->opts.anagrpid != 0 ? ns->opts.anagrpid : nsid;
 	ns->subsystem = subsystem;
 	rc = ns->opts.anagrpid <= subsystem->max_nsid ? ns_open(ns, bdev_name) : -EINVAL;
+	if (rc == 0) {
+		/* The caller's string: copied by the reservation state, not kept here. */
+		rc = nvmf_resv_ns_init(ns, ns->opts.ptpl_file);
+		ns->opts.ptpl_file = NULL;
+		if (rc != 0) {
+			nvt_bdev_close(ns->desc);
+			free(ns->bdev_name);
+		}
+	}
 	if (rc != 0) {
 		free(ns);
 		free(chg);
@@ -823,6 +835,7 @@ nvmf_subsystem_free(struct nvt_nvmf_subsystem *subsystem)
 	}
 	for (i = 0; i < subsystem->max_nsid; i++) {
 		if (subsystem->ns[i] != NULL) {
+			nvmf_resv_ns_fini(subsystem->ns[i]);
 			nvt_bdev_close(subsystem->ns[i]->desc);
 			free(subsystem->ns[i]->bdev_name);
 			free(subsystem->ns[i]);

@@ -157,7 +157,7 @@ MAIN = [
     X("nvmf_create_subsystem", {"nqn": "nqn.2016-06.io.spdk:cnode2", "serial_number": "SPDK2",
                                 "allow_any_host": False, "max_namespaces": 64,
                                 "min_cntlid": 1, "max_cntlid": 32000}, error("already exists")),
-    S(54, OK), S(55, OK), S(56, refused("ptpl_file")),
+    S(54, OK), S(55, OK), S(56, OK),
     S(59, OK), S(60, OK), S(61, OK), S(62, OK),
     # cnode1 has no ANA reporting: SPDK refuses too (an internal error there).
     S(64, error("ana_reporting")), S(65, error("ana_reporting")),
@@ -197,6 +197,10 @@ CORPUS_PORTS = ("4420", "4421", "8009")
 # Files the corpus names (256 MiB each), made in the test's folder when replayed.
 CORPUS_FILES = ("/var/tmp/disk0.img", "/var/tmp/disk1.img")
 CORPUS_LOOP = "/dev/loop0"
+
+# Reservation (PTPL) files the corpus names, mapped into the test's folder (not made:
+# a missing file is a namespace without a persisted reservation).
+CORPUS_PTPL = ("/var/tmp/ptpl.json",)
 
 # Key files the corpus names, with the secrets SPDK was given; made (mode 0600) in
 # the test's folder when replayed.
