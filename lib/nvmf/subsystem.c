@@ -431,7 +431,7 @@ void
 nvt_nvmf_subsystem_set_allow_any_host(struct nvt_nvmf_subsystem *subsystem, bool allow)
 {
 	subsystem->allow_any_host = allow;
-	nvmf_tgt_get()->discovery_genctr++;
+	nvmf_discovery_changed(nvmf_tgt_get());
 }
 
 bool
@@ -513,7 +513,7 @@ nvt_nvmf_subsystem_add_listener_ext(struct nvt_nvmf_subsystem *subsystem,
 		return rc;
 	}
 	TAILQ_INSERT_TAIL(&subsystem->listeners, l, link);
-	subsystem->tgt->discovery_genctr++;
+	nvmf_discovery_changed(subsystem->tgt);
 	return 0;
 }
 
@@ -530,7 +530,7 @@ nvt_nvmf_subsystem_remove_listener(struct nvt_nvmf_subsystem *subsystem,
 	nvmf_tgt_stop_listen(subsystem->tgt, &l->trid);
 	nvmf_ana_listener_remove(subsystem, l);
 	free(l);
-	subsystem->tgt->discovery_genctr++;
+	nvmf_discovery_changed(subsystem->tgt);
 	return 0;
 }
 
@@ -844,7 +844,15 @@ nvmf_subsystem_free(struct nvt_nvmf_subsystem *subsystem)
 	nvmf_ana_free(subsystem);
 	tgt->subsystem_ids[subsystem->id] = NULL;
 	TAILQ_REMOVE(&tgt->subsystems, subsystem, link);
-	tgt->discovery_genctr++;
+	if (subsystem == tgt->discovery) {
+		tgt->discovery = NULL;
+	}
+	/* At shutdown no host is left to tell. */
+	if (tgt->state == NVMF_TGT_STOPPING) {
+		tgt->discovery_genctr++;
+	} else {
+		nvmf_discovery_changed(tgt);
+	}
 	free(subsystem->ns);
 	free(subsystem);
 }
