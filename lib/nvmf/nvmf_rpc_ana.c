@@ -65,7 +65,8 @@ set_ana_state_with(struct nvt_jsonrpc_request *req, const struct rpc_set_ana_sta
 	enum nvt_nvme_ana_state state;
 	struct nvt_nvmf_trid trid;
 
-	if (subsystem == NULL || !nvmf_rpc_decode_address(req, "listen_address", p->listen_address, &trid)) {
+	if (subsystem == NULL ||
+	    !nvmf_rpc_decode_address(req, "listen_address", p->listen_address, &trid)) {
 		return;
 	}
 	if (nvmf_ana_state_parse(p->ana_state, &state) != 0) {
