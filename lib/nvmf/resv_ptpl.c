@@ -48,8 +48,9 @@ ptpl_to_text(const struct nvmf_resv *r, const uint8_t bdev_uuid[16])
 		return NULL;
 	}
 	nvt_uuid_fmt(uuid, bdev_uuid);
-	fprintf(f, "{\n  \"ptpl\": %s,\n  \"rtype\": %u,\n  \"crkey\": %llu,\n", r->ptpl ? "true" : "false",
-		r->rtype, (unsigned long long)(r->holder >= 0 ? r->regs[r->holder].rkey : 0));
+	fprintf(f, "{\n  \"ptpl\": %s,\n  \"rtype\": %u,\n  \"crkey\": %llu,\n",
+		r->ptpl ? "true" : "false", r->rtype,
+		(unsigned long long)(r->holder >= 0 ? r->regs[r->holder].rkey : 0));
 	fprintf(f, "  \"bdev_uuid\": \"%s\",\n", uuid);
 	uuid[0] = '\0';
 	if (r->holder >= 0) {
@@ -203,7 +204,8 @@ ptpl_quote_big(const char *text)
 		if (text[i] == '"') {
 			in_str = true;
 		}
-		if (text[i] < '0' || text[i] > '9' || (i > 0 && (text[i - 1] == '-' || text[i - 1] == '.'))) {
+		if (text[i] < '0' || text[i] > '9' ||
+		    (i > 0 && (text[i - 1] == '-' || text[i - 1] == '.'))) {
 			out[o++] = text[i++];
 			continue;
 		}

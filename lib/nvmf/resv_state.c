@@ -207,8 +207,7 @@ cmd_take(struct nvmf_resv *r, int self, uint8_t rtype)
  * target does. Reservation Preempted is for Clear.
  */
 static void
-resv_move(struct nvmf_resv *r, int self, uint8_t old, uint8_t rtype,
-	  struct nvmf_resv_notices *out)
+resv_move(struct nvmf_resv *r, int self, uint8_t old, uint8_t rtype, struct nvmf_resv_notices *out)
 {
 	r->rtype = rtype;
 	r->holder = rtype_is_all_regs(rtype) ? -1 : self;

@@ -313,8 +313,8 @@ int nvt_test_tcp_write(struct nvt_test_conn *c, uint32_t nsid, uint64_t lba, uin
  * H2CData); no data when \p len is 0. \p cpl (may be NULL) gets the
  * completion. The status, or -errno.
  */
-int nvt_test_tcp_cmd(struct nvt_test_conn *c, union nvt_nvme_sqe *sqe, void *rbuf,
-		     const void *wbuf, uint32_t len, struct nvt_nvme_cpl *cpl);
+int nvt_test_tcp_cmd(struct nvt_test_conn *c, union nvt_nvme_sqe *sqe, void *rbuf, const void *wbuf,
+		     uint32_t len, struct nvt_nvme_cpl *cpl);
 
 /*
  * Expect the next PDU to be a C2HTermReq of \p fes (and \p fei, unless

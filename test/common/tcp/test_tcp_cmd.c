@@ -344,8 +344,8 @@ nvt_test_tcp_cmd(struct nvt_test_conn *c, union nvt_nvme_sqe *sqe, void *rbuf, c
 	}
 	rc = nvt_test_tcp_capsule_send(c, sqe, NULL, 0, 0);
 	return rc != 0 ? rc
-		       : nvt_test_tcp_wait_rsp(c, sqe->cmd.cid, rbuf, rbuf == NULL ? wbuf : NULL, len,
-					       cpl);
+		       : nvt_test_tcp_wait_rsp(c, sqe->cmd.cid, rbuf, rbuf == NULL ? wbuf : NULL,
+					       len, cpl);
 }
 
 /* ---- fatal errors ---- */

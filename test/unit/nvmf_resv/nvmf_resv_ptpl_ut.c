@@ -84,12 +84,13 @@ test_load_spdk_unsigned(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	fprintf(f, "{ \"ptpl\": true, \"rtype\": 1, \"crkey\": 18446744073709551615,\n"
-		   "  \"bdev_uuid\": \"bd010203-0405-0607-0809-0a0b0c0d0e0f\",\n"
-		   "  \"holder_uuid\": \"0a000000-0000-0000-0000-000000000001\",\n"
-		   "  \"registrants\": [ { \"rkey\": 18446744073709551615,\n"
-		   "    \"host_uuid\": \"0a000000-0000-0000-0000-000000000001\" },\n"
-		   "    { \"rkey\": -2, \"host_uuid\": \"0b000000-0000-0000-0000-000000000002\" } ] }\n");
+	fprintf(f,
+		"{ \"ptpl\": true, \"rtype\": 1, \"crkey\": 18446744073709551615,\n"
+		"  \"bdev_uuid\": \"bd010203-0405-0607-0809-0a0b0c0d0e0f\",\n"
+		"  \"holder_uuid\": \"0a000000-0000-0000-0000-000000000001\",\n"
+		"  \"registrants\": [ { \"rkey\": 18446744073709551615,\n"
+		"    \"host_uuid\": \"0a000000-0000-0000-0000-000000000001\" },\n"
+		"    { \"rkey\": -2, \"host_uuid\": \"0b000000-0000-0000-0000-000000000002\" } ] }\n");
 	fclose(f);
 	nvmf_resv_state_init(&r);
 	r.ptpl_file = g_path;
@@ -101,10 +102,11 @@ test_load_spdk_unsigned(void **state)
 	/* Too big even for 64 bits: refused. */
 	f = fopen(g_path, "w");
 	assert_non_null(f);
-	fprintf(f, "{ \"ptpl\": true, \"rtype\": 0, \"bdev_uuid\": "
-		   "\"bd010203-0405-0607-0809-0a0b0c0d0e0f\", \"registrants\": [ { \"rkey\": "
-		   "18446744073709551616, \"host_uuid\": \"0a000000-0000-0000-0000-000000000001\" } ] "
-		   "}\n");
+	fprintf(f,
+		"{ \"ptpl\": true, \"rtype\": 0, \"bdev_uuid\": "
+		"\"bd010203-0405-0607-0809-0a0b0c0d0e0f\", \"registrants\": [ { \"rkey\": "
+		"18446744073709551616, \"host_uuid\": \"0a000000-0000-0000-0000-000000000001\" } ] "
+		"}\n");
 	fclose(f);
 	nvmf_resv_state_init(&r);
 	r.ptpl_file = g_path;
