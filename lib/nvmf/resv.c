@@ -177,12 +177,33 @@ resv_publish_group(struct nvmf_poll_group *group, void *arg)
 }
 
 static void
+resv_drained(void *arg)
+{
+	struct resv_op *op = arg;
+
+	resv_op_finish(op->rns, op);
+}
+
+static bool
+resv_op_aborts(const struct resv_op *op)
+{
+	return op->cmd.opc == NVT_NVME_OPC_RESERVATION_ACQUIRE &&
+	       (op->cmd.cdw10 & 0x7u) == NVT_NVME_RESV_PREEMPT_ABORT;
+}
+
+static void
 resv_publish_done(void *arg)
 {
 	struct resv_op *op = arg;
 
 	/* Every group holds the new snapshot: nobody reads the old one. */
 	free(op->old_snap);
+	op->old_snap = NULL;
+	if (resv_op_aborts(op) && !op->rns->orphan) {
+		/* Preempt and Abort: commands admitted under the old snapshot finish first. */
+		nvmf_resv_drain(op->subsystem, op->ns, op->nsid, resv_drained, op);
+		return;
+	}
 	resv_op_finish(op->rns, op);
 }
 
@@ -215,6 +236,12 @@ resv_saved_msg(void *ctx)
 	struct resv_op *op = ctx;
 	struct nvmf_resv *r = &op->rns->r;
 
+	if (op->rns->orphan) {
+		/* The namespace went (or the target stops) while the file was written. */
+		op->status = st(NVT_NVME_SC_ABORTED_SQ_DELETION, false);
+		resv_op_finish(op->rns, op);
+		return;
+	}
 	if (op->save_rc != 0) {
 		NVT_ERRLOG("%s nsid %u: cannot write reservation file %s: %s; change refused\n",
 			   op->subsystem->nqn, op->nsid, r->ptpl_file, strerror(-op->save_rc));
@@ -419,6 +446,7 @@ nvmf_resv_io_filter(struct nvmf_request *req, struct nvmf_pg_ns *pns)
 	}
 	status = nvmf_resv_check(pns->resv, req->qpair->ctrlr->hostid, opc);
 	if (status == 0) {
+		nvmf_resv_io_admitted(req, pns);
 		return false;
 	}
 	req->rsp->status = status;
