@@ -52,6 +52,8 @@ struct resv_op {
 	/* The state before the change, restored if the file cannot be written. */
 	struct nvmf_resv before;
 	struct nvmf_resv_snap *old_snap;
+	/* Hosts to tell, once the change holds (written and published). */
+	struct nvmf_resv_notices notices;
 	int save_rc;
 	struct nvt_thread_msg msg;
 	TAILQ_ENTRY(resv_op) link;
@@ -76,6 +78,8 @@ struct resv_notice_msg {
 
 static void resv_op_next(struct nvmf_resv_ns *rns);
 static void resv_ns_free(struct nvmf_resv_ns *rns);
+static void resv_notify(struct nvt_nvmf_subsystem *subsystem, uint32_t nsid,
+			const struct nvmf_resv_notices *n);
 
 static uint16_t
 st(uint8_t sc, bool dnr)
@@ -105,6 +109,9 @@ static void
 resv_op_finish(struct nvmf_resv_ns *rns, struct resv_op *op)
 {
 	op->state = RESV_OP_COMPLETING;
+	if (op->status == 0 && op->notices.n > 0) {
+		resv_notify(op->subsystem, op->nsid, &op->notices);
+	}
 	if (rns != NULL) {
 		TAILQ_REMOVE(&rns->ops, op, link);
 		rns->busy = false;
@@ -297,7 +304,6 @@ static void
 resv_op_run(struct nvmf_resv_ns *rns, struct resv_op *op)
 {
 	struct nvmf_resv *r = &rns->r;
-	struct nvmf_resv_notices notices;
 	int ptpl_want;
 	bool was_ptpl = r->ptpl;
 
@@ -307,15 +313,15 @@ resv_op_run(struct nvmf_resv_ns *rns, struct resv_op *op)
 		return;
 	}
 	op->before = *r;
-	op->status = nvmf_resv_state_exec(r, &op->cmd, &notices, &ptpl_want);
+	op->status = nvmf_resv_state_exec(r, &op->cmd, &op->notices, &ptpl_want);
 	if (op->status != 0) {
+		op->notices.n = 0;
 		resv_op_finish(rns, op);
 		return;
 	}
 	if (ptpl_want >= 0) {
 		r->ptpl = ptpl_want == 1;
 	}
-	resv_notify(op->subsystem, op->nsid, &notices);
 	if (r->ptpl || was_ptpl) {
 		/* Turning PTPL off writes it off too: a restart then loads nothing. */
 		resv_save(op);
