@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Asymmetric Namespace Access end to end, against a running nvtcpd.
 
-usage: ana_test.py NVTCPD
+usage: ana_test.py NVTCPD NVTCP_IDENTIFY
 
 Starts nvtcpd with a subsystem with ANA reporting, two listeners (ports A
 and B) and two namespaces in ANA groups 1 and 2, and a subsystem without ANA
@@ -17,15 +17,19 @@ reporting; then, with a raw NVMe/TCP host on each port, checks:
   - I/O through an inaccessible path fails with SCT 3 / SC 02h (DNR clear)
     while the other path serves; a non-optimized path serves;
   - RPC refusals (no ANA reporting, bad group, unknown listener, bad state);
-  - save_config, then nvtcpd restarted from it: same groups and states.
+  - save_config, then nvtcpd restarted from it: same groups and states;
+    nvtcp's host (nvtcp-identify) reads the same ANA log through each
+    listener as the raw host does.
 Exit 0 on success, 1 on failure, 77 when nvtcpd is missing.
 """
 
 import json
 import os
+import re
 import select
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 
@@ -369,13 +373,41 @@ def check_refusals(rpc, port_a):
                  "anagrpid")
 
 
+def identify_ana(prog, port):
+    """{group: (state name, [NSIDs])} as nvtcp-identify prints the ANA log through \\p port."""
+    out = subprocess.run([prog, "-r", "trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:%d "
+                          "subnqn:%s" % (port, CNODE1)], capture_output=True, text=True,
+                         timeout=60)
+    check(out.returncode == 0, "nvtcp-identify failed:\n%s%s" % (out.stdout, out.stderr))
+    got = {}
+    for ln in out.stdout.splitlines():
+        m = re.match(r"ANA group (\d+): state (\S+) \(0x\d\), chgcnt \d+, \d+ namespaces:(.*)$", ln)
+        if m:
+            got[int(m.group(1))] = (m.group(2), [int(x) for x in m.group(3).split()])
+    check(got, "nvtcp-identify printed no ANA log:\n" + out.stdout)
+    return got
+
+
+STATE_NAMES = {OPT: "optimized", NONOPT: "non-optimized", INACC: "inaccessible"}
+
+
+def check_host_tool(prog, hosts):
+    """nvtcp-identify's ANA log through each (port, raw host) equals the raw host's."""
+    for port, host in hosts:
+        _, groups, _ = ana_log(host)
+        want = {g: (STATE_NAMES[v[0]], v[1]) for g, v in groups.items()}
+        got = identify_ana(prog, port)
+        check(got == want, "nvtcp-identify on port %d: %r, the raw host reads %r" %
+              (port, got, want))
+
+
 def snapshot(rpc, port_a, port_b):
     subsys = [s for s in rpc.call("nvmf_get_subsystems") if s["nqn"] == CNODE1][0]
     return ({ns["nsid"]: ns["anagrpid"] for ns in subsys["namespaces"]},
             listener_states(rpc, port_a), listener_states(rpc, port_b))
 
 
-def run(nvtcpd):
+def run(nvtcpd, identify):
     port_a, port_b = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmpdir:
         daemon = start(nvtcpd, tmpdir, "first", config_doc(port_a, port_b), port_b)
@@ -421,6 +453,11 @@ def run(nvtcpd):
             b.enable()
             _, groups, _ = ana_log(b)
             check(states(groups) == {2: INACC, 3: INACC}, "B's log after the restart %r" % groups)
+            a = Host(port_a)
+            a.connect(CNODE1)
+            a.enable()
+            check_host_tool(identify, ((port_a, a), (port_b, b)))
+            a.close()
             b.close()
             daemon.stop()
         finally:
@@ -429,4 +466,4 @@ def run(nvtcpd):
 
 
 if __name__ == "__main__":
-    sys.exit(test_main(__doc__, sys.argv, 1, run))
+    sys.exit(test_main(__doc__, sys.argv, 2, run))
