@@ -234,6 +234,51 @@ int nvt_nvmf_tgt_set_opts(const struct nvt_nvmf_tgt_opts *opts);
 int nvt_nvmf_transport_create(const char *trtype, const struct nvt_nvmf_transport_opts *opts,
 			      nvt_nvmf_done_cb cb, void *ctx);
 
+/* ---- discovery referrals ---- */
+
+/**
+ * A discovery referral: an entry of every host's discovery log naming a
+ * service this target does not run itself - another discovery service
+ * (subnqn the discovery NQN: a referral, SUBTYPE 1) or an NVM subsystem
+ * served elsewhere (SUBTYPE 2). Hosts that follow referrals (Linux's
+ * nvme connect-all) learn the other targets from the one they discovered.
+ */
+struct nvt_nvmf_referral {
+	/** Where the service listens. */
+	struct nvt_nvmf_trid trid;
+	/** NUL terminated; "" stands for NVT_NVMF_DISCOVERY_NQN. */
+	char subnqn[NVT_NVMF_NQN_MAX_LEN + 1];
+	/** Hosts must connect over TLS (TREQ secure channel required, TSAS TLS 1.3). */
+	bool secure_channel;
+};
+
+/**
+ * Check \p referral: NULL when valid, else the name of the first bad field
+ * ("subnqn", "trtype", "adrfam", "traddr": not a numeric address of the
+ * family, "trsvcid": not a port number). Any thread.
+ */
+const char *nvt_nvmf_referral_check(const struct nvt_nvmf_referral *referral);
+
+/**
+ * Add a referral to the target's discovery log; connected discovery
+ * controllers that enabled discovery log change notices get one.
+ * \return 0, -ENODEV (no target), -EINVAL (nvt_nvmf_referral_check() names
+ * a field), -EEXIST (the same address and subnqn), -ENOMEM.
+ */
+int nvt_nvmf_referral_add(const struct nvt_nvmf_referral *referral);
+
+/**
+ * Remove the referral to \p subnqn ("" or NULL: the discovery NQN) at \p trid.
+ * \return 0, -ENODEV (no target), -ENOENT (no such referral).
+ */
+int nvt_nvmf_referral_remove(const struct nvt_nvmf_trid *trid, const char *subnqn);
+
+/**
+ * Copy up to \p max referrals, oldest first, into \p out (subnqn filled in).
+ * \return how many there are (may exceed \p max); 0 without a target.
+ */
+size_t nvt_nvmf_referral_get(struct nvt_nvmf_referral *out, size_t max);
+
 /* ---- subsystems ---- */
 
 /** Whether \p nqn is a valid NQN ("nqn.yyyy-mm.reverse.domain:..." up to 223 bytes). */

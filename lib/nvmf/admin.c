@@ -101,6 +101,7 @@ identify_ctrlr_fill(struct nvmf_ctrlr *ctrlr, struct nvt_nvme_id_ctrl *cd)
 	if (ctrlr_is_discovery(ctrlr)) {
 		cd->cntrltype = NVT_NVME_CNTRLTYPE_DISCOVERY;
 		cd->lpa |= NVT_NVME_LPA_EXTENDED_DATA;
+		cd->oaes = NVT_NVME_OAES_DISCOVERY_LOG_CHANGE;
 		return;
 	}
 	cd->cntrltype = NVT_NVME_CNTRLTYPE_IO;
@@ -428,6 +429,18 @@ nvmf_admin_aer_try_notify(struct nvmf_ctrlr *ctrlr)
 		     0);
 }
 
+bool
+nvmf_admin_aer_notice(struct nvmf_ctrlr *ctrlr, uint8_t info, uint8_t lid)
+{
+	struct nvmf_request *req = TAILQ_FIRST(&ctrlr->aer_reqs);
+
+	if (req == NULL) {
+		return false;
+	}
+	aer_complete(ctrlr, req, nvt_nvme_aer_cdw0(NVT_NVME_AER_TYPE_NOTICE, info, lid), 0);
+	return true;
+}
+
 void
 nvmf_ctrlr_notify_ns_changed(struct nvmf_ctrlr *ctrlr, uint32_t nsid)
 {
@@ -465,6 +478,7 @@ admin_aer(struct nvmf_request *req, struct nvmf_ctrlr *ctrlr)
 	TAILQ_INSERT_TAIL(&ctrlr->aer_reqs, req, link);
 	ctrlr->num_aer++;
 	nvmf_admin_aer_try_notify(ctrlr);
+	nvmf_discovery_aer_try_notify(ctrlr);
 	return true;
 }
 

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The discovery log page: built on the app thread (which owns subsystems
- * and listeners) from what the asking host may see, then copied into the
- * request on its controller's thread.
+ * The discovery log page: built on the app thread (which owns subsystems,
+ * listeners and referrals) from what the asking host may see, then copied
+ * into the request on its controller's thread. And its change notices:
+ * decided on the app thread, delivered on each discovery controller's.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "nvtcp/log.h"
 #include "nvtcp/string.h"
 
 #include "nvmf_internal.h"
@@ -68,14 +70,15 @@ discovery_build(struct nvt_nvmf_tgt *tgt, const char *hostnqn, size_t *len)
 	struct nvmf_subsystem_listener *l;
 	struct nvt_nvmf_disc_log_hdr *hdr;
 	size_t n = discovery_count(tgt, hostnqn), i = 0;
+	size_t nref = nvmf_referral_count(tgt);
 
-	*len = sizeof(*hdr) + n * sizeof(struct nvt_nvmf_disc_log_entry);
+	*len = sizeof(*hdr) + (n + nref) * sizeof(struct nvt_nvmf_disc_log_entry);
 	hdr = calloc(1, *len);
 	if (hdr == NULL) {
 		return NULL;
 	}
 	hdr->genctr = tgt->discovery_genctr;
-	hdr->numrec = n;
+	hdr->numrec = n + nref;
 	hdr->recfmt = 0;
 	TAILQ_FOREACH(subsystem, &tgt->subsystems, link) {
 		if (subsystem->subtype == NVT_NVMF_SUBTYPE_DISCOVERY || subsystem->deleting ||
@@ -87,6 +90,8 @@ discovery_build(struct nvt_nvmf_tgt *tgt, const char *hostnqn, size_t *len)
 					     nvt_nvmf_disc_log_get_entry(hdr, i++));
 		}
 	}
+	/* Every host sees the referrals, after the target's own subsystems. */
+	nvmf_referral_fill_entries(tgt, nvt_nvmf_disc_log_get_entry(hdr, n));
 	return (uint8_t *)hdr;
 }
 
@@ -103,6 +108,11 @@ discovery_done_msg(void *arg)
 		n = ctx->log_len - ctx->offset;
 		n = n < ctx->len ? n : (size_t)ctx->len;
 		nvmf_request_copy_to_iov(req, 0, ctx->log + ctx->offset, n);
+	}
+	if (ctx->log != NULL && !nvt_nvme_get_log_rae(&req->cmd->cmd)) {
+		/* Read: the next change may be reported again. */
+		req->qpair->ctrlr->disc_notice_masked = false;
+		nvmf_discovery_aer_try_notify(req->qpair->ctrlr);
 	}
 	free(ctx->log);
 	free(ctx);
@@ -141,5 +151,70 @@ nvmf_discovery_get_log(struct nvmf_request *req, uint64_t offset, uint64_t len)
 			  "discovery log") != 0) {
 		/* ctx->log NULL: answered with an internal error. */
 		discovery_done_msg(ctx);
+	}
+}
+
+/* ---- discovery log change notices ---- */
+
+struct discovery_notice {
+	struct nvmf_ctrlr *ctrlr;
+	struct nvt_thread_msg msg;
+};
+
+void
+nvmf_discovery_aer_try_notify(struct nvmf_ctrlr *ctrlr)
+{
+	if (!ctrlr->disc_change_pending || ctrlr->disc_notice_masked) {
+		return;
+	}
+	if (nvmf_admin_aer_notice(ctrlr, NVT_NVME_AER_INFO_NOTICE_DISCOVERY_LOG_CHANGE,
+				  NVT_NVME_LOG_DISCOVERY)) {
+		/* Masked until the host reads the log page (without RAE). */
+		ctrlr->disc_change_pending = false;
+		ctrlr->disc_notice_masked = true;
+	}
+}
+
+static void
+discovery_notice_msg(void *arg)
+{
+	struct discovery_notice *n = arg;
+	struct nvmf_ctrlr *ctrlr = n->ctrlr;
+
+	free(n);
+	if (ctrlr->state != NVMF_CTRLR_ACTIVE ||
+	    !(ctrlr->feat.async_event_configuration & NVT_NVME_AEC_DISCOVERY_LOG_CHANGE)) {
+		return;
+	}
+	ctrlr->disc_change_pending = true;
+	nvmf_discovery_aer_try_notify(ctrlr);
+}
+
+void
+nvmf_discovery_changed(struct nvt_nvmf_tgt *tgt)
+{
+	struct nvmf_ctrlr *ctrlr;
+	struct discovery_notice *n;
+
+	tgt->discovery_genctr++;
+	if (tgt->discovery == NULL) {
+		return;
+	}
+	/*
+	 * A controller leaves the subsystem on this thread before its own
+	 * thread frees it, so a notice sent now reaches it first.
+	 */
+	TAILQ_FOREACH(ctrlr, &tgt->discovery->ctrlrs, link) {
+		n = calloc(1, sizeof(*n));
+		if (n == NULL) {
+			NVT_ERRLOG("discovery cntlid %u: log changed: no memory to tell the host\n",
+				   ctrlr->cntlid);
+			continue;
+		}
+		n->ctrlr = ctrlr;
+		if (nvmf_send_msg(ctrlr->thread, &n->msg, discovery_notice_msg, n,
+				  "discovery log change notice") != 0) {
+			free(n);
+		}
 	}
 }

@@ -186,6 +186,8 @@ struct nvt_nvmf_tgt {
 	struct nvt_nvmf_subsystem **subsystem_ids;
 	struct nvt_nvmf_subsystem *discovery;
 	uint64_t discovery_genctr;
+	/* Discovery referrals (referral.c), in the order added. */
+	TAILQ_HEAD(, nvmf_referral) referrals;
 	uint16_t next_portid;
 	/* Pending init/fini steps. */
 	uint32_t pending;
@@ -240,6 +242,9 @@ struct nvmf_ctrlr {
 	bool ns_notice_masked;
 	uint32_t changed_ns[NVMF_CHANGED_NS_MAX];
 	uint32_t num_changed_ns;
+	/* Discovery log changed, not yet reported; notices masked until the log is read. */
+	bool disc_change_pending;
+	bool disc_notice_masked;
 	struct nvt_poller *ka_poller;
 	/* Ticks of the last Keep Alive (or of the timer's start). */
 	uint64_t last_keep_alive;
@@ -344,6 +349,8 @@ void nvmf_fabrics_exec(struct nvmf_request *req);
 void nvmf_admin_exec(struct nvmf_request *req);
 void nvmf_admin_aer_complete_all(struct nvmf_ctrlr *ctrlr, uint8_t sct, uint8_t sc);
 void nvmf_admin_aer_try_notify(struct nvmf_ctrlr *ctrlr);
+/* Complete a held AER with a notice (\p info, log page \p lid); false if none is held. */
+bool nvmf_admin_aer_notice(struct nvmf_ctrlr *ctrlr, uint8_t info, uint8_t lid);
 
 /* io.c */
 void nvmf_io_exec(struct nvmf_request *req);
@@ -353,6 +360,23 @@ void nvmf_rpc_register_config(void);
 
 /* discovery.c */
 void nvmf_discovery_get_log(struct nvmf_request *req, uint64_t offset, uint64_t len);
+/*
+ * App thread: the discovery log changed; bump its generation counter and
+ * send a discovery log change notice to each discovery controller that
+ * enabled them (on its thread).
+ */
+void nvmf_discovery_changed(struct nvt_nvmf_tgt *tgt);
+/* Controller's thread: report a pending discovery log change to a held AER. */
+void nvmf_discovery_aer_try_notify(struct nvmf_ctrlr *ctrlr);
+
+/* referral.c: app thread. */
+size_t nvmf_referral_count(const struct nvt_nvmf_tgt *tgt);
+/* Fill one discovery log entry per referral into \p e (nvmf_referral_count() of them). */
+void nvmf_referral_fill_entries(const struct nvt_nvmf_tgt *tgt, struct nvt_nvmf_disc_log_entry *e);
+typedef void (*nvmf_referral_fn)(void *arg, const struct nvt_nvmf_referral *referral);
+/* Call \p fn for each referral, oldest first (it must not add or remove any). */
+void nvmf_referral_foreach(const struct nvt_nvmf_tgt *tgt, nvmf_referral_fn fn, void *arg);
+void nvmf_referral_free_all(struct nvt_nvmf_tgt *tgt);
 
 /* The namespace's size now: its bdev's, which may change (resize). Any thread. */
 static inline uint64_t

@@ -227,23 +227,23 @@ address_to_trid(const struct rpc_address *a, struct nvt_nvmf_trid *trid)
 	return NULL;
 }
 
-/* Decode a listen_address object; on failure answers and returns false. */
-static bool
-decode_address(struct nvt_jsonrpc_request *req, const json_t *obj, struct nvt_nvmf_trid *trid)
+bool
+nvmf_rpc_decode_address(struct nvt_jsonrpc_request *req, const char *name, const json_t *obj,
+			struct nvt_nvmf_trid *trid)
 {
 	struct rpc_address a = { 0 };
 	const char *bad;
 
-	if (!nvt_jsonrpc_decode(req, "listen_address", obj, g_address_fields,
-				NVT_COUNTOF(g_address_fields), &a)) {
+	if (!nvt_jsonrpc_decode(req, name, obj, g_address_fields, NVT_COUNTOF(g_address_fields),
+				&a)) {
 		return false;
 	}
 	bad = address_to_trid(&a, trid);
 	nvt_json_free_strings(g_address_fields, NVT_COUNTOF(g_address_fields), &a);
 	if (bad != NULL) {
 		nvt_jsonrpc_send_error(req, NVT_JSONRPC_ERROR_INVALID_PARAMS,
-				       "%s: listen_address: field '%s': invalid value",
-				       nvt_jsonrpc_request_method(req), bad);
+				       "%s: %s: field '%s': invalid value",
+				       nvt_jsonrpc_request_method(req), name, bad);
 		return false;
 	}
 	return true;
@@ -284,7 +284,8 @@ rpc_listener_run(struct nvt_jsonrpc_request *req, const json_t *params, bool add
 		return;
 	}
 	subsystem = nvmf_rpc_find_subsystem(req, p.nqn);
-	if (subsystem != NULL && decode_address(req, p.listen_address, &trid)) {
+	if (subsystem != NULL &&
+	    nvmf_rpc_decode_address(req, "listen_address", p.listen_address, &trid)) {
 		listener_apply(req, subsystem, &trid, &p, add);
 	}
 	nvt_json_free_strings(fields, nfields, &p);

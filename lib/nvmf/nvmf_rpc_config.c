@@ -74,6 +74,7 @@ nvmf_config_write(json_t *config)
 		config_add(config, "nvmf_create_transport",
 			   nvmf_rpc_transport_to_json(transport, true));
 	}
+	nvmf_rpc_referral_config_write(config, tgt);
 	TAILQ_FOREACH(s, &tgt->subsystems, link) {
 		config_write_subsystem(config, s);
 	}

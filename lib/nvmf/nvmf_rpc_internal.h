@@ -42,6 +42,13 @@ struct nvt_nvmf_subsystem *nvmf_rpc_find_subsystem(struct nvt_jsonrpc_request *r
 /* Answer "METHOD: WHAT: <strerror of rc>". */
 void nvmf_rpc_send_errno(struct nvt_jsonrpc_request *req, const char *what, int rc);
 
+/*
+ * Decode SPDK's address object (trtype, adrfam, traddr, trsvcid) named \p name
+ * in the request; on failure answers naming the field and returns false.
+ */
+bool nvmf_rpc_decode_address(struct nvt_jsonrpc_request *req, const char *name, const json_t *obj,
+			     struct nvt_nvmf_trid *trid);
+
 /* A transport address as SPDK writes it: trtype, adrfam, traddr, trsvcid. */
 json_t *nvmf_rpc_trid_to_json(const struct nvt_nvmf_trid *trid);
 /* Add the names of a host's keys (never their contents) to \p obj; returns \p obj. */
@@ -61,6 +68,9 @@ json_t *nvmf_rpc_transport_to_json(const struct nvmf_transport *transport, bool 
 
 /* The parameters of nvmf_create_subsystem that recreate \p subsystem. */
 json_t *nvmf_rpc_subsystem_params(const struct nvt_nvmf_subsystem *subsystem);
+
+/* Append an nvmf_discovery_add_referral call per referral of \p tgt to \p config. */
+void nvmf_rpc_referral_config_write(json_t *config, const struct nvt_nvmf_tgt *tgt);
 
 /* The parameters of nvmf_set_config that recreate the target's options. */
 json_t *nvmf_rpc_set_config_params(const struct nvt_nvmf_tgt_opts *opts);

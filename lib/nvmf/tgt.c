@@ -278,6 +278,7 @@ tgt_alloc(const struct nvt_nvmf_tgt_opts *opts, uint32_t num_groups)
 	TAILQ_INIT(&tgt->transports);
 	TAILQ_INIT(&tgt->listeners);
 	TAILQ_INIT(&tgt->subsystems);
+	TAILQ_INIT(&tgt->referrals);
 	tgt->next_portid = 1;
 	g_tgt = tgt;
 	return 0;
@@ -940,6 +941,7 @@ tgt_fini_subsystems(struct nvt_nvmf_tgt *tgt)
 	while ((subsystem = TAILQ_FIRST(&tgt->subsystems)) != NULL) {
 		nvmf_subsystem_free(subsystem);
 	}
+	nvmf_referral_free_all(tgt);
 }
 
 static void

@@ -82,6 +82,14 @@ def _listeners(result):
     assert fams == ["IPv4", "IPv4", "IPv6"], cnode1["listen_addresses"]
 
 
+def _referrals(result):
+    # Line 80's referral (its port replaced), the discovery NQN and family filled in as SPDK does.
+    assert len(result) == 1 and result[0]["address"]["trsvcid"].isdigit(), result
+    assert dict(result[0], address=dict(result[0]["address"], trsvcid="4420")) == {
+        "address": {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.2", "trsvcid": "4420"},
+        "secure_channel": False, "subnqn": "nqn.2014-08.org.nvmexpress.discovery"}, result
+
+
 def _keys(result):
     names = [k["name"] for k in result]
     assert names == ["key0", "dhkey0", "dhkey1", "dhckey0"], names
@@ -158,11 +166,11 @@ MAIN = [
     S(74, OK, _listeners), S(75, OK, _ns5_ids),
     S(76, ABSENT), S(77, ABSENT), S(78, ABSENT),
     S(79, OK),
-    S(80, ABSENT), S(81, ABSENT),
+    S(80, OK), S(81, OK, _referrals),
     S(3, OK),
     X("framework_get_config", {"name": "bdev", "with_batches": False}, OK),
     X("framework_get_config", {"name": "sock", "with_batches": False}, OK),
-    S(82, ABSENT), S(57, OK), S(58, ABSENT), S(63, OK), S(53, OK),
+    S(82, OK), S(57, OK), S(58, ABSENT), S(63, OK), S(53, OK),
     S(43, OK), S(23, OK), S(26, OK), S(30, OK), S(33, OK),
     S(4, OK, _REACTORS), S(5, ABSENT), S(6, OK, _THREADS), S(7, ABSENT), S(8, ABSENT),
     S(9, ABSENT), S(10, ABSENT), S(11, ABSENT), S(12, ABSENT), S(13, ABSENT), S(14, ABSENT),

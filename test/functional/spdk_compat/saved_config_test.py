@@ -14,10 +14,10 @@ ones here). The test checks that:
   - rpc.py's load_config flow loads BASIC into nvtcpd --wait-for-rpc and
     gives the same target (the same saved document); stopped before
     framework_start_init, nvtcpd --wait-for-rpc exits 0;
-  - nvtcpd -c FULL refuses to start, naming the first method it lacks
-    (pinned below, so that it moves as features land), and the part of FULL
-    that nvtcpd supports (the entries it lacks left out, pinned too) starts
-    and round-trips;
+  - nvtcpd -c FULL refuses to start, naming the first method or value it
+    lacks (pinned below, so that it moves as features land), and the part
+    of FULL that nvtcpd supports (the entries it lacks left out, pinned too)
+    starts, keeps the discovery referral as SPDK saves it, and round-trips;
   - a value nvtcpd would not apply, put in BASIC, makes it refuse to start,
     naming the method and the field.
 Exit 0 on success, 1 on failure, 77 when a program is missing.
@@ -36,13 +36,13 @@ from nvtcp_test import Failure, check
 
 CNODE1 = "nqn.2016-06.io.spdk:cnode1"
 
-# The first method of the full configuration nvtcpd does not have.
-FULL_FIRST_MISSING = "nvmf_discovery_add_referral"
+# What nvtcpd -c FULL's refusal names: the first entry of the full
+# configuration it cannot apply (every method exists; ANA reporting does not).
+FULL_REFUSAL = ["nvmf_create_subsystem", "ana_reporting"]
 
 # What the supported part of the full configuration leaves out, as
 # (method, what names the entry), in file order.
 FULL_LEFT_OUT = [
-    ("nvmf_discovery_add_referral", "127.0.0.2"),
     ("nvmf_create_subsystem", "nqn.2016-06.io.spdk:cnode2"),
     ("nvmf_subsystem_add_host", "nqn.2016-06.io.spdk:cnode2"),
     ("nvmf_subsystem_add_host", "nqn.2016-06.io.spdk:cnode2"),
@@ -54,7 +54,7 @@ FULL_LEFT_OUT = [
 ]
 
 # Methods nvtcpd lacks; and subsystems it cannot create (ANA reporting), with all they hold.
-LACKING = {"nvmf_discovery_add_referral"}
+LACKING = set()
 
 # The files the full configuration's aio and uring bdevs are on (256 MiB each),
 # made in the test's folder.
@@ -287,12 +287,18 @@ def refusals():
 
 def check_full(progs, tmpdir, full, port):
     path = write_config(tmpdir, "full.json", full)
-    expect_refusal(progs, tmpdir, full, ["method '%s'" % FULL_FIRST_MISSING, "Method not found"])
+    expect_refusal(progs, tmpdir, full, FULL_REFUSAL)
     del path
     part, left_out = supported_part(full)
     check(left_out == FULL_LEFT_OUT, "the full configuration's unsupported entries changed: "
-          "%r (update FULL_LEFT_OUT and FULL_FIRST_MISSING as features land)" % (left_out,))
+          "%r (update FULL_LEFT_OUT and FULL_REFUSAL as features land)" % (left_out,))
     saved = round_trip(progs, tmpdir, part, "full-supported", port, 1)
+    nvmf = [e for s in saved["subsystems"] if s["subsystem"] == "nvmf" for e in s["config"]]
+    referrals = [e for e in nvmf if e["method"] == "nvmf_discovery_add_referral"]
+    check([e["params"] for e in referrals] ==
+          [find_entry(full, "nvmf_discovery_add_referral")] and
+          nvmf.index(referrals[0]) == [e["method"] for e in nvmf].index("nvmf_create_transport") + 1,
+          "the referral saved: %r" % nvmf)
     bdevs = {e["params"]["name"] for s in saved["subsystems"] for e in s["config"]
              if e["method"] in ("bdev_malloc_create", "bdev_null_create")}
     check(bdevs == {"Malloc0", "Null0"}, "bdevs saved: %r" % bdevs)
