@@ -129,7 +129,6 @@ set_ana() {  # set_ana a|b PORT STATE
 case_pass "A (pid $(cat "$HA_DIR/a.pid"), controller IDs 1-999) and B (pid $(cat "$HA_DIR/b.pid"), 1000-1999) export $SUBNQN ns 1 from $(cat "$HA_DIR/device") opened O_DIRECT; ANA A optimized, B non_optimized"
 
 # ---- ha/discover ----------------------------------------------------------------
-if ! [ "${HA_INTERIM:-0}" = 1 ]; then
 case_begin ha/discover "nvme discover on A"
 run nvme discover -t tcp -a "$TRADDR" -s "$HA_PORT_A" > /tmp/discover.out 2>&1 ||
     { cat /tmp/discover.out; fail "nvme discover on $HA_PORT_A failed"; }
@@ -146,17 +145,11 @@ grep -q "subtype:nvme subsystem;trsvcid:$HA_PORT_A;subnqn:$SUBNQN;" /tmp/discove
 grep -q "trsvcid:$HA_PORT_B;subnqn:$SUBNQN;" /tmp/discover.rec &&
     fail "A's discovery log lists B's port for $SUBNQN itself (it must come through the referral)"
 case_pass "A's log: $SUBNQN at $HA_PORT_A and a referral to the discovery subsystem at $HA_PORT_B"
-fi
 
 # ---- ha/connect-all --------------------------------------------------------------
 case_begin ha/connect-all "nvme connect-all through A only"
-if [ "${HA_INTERIM:-0}" = 1 ]; then
-run nvme connect -t tcp -a "$TRADDR" -s "$HA_PORT_A" -n "$SUBNQN" -l "$CTRL_LOSS_TMO" -c "$RECONNECT_DELAY" || fail "connect A"
-run nvme connect -t tcp -a "$TRADDR" -s "$HA_PORT_B" -n "$SUBNQN" -l "$CTRL_LOSS_TMO" -c "$RECONNECT_DELAY" || fail "connect B"
-else
 run nvme connect-all -t tcp -a "$TRADDR" -s "$HA_PORT_A" -l "$CTRL_LOSS_TMO" -c "$RECONNECT_DELAY" ||
     fail "nvme connect-all through $HA_PORT_A failed"
-fi
 CTRL_A="" CTRL_B=""
 for c in /sys/class/nvme/nvme*; do
     [ "$(cat "$c/subsysnqn" 2> /dev/null)" = "$SUBNQN" ] || continue

@@ -72,7 +72,7 @@ config() {  # config PORT MIN_CNTLID MAX_CNTLID REFERRAL_PORT|"" DEVICE
       "config": [
         {"method": "nvmf_create_transport", "params": {"trtype": "TCP"}},
 EOF
-    [ -n "$4" ] && [ "${HA_INTERIM:-0}" != 1 ] && cat <<EOF
+    [ -n "$4" ] && cat <<EOF
         {"method": "nvmf_discovery_add_referral", "params": {"address": $(addr "$4"), "secure_channel": false}},
 EOF
     cat <<EOF
