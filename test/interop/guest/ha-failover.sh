@@ -119,14 +119,21 @@ for who in a b; do
     grep -q 'bdev Shared0: .*, direct I/O' "$HA_DIR/$who.log" ||
         fail "nvtcpd $who does not serve the shared device with direct I/O"
 done
-# Each daemon sets the state of its own listener; a listener starts optimized.
+# Each daemon sets the state of its own listener.
 set_ana() {  # set_ana a|b PORT STATE
     rpc "$1" nvmf_subsystem_listener_set_ana_state --json "{\"nqn\": \"$SUBNQN\", \"ana_state\": \"$3\",
         \"listen_address\": {\"trtype\": \"tcp\", \"adrfam\": \"IPv4\", \"traddr\": \"$TRADDR\",
         \"trsvcid\": \"$2\"}}" > /dev/null || fail "nvmf_subsystem_listener_set_ana_state $3 on $1 failed"
 }
-[ "${HA_INTERIM:-0}" = 1 ] || { set_ana a "$HA_PORT_A" optimized; set_ana b "$HA_PORT_B" non_optimized; }
-case_pass "A (pid $(cat "$HA_DIR/a.pid"), controller IDs 1-999) and B (pid $(cat "$HA_DIR/b.pid"), 1000-1999) export $SUBNQN ns 1 from $(cat "$HA_DIR/device") opened O_DIRECT; ANA A optimized, B non_optimized"
+# group1_state a|b: the state of ANA group 1 through that daemon's listener
+group1_state() {
+    rpc "$1" nvmf_subsystem_get_listeners nqn="$SUBNQN" |
+        awk '/"ana_group"/ { g = $2 + 0 } /"ana_state"/ && g == 1 { gsub(/[",]/, "", $2); print $2; exit }'
+}
+sa=$(group1_state a) sb=$(group1_state b)
+[ "$sa" = optimized ] && [ "$sb" = non_optimized ] ||
+    fail "ANA group 1: A ${sa:-not reported}, B ${sb:-not reported}; want optimized and non_optimized from the configurations"
+case_pass "A (pid $(cat "$HA_DIR/a.pid"), controller IDs 1-999) and B (pid $(cat "$HA_DIR/b.pid"), 1000-1999) export $SUBNQN ns 1 from $(cat "$HA_DIR/device") with direct I/O; ANA group 1: A $sa, B $sb"
 
 # ---- ha/discover ----------------------------------------------------------------
 case_begin ha/discover "nvme discover on A"
@@ -175,12 +182,12 @@ nns=$(ls "$SUBSYS" | grep -c '^nvme[0-9]*n[0-9]*$')
 cid_a=$(cat "/sys/class/nvme/$CTRL_A/cntlid") cid_b=$(cat "/sys/class/nvme/$CTRL_B/cntlid")
 [ "$cid_a" -ge 1 ] && [ "$cid_a" -le 999 ] || fail "A's controller ID $cid_a is outside 1-999"
 [ "$cid_b" -ge 1000 ] && [ "$cid_b" -le 1999 ] || fail "B's controller ID $cid_b is outside 1000-1999"
-[ "${HA_INTERIM:-0}" = 1 ] || wait_until 10 "ANA states A optimized, B non-optimized in sysfs" ana_is optimized non-optimized
+wait_until 10 "ANA states A optimized, B non-optimized in sysfs" ana_is optimized non-optimized
 run nvme list-subsys "/dev/$HEAD" > /tmp/list-subsys.out 2>&1 || fail "nvme list-subsys failed"
 cat /tmp/list-subsys.out
-grep -q "^ *+- $CTRL_A tcp .*trsvcid=$HA_PORT_A.* live optimized" /tmp/list-subsys.out || [ "${HA_INTERIM:-0}" = 1 ] ||
+grep -q "^ *+- $CTRL_A tcp .*trsvcid=$HA_PORT_A.* live optimized" /tmp/list-subsys.out ||
     fail "nvme list-subsys does not show $CTRL_A (port $HA_PORT_A) live optimized"
-grep -q "^ *+- $CTRL_B tcp .*trsvcid=$HA_PORT_B.* live non-optimized" /tmp/list-subsys.out || [ "${HA_INTERIM:-0}" = 1 ] ||
+grep -q "^ *+- $CTRL_B tcp .*trsvcid=$HA_PORT_B.* live non-optimized" /tmp/list-subsys.out ||
     fail "nvme list-subsys does not show $CTRL_B (port $HA_PORT_B) live non-optimized"
 case_pass "/dev/$HEAD, one namespace of ${SUBSYS##*/} with paths $PATH_A ($CTRL_A, cntlid $cid_a, port $HA_PORT_A, optimized) and $PATH_B ($CTRL_B, cntlid $cid_b, port $HA_PORT_B, non-optimized)"
 
@@ -204,15 +211,14 @@ FIO_PID=$!
 wait_until 60 "$MIB sectors through A's path $PATH_A" grows "$PATH_A" "$a0" "$MIB"
 io "$PATH_A"; da=$((IO - a0))
 io "$PATH_B"; db=$((IO - b0))
-[ "$db" = 0 ] || [ "${HA_INTERIM:-0}" = 1 ] || fail "B's non-optimized path $PATH_B carried $db sectors while A's was optimized"
+[ "$db" = 0 ] || fail "B's non-optimized path $PATH_B carried $db sectors while A's was optimized"
 case_pass "$da sectors through $PATH_A (optimized), 0 through $PATH_B (non-optimized)"
 
 # ---- ha/move-optimized ------------------------------------------------------------
 case_begin ha/move-optimized "B optimized, A non-optimized, by RPC"
-if [ "${HA_INTERIM:-0}" = 1 ]; then run sh -c "echo round-robin > $SUBSYS/iopolicy"; fi
-[ "${HA_INTERIM:-0}" = 1 ] || set_ana b "$HA_PORT_B" optimized
-[ "${HA_INTERIM:-0}" = 1 ] || set_ana a "$HA_PORT_A" non_optimized
-[ "${HA_INTERIM:-0}" = 1 ] || wait_until 30 "the host's ANA states: A non-optimized, B optimized" ana_is non-optimized optimized
+set_ana b "$HA_PORT_B" optimized
+set_ana a "$HA_PORT_A" non_optimized
+wait_until 30 "the host's ANA states: A non-optimized, B optimized" ana_is non-optimized optimized
 now; t_ana=$(since "$CASE_T0")
 # Commands already sent through A complete there; once B has carried a MiB, A
 # must carry nothing more while B carries another.
@@ -222,7 +228,7 @@ io "$PATH_A"; a2=$IO
 io "$PATH_B"; b2=$IO
 wait_until 30 "$MIB more sectors through B's path $PATH_B" grows "$PATH_B" "$b2" "$MIB"
 io "$PATH_A"
-[ "$IO" = "$a2" ] || [ "${HA_INTERIM:-0}" = 1 ] || fail "A's non-optimized path $PATH_A still carried $((IO - a2)) sectors after the move"
+[ "$IO" = "$a2" ] || fail "A's non-optimized path $PATH_A still carried $((IO - a2)) sectors after the move"
 io "$PATH_B"
 case_pass "host saw the new states in ${t_ana}s; then $((IO - b2)) sectors through $PATH_B, 0 through $PATH_A"
 

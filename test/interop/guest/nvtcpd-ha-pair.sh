@@ -20,8 +20,9 @@
 #     the host joins the two paths into one multipath namespace by them;
 #   - the discovery subsystem and SUBNQN listening on the daemon's own port
 #     (A HA_PORT_A, B HA_PORT_B), and on A a discovery referral to B's port.
-# The ANA states are the test's to set (nvmf_subsystem_listener_set_ana_state):
-# a listener starts optimized.
+# ANA group 1 starts optimized through A's listener (the default) and
+# non-optimized through B's (nvmf_subsystem_listener_set_ana_state in B's
+# configuration, as save_config writes a state that is not optimized).
 #
 # Files in $HA_DIR (/run/nvtcpd-ha) the test uses:
 #   a.sock b.sock      the daemons' JSON-RPC sockets (-r)
@@ -57,7 +58,7 @@ addr() {  # addr PORT: an SPDK listen_address object
     printf '{"trtype": "TCP", "adrfam": "IPv4", "traddr": "%s", "trsvcid": "%s"}' "$TRADDR" "$1"
 }
 
-config() {  # config PORT MIN_CNTLID MAX_CNTLID REFERRAL_PORT|"" DEVICE
+config() {  # config PORT MIN_CNTLID MAX_CNTLID REFERRAL_PORT|"" DEVICE ANA_STATE
     cat <<EOF
 {
   "subsystems": [
@@ -78,14 +79,16 @@ EOF
     cat <<EOF
         {"method": "nvmf_create_subsystem", "params": {"nqn": "$SUBNQN", "allow_any_host": true,
           "serial_number": "NVTCPHA00000001", "model_number": "nvtcpd shared namespace",
-          "max_namespaces": 32, "min_cntlid": $2, "max_cntlid": $3$([ "${HA_INTERIM:-0}" = 1 ] || echo ', "ana_reporting": true')}},
+          "max_namespaces": 32, "min_cntlid": $2, "max_cntlid": $3, "ana_reporting": true}},
         {"method": "nvmf_subsystem_add_ns", "params": {"nqn": "$SUBNQN", "namespace": {"nsid": 1,
           "bdev_name": "Shared0", "nguid": "$HA_NGUID", "uuid": "$HA_UUID", "eui64": "$HA_EUI64",
           "anagrpid": 1}}},
         {"method": "nvmf_subsystem_add_listener", "params": {"nqn": "$DISC_NQN",
           "listen_address": $(addr "$1"), "secure_channel": false}},
         {"method": "nvmf_subsystem_add_listener", "params": {"nqn": "$SUBNQN",
-          "listen_address": $(addr "$1"), "secure_channel": false}}
+          "listen_address": $(addr "$1"), "secure_channel": false}}$([ "$6" = optimized ] || printf ',
+        {"method": "nvmf_subsystem_listener_set_ana_state", "params": {"nqn": "%s",
+          "listen_address": %s, "ana_state": "%s", "anagrpid": 1}}' "$SUBNQN" "$(addr "$1")" "$6")
       ]
     }
   ]
@@ -109,8 +112,8 @@ else
     say "shared backing: $dev over $HA_DISK (${HA_DISK_SIZE_MB} MiB)"
     echo "$dev" > "$HA_DIR/device"
 fi
-config "$HA_PORT_A" 1 999 "$HA_PORT_B" "$dev" > "$HA_DIR/a.json" || exit 1
-config "$HA_PORT_B" 1000 1999 "" "$dev" > "$HA_DIR/b.json" || exit 1
+config "$HA_PORT_A" 1 999 "$HA_PORT_B" "$dev" optimized > "$HA_DIR/a.json" || exit 1
+config "$HA_PORT_B" 1000 1999 "" "$dev" non_optimized > "$HA_DIR/b.json" || exit 1
 [ "${HA_CONFIG_ONLY:-0}" = 1 ] && { say "wrote $HA_DIR/a.json and $HA_DIR/b.json"; exit 0; }
 [ $# -gt 0 ] || { say "usage: $0 NVTCPD [ARGS...]"; exit 2; }
 
