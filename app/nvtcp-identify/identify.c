@@ -16,6 +16,7 @@
 #include "nvtcp/nvme.h"
 #include "nvtcp/sock.h"
 #include "nvtcp/string.h"
+#include "ana_print.h"
 #include "sec_args.h"
 
 /* Long options of this tool alone. */
@@ -103,6 +104,8 @@ print_ns(uint32_t nsid, const struct nvt_nvme_id_ns *ns)
 	printf("%-9s: %u\n", "nlbaf", ns->nlbaf);
 	printf("%-9s: %#x\n", "flbas", ns->flbas);
 	printf("%-9s: %#x\n", "dlfeat", ns->dlfeat);
+	printf("%-9s: %#x\n", "nmic", ns->nmic);
+	printf("%-9s: %u\n", "anagrpid", ns->anagrpid);
 	print_hex("nguid", ns->nguid, sizeof(ns->nguid));
 	print_hex("eui64", ns->eui64, sizeof(ns->eui64));
 	for (i = 0; i <= ns->nlbaf && i < 64; i++) {
@@ -202,6 +205,15 @@ connected(void *arg, struct nvt_nvme_ctrlr *ctrlr, int rc, uint16_t status)
 }
 
 static void
+ana_printed(struct nvt_nvme_ctrlr *ctrlr, int rc)
+{
+	if (rc != 0) {
+		g_rc = 1;
+	}
+	nvt_nvme_ctrlr_detach(&ctrlr, detached, NULL);
+}
+
+static void
 identify_print(struct nvt_nvme_ctrlr *ctrlr)
 {
 	uint32_t i;
@@ -221,7 +233,7 @@ identify_print(struct nvt_nvme_ctrlr *ctrlr)
 
 		print_ns(nsid, nvt_nvme_ctrlr_get_ns_data(ctrlr, nsid));
 	}
-	nvt_nvme_ctrlr_detach(&ctrlr, detached, NULL);
+	ana_print(ctrlr, ana_printed);
 }
 
 static void

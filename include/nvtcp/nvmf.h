@@ -336,6 +336,38 @@ void nvt_nvmf_subsystem_set_nvm_limits(struct nvt_nvmf_subsystem *subsystem, uin
 void nvt_nvmf_subsystem_set_allow_any_host(struct nvt_nvmf_subsystem *subsystem, bool allow);
 bool nvt_nvmf_subsystem_get_allow_any_host(const struct nvt_nvmf_subsystem *subsystem);
 
+/**
+ * Asymmetric Namespace Access reporting (SPDK's ana_reporting): hosts learn
+ * through each listener the state of every ANA group (by default optimized
+ * everywhere). App thread. \return 0, or -EBUSY while controllers exist.
+ */
+int nvt_nvmf_subsystem_set_ana_reporting(struct nvt_nvmf_subsystem *subsystem, bool enable);
+bool nvt_nvmf_subsystem_get_ana_reporting(const struct nvt_nvmf_subsystem *subsystem);
+
+/**
+ * Set the ANA state of group \p anagrpid (0: every group) as hosts see it
+ * through the listener \p trid, and tell the controllers connected there
+ * (ANA change notice). App thread. \return 0, -EPERM (no ANA reporting),
+ * -ENOENT (no such listener), -ENOTSUP (a state other than optimized,
+ * non-optimized, inaccessible), -EINVAL (group above max_namespaces).
+ */
+int nvt_nvmf_subsystem_set_ana_state(struct nvt_nvmf_subsystem *subsystem,
+				     const struct nvt_nvmf_trid *trid,
+				     enum nvt_nvme_ana_state state, uint32_t anagrpid);
+
+/** The state of group \p anagrpid through \p trid: 0, -EPERM, -ENOENT, -EINVAL. */
+int nvt_nvmf_subsystem_get_ana_state(const struct nvt_nvmf_subsystem *subsystem,
+				     const struct nvt_nvmf_trid *trid, uint32_t anagrpid,
+				     enum nvt_nvme_ana_state *state);
+
+/**
+ * Move namespace \p nsid to ANA group \p anagrpid (1 .. max_namespaces);
+ * controllers get an ANA change notice. App thread. \return 0, -ENOENT (no
+ * such namespace), -EINVAL (group out of range).
+ */
+int nvt_nvmf_subsystem_set_ns_ana_group(struct nvt_nvmf_subsystem *subsystem, uint32_t nsid,
+					uint32_t anagrpid);
+
 /** Allow list of host NQNs: 0, -EINVAL, -EEXIST / -ENOENT, -ENOMEM. */
 int nvt_nvmf_subsystem_add_host(struct nvt_nvmf_subsystem *subsystem, const char *hostnqn);
 
@@ -432,6 +464,13 @@ struct nvt_nvmf_ns_opts {
 	uint8_t eui64[8];
 	/** Whether uuid was given (else the bdev's UUID is used). */
 	bool uuid_set;
+	/** ANA group, 1 .. max_namespaces; 0: the NSID (as SPDK). */
+	uint32_t anagrpid;
+	/**
+	 * File that keeps the reservation through power loss (copied); NULL:
+	 * reservations are not persisted (PTPL not offered).
+	 */
+	const char *ptpl_file;
 };
 
 void nvt_nvmf_ns_opts_init(struct nvt_nvmf_ns_opts *opts, size_t opts_size);
@@ -441,7 +480,8 @@ void nvt_nvmf_ns_opts_init(struct nvt_nvmf_ns_opts *opts, size_t opts_size);
  * namespace attribute changed event once every poll group has it.
  *
  * \return the NSID (> 0) or -ENODEV (no bdev), -EEXIST (NSID taken),
- * -EINVAL (NSID above max_namespaces), -ENOSPC, -ENOMEM.
+ * -EINVAL (NSID above max_namespaces), -ENOSPC, -ENOMEM, -EBADMSG
+ * (opts->ptpl_file is not a valid reservation file; logged).
  */
 int nvt_nvmf_subsystem_add_ns(struct nvt_nvmf_subsystem *subsystem, const char *bdev_name,
 			      const struct nvt_nvmf_ns_opts *opts);

@@ -12,6 +12,7 @@
 #include "nvtcp/string.h"
 
 #include "nvmf_internal.h"
+#include "resv.h"
 
 /* No PCI vendor ID or IEEE OUI is assigned to nvtcp: report none, as Linux's target does. */
 #define NVMF_VID      0x0000
@@ -108,11 +109,13 @@ identify_ctrlr_fill(struct nvmf_ctrlr *ctrlr, struct nvt_nvme_id_ctrl *cd)
 	cd->oaes = NVT_NVME_OAES_NS_ATTR;
 	cd->nn = ctrlr->subsystem->max_nsid;
 	cd->mnan = 0;
-	cd->oncs = NVT_NVME_ONCS_COMPARE | NVT_NVME_ONCS_DSM | NVT_NVME_ONCS_WRITE_ZEROES;
+	cd->oncs = NVT_NVME_ONCS_COMPARE | NVT_NVME_ONCS_DSM | NVT_NVME_ONCS_WRITE_ZEROES |
+		   NVT_NVME_ONCS_RESERVATIONS;
 	cd->fuses = 0;
 	/* Flush names one namespace: a broadcast (NSID FFFFFFFFh) flush is not supported. */
 	cd->vwc = (uint8_t)((0x2u << NVT_NVME_VWC_FLUSH_BROADCAST_SHIFT) |
 			    (subsystem_has_write_cache(ctrlr) ? NVT_NVME_VWC_PRESENT : 0));
+	nvmf_ana_identify_ctrlr(ctrlr, cd);
 }
 
 static void
@@ -130,6 +133,8 @@ identify_ns_fill(struct nvmf_ns *ns, struct nvt_nvme_id_ns *nsd, uint32_t max_io
 	nsd->flbas = 0;
 	nsd->lbaf[0].lbads = (uint8_t)lbads;
 	nsd->nmic = 1;
+	nsd->anagrpid = __atomic_load_n(&ns->opts.anagrpid, __ATOMIC_RELAXED);
+	nsd->rescap = nvmf_resv_rescap(ns);
 	if (nvt_bdev_io_type_supported(ns->bdev, NVT_BDEV_IO_TYPE_UNMAP)) {
 		nsd->nsfeat |= NVT_NVME_NSFEAT_THIN_PROVISIONING;
 	}
@@ -416,7 +421,20 @@ void
 nvmf_admin_aer_try_notify(struct nvmf_ctrlr *ctrlr)
 {
 	struct nvmf_request *req = TAILQ_FIRST(&ctrlr->aer_reqs);
+	uint32_t cdw0;
 
+	if (req != NULL && nvmf_ana_take_notice(ctrlr)) {
+		aer_complete(ctrlr, req,
+			     nvt_nvme_aer_cdw0(NVT_NVME_AER_TYPE_NOTICE,
+					       NVT_NVME_AER_INFO_NOTICE_ANA_CHANGE,
+					       NVT_NVME_LOG_ANA),
+			     0);
+		req = TAILQ_FIRST(&ctrlr->aer_reqs);
+	}
+	if (req != NULL && nvmf_resv_ctrlr_take_event(ctrlr, &cdw0)) {
+		aer_complete(ctrlr, req, cdw0, 0);
+		req = TAILQ_FIRST(&ctrlr->aer_reqs);
+	}
 	if (req == NULL || !ctrlr->ns_change_pending || ctrlr->ns_notice_masked) {
 		return;
 	}
@@ -541,7 +559,7 @@ static void
 log_cmd_effects(struct nvmf_request *req, uint64_t off, uint64_t len)
 {
 	static const uint8_t admin[] = { 0x02, 0x06, 0x08, 0x09, 0x0a, 0x0c, 0x18 };
-	static const uint8_t io[] = { 0x00, 0x01, 0x02, 0x05, 0x08, 0x09 };
+	static const uint8_t io[] = { 0x00, 0x01, 0x02, 0x05, 0x08, 0x09, 0x0d, 0x0e, 0x11, 0x15 };
 	struct nvt_nvme_cmd_effects_log *log = calloc(1, sizeof(*log));
 	size_t i;
 
@@ -619,6 +637,8 @@ admin_get_log_page(struct nvmf_request *req, struct nvmf_ctrlr *ctrlr)
 		nvmf_req_invalid_field(req);
 	} else if (lid == NVT_NVME_LOG_CHANGED_NS_LIST) {
 		log_changed_ns(req, ctrlr, off, len);
+	} else if (lid == NVT_NVME_LOG_ANA) {
+		nvmf_ana_get_log(req, ctrlr, off, len);
 	} else if (lid == NVT_NVME_LOG_COMMAND_EFFECTS) {
 		log_cmd_effects(req, off, len);
 	} else if (lid == NVT_NVME_LOG_ERROR || lid == NVT_NVME_LOG_SMART ||
@@ -652,6 +672,8 @@ nvmf_admin_exec(struct nvmf_request *req)
 				    true);
 	} else if (ctrlr_is_discovery(ctrlr) && !admin_allowed_on_discovery(opc)) {
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INVALID_OPCODE, true);
+	} else if (nvmf_resv_admin_exec(req, ctrlr)) {
+		return;
 	} else {
 		switch (opc) {
 		case NVT_NVME_OPC_GET_LOG_PAGE:

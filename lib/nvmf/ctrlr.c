@@ -13,6 +13,7 @@
 #include "nvtcp/ticks.h"
 
 #include "nvmf_internal.h"
+#include "resv.h"
 
 int
 nvmf_send_msg(struct nvt_thread *thread, struct nvt_thread_msg *msg, nvt_msg_fn fn, void *ctx,
@@ -306,6 +307,7 @@ ctrlr_free_msg(void *ctx)
 	struct nvmf_qpair *admin = ctrlr->admin_qpair;
 
 	free(ctrlr->io_qpairs);
+	nvmf_resv_ctrlr_free(ctrlr);
 	free(ctrlr);
 	if (admin != NULL) {
 		admin->group->stats.current_admin_qpairs--;
@@ -320,6 +322,7 @@ ctrlr_unlist_msg(void *ctx)
 	struct nvmf_ctrlr *ctrlr = ctx;
 
 	TAILQ_REMOVE(&ctrlr->subsystem->ctrlrs, ctrlr, link);
+	nvmf_ana_ctrlr_detach(ctrlr);
 	nvmf_send_msg(ctrlr->thread, &ctrlr->teardown_msg, ctrlr_free_msg, ctrlr,
 		      "controller teardown");
 }

@@ -231,6 +231,7 @@ ctrlr_create(struct nvt_nvmf_subsystem *subsystem, struct connect_ctx *ctx)
 	if (subsystem->subtype == NVT_NVMF_SUBTYPE_DISCOVERY && ctx->kato == 0) {
 		ctrlr->feat.keep_alive_timer = subsystem->tgt->opts.discovery_kato_ms;
 	}
+	nvmf_ana_ctrlr_attach(ctrlr);
 	TAILQ_INSERT_TAIL(&subsystem->ctrlrs, ctrlr, link);
 	return ctrlr;
 }

@@ -137,7 +137,7 @@ nvt_nvmf_subsystem_add_host_ext(struct nvt_nvmf_subsystem *subsystem, const char
 		return rc;
 	}
 	TAILQ_INSERT_TAIL(&subsystem->hosts, host, link);
-	nvmf_tgt_get()->discovery_genctr++;
+	nvmf_discovery_changed(nvmf_tgt_get());
 	return 0;
 }
 
@@ -181,7 +181,7 @@ nvt_nvmf_subsystem_remove_host(struct nvt_nvmf_subsystem *subsystem, const char 
 	}
 	TAILQ_REMOVE(&subsystem->hosts, host, link);
 	nvmf_host_free(subsystem, host);
-	nvmf_tgt_get()->discovery_genctr++;
+	nvmf_discovery_changed(nvmf_tgt_get());
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "nvtcp/log.h"
 
 #include "nvmf_internal.h"
+#include "resv.h"
 
 /*
  * The NVMe status of a bdev error. A device error (-EIO) is a media error:
@@ -280,6 +281,13 @@ nvmf_io_exec(struct nvmf_request *req)
 	if (pns == NULL) {
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INVALID_NAMESPACE, true);
 		nvmf_request_complete(req);
+		return;
+	}
+	if (nvmf_ana_io_refused(req, pns->ns)) {
+		nvmf_request_complete(req);
+		return;
+	}
+	if (nvmf_resv_io_filter(req, pns)) {
 		return;
 	}
 	req->ns = pns->ns;

@@ -23,6 +23,11 @@
 #include "nvtcp/queue.h"
 #include "nvtcp/thread.h"
 
+#include "ana.h"
+struct nvmf_resv_ns;
+struct nvmf_resv_snap;
+struct nvmf_resv_ctrlr;
+
 #define NVMF_SN_LEN	     20
 #define NVMF_MN_LEN	     40
 #define NVMF_MAX_NS_DEFAULT  32
@@ -52,6 +57,8 @@ struct nvmf_subsystem_listener {
 	struct nvt_nvmf_trid trid;
 	struct nvmf_transport *transport;
 	bool secure_channel;
+	/* ANA reporting: its slot of subsystem->ana, plus one (0: none). */
+	uint32_t ana_slot;
 	TAILQ_ENTRY(nvmf_subsystem_listener) link;
 };
 
@@ -83,6 +90,8 @@ struct nvmf_ns {
 	struct nvt_thread_msg *release_msgs;
 	nvt_nvmf_done_cb remove_cb;
 	void *remove_ctx;
+	/* Reservations (resv.c), app thread. */
+	struct nvmf_resv_ns *resv;
 };
 
 struct nvt_nvmf_subsystem {
@@ -108,6 +117,8 @@ struct nvt_nvmf_subsystem {
 	/* Limits reported in the NVM Identify Controller data (0: none). */
 	uint32_t dmrsl;
 	uint8_t wzsl;
+	/* ANA reporting: the states per listener (NULL: off). */
+	struct nvmf_ana *ana;
 	bool deleting;
 	TAILQ_ENTRY(nvt_nvmf_subsystem) link;
 };
@@ -119,6 +130,8 @@ struct nvmf_pg_ns {
 	uint32_t io_outstanding;
 	/* Removed: new I/O fails, the channel goes once io_outstanding is 0. */
 	bool removing;
+	/* The reservation as this group sees it (resv.c publishes it). */
+	const struct nvmf_resv_snap *resv;
 };
 
 /* One subsystem as one poll group sees it. */
@@ -245,6 +258,9 @@ struct nvmf_ctrlr {
 	/* Discovery log changed, not yet reported; notices masked until the log is read. */
 	bool disc_change_pending;
 	bool disc_notice_masked;
+	struct nvmf_ctrlr_ana ana;
+	/* Reservation notifications (resv_ctrlr.c); NULL until the first. */
+	struct nvmf_resv_ctrlr *resv;
 	struct nvt_poller *ka_poller;
 	/* Ticks of the last Keep Alive (or of the timer's start). */
 	uint64_t last_keep_alive;

@@ -175,7 +175,8 @@ static const struct nvt_json_field g_add_listener_fields[] = {
 	LISTENER_FIELDS,
 	{ "secure_channel", NVT_JSON_BOOL, offsetof(struct rpc_listener, secure_channel), true },
 	NVT_JSON_SPDK_DEFAULT("ana_state", "\"optimized\"",
-			      "Asymmetric Namespace Access reporting is not supported yet"),
+			      "a new listener starts optimized: set its states with "
+			      "nvmf_subsystem_listener_set_ana_state"),
 	/* Names the ANA group of ana_state, which can only be SPDK's default here. */
 	NVT_JSON_SPDK_IGNORED("anagrpid", NULL),
 };

@@ -56,6 +56,7 @@ config_write_subsystem(json_t *config, const struct nvt_nvmf_subsystem *s)
 			   json_pack("{s:s, s:o, s:b}", "nqn", s->nqn, "listen_address",
 				     nvmf_rpc_trid_to_json(&l->trid), "secure_channel",
 				     l->secure_channel));
+		nvmf_rpc_ana_config_write(config, s, l);
 	}
 }
 

@@ -51,6 +51,9 @@ bool nvmf_rpc_decode_address(struct nvt_jsonrpc_request *req, const char *name, 
 
 /* A transport address as SPDK writes it: trtype, adrfam, traddr, trsvcid. */
 json_t *nvmf_rpc_trid_to_json(const struct nvt_nvmf_trid *trid);
+/* Append the calls that restore \p l's ANA states to \p config. */
+void nvmf_rpc_ana_config_write(json_t *config, const struct nvt_nvmf_subsystem *s,
+			       const struct nvmf_subsystem_listener *l);
 /* Add the names of a host's keys (never their contents) to \p obj; returns \p obj. */
 json_t *nvmf_rpc_host_keys_to_json(json_t *obj, const struct nvmf_host *host);
 

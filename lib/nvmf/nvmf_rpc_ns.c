@@ -11,6 +11,7 @@
 #include "nvtcp/uuid.h"
 
 #include "nvmf_rpc_internal.h"
+#include "resv.h"
 
 /* SPDK's "namespace" object. */
 struct rpc_ns_params {
@@ -19,6 +20,8 @@ struct rpc_ns_params {
 	char *nguid;
 	char *eui64;
 	char *uuid;
+	uint32_t anagrpid;
+	char *ptpl_file;
 };
 
 static const struct nvt_json_field g_ns_fields[] = {
@@ -27,11 +30,9 @@ static const struct nvt_json_field g_ns_fields[] = {
 	{ "nguid", NVT_JSON_STRING, offsetof(struct rpc_ns_params, nguid), true },
 	{ "eui64", NVT_JSON_STRING, offsetof(struct rpc_ns_params, eui64), true },
 	{ "uuid", NVT_JSON_STRING, offsetof(struct rpc_ns_params, uuid), true },
-	/* SPDK too keeps a namespace's ANA group only in subsystems with ANA reporting. */
-	NVT_JSON_SPDK_IGNORED("anagrpid", "ANA groups apply with ANA reporting, which nvtcp does "
-					  "not offer yet"),
-	NVT_JSON_SPDK_UNSUPPORTED("ptpl_file", "reservations are not supported, so there is "
-					       "nothing to persist"),
+	/* 0: the NSID. */
+	{ "anagrpid", NVT_JSON_UINT32, offsetof(struct rpc_ns_params, anagrpid), true },
+	{ "ptpl_file", NVT_JSON_STRING, offsetof(struct rpc_ns_params, ptpl_file), true },
 	NVT_JSON_SPDK_DEFAULT("no_auto_visible", "false",
 			      "a namespace is visible to every host the subsystem allows"),
 	/* nvtcp's bdevs have no metadata: hiding it or not, hosts see none. */
@@ -55,6 +56,8 @@ ns_params_to_opts(const struct rpc_ns_params *n, struct nvt_nvmf_ns_opts *opts)
 {
 	nvt_nvmf_ns_opts_init(opts, sizeof(*opts));
 	opts->nsid = n->nsid;
+	opts->anagrpid = n->anagrpid;
+	opts->ptpl_file = n->ptpl_file;
 	if (n->nguid != NULL && nvt_hex_parse(n->nguid, opts->nguid, sizeof(opts->nguid)) != 0) {
 		return "nguid";
 	}
@@ -71,12 +74,21 @@ ns_params_to_opts(const struct rpc_ns_params *n, struct nvt_nvmf_ns_opts *opts)
 }
 
 static void
-add_ns_answer(struct nvt_jsonrpc_request *req, const char *bdev_name, int rc)
+add_ns_answer(struct nvt_jsonrpc_request *req, const struct rpc_ns_params *n, int rc)
 {
+	const char *bdev_name = n->bdev_name;
 	const char *why;
 
 	if (rc > 0) {
 		nvt_jsonrpc_send_result(req, json_integer(rc));
+		return;
+	}
+	if (n->ptpl_file != NULL && (rc == -EBADMSG || rc == -EACCES || rc == -EISDIR)) {
+		nvt_jsonrpc_send_error(req, NVT_JSONRPC_ERROR_INVALID_PARAMS,
+				       "%s: namespace: field 'ptpl_file': %s: %s",
+				       nvt_jsonrpc_request_method(req), n->ptpl_file,
+				       rc == -EBADMSG ? "not a valid reservation file"
+						      : nvt_strerror(-rc));
 		return;
 	}
 	switch (rc) {
@@ -89,7 +101,7 @@ add_ns_answer(struct nvt_jsonrpc_request *req, const char *bdev_name, int rc)
 		why = "NSID already in use";
 		break;
 	case -EINVAL:
-		why = "NSID above max_namespaces (or not allowed here)";
+		why = "NSID or anagrpid above max_namespaces (or not allowed here)";
 		break;
 	case -ENOSPC:
 		why = "no free NSID";
@@ -122,8 +134,7 @@ add_ns_with(struct nvt_jsonrpc_request *req, struct nvt_nvmf_subsystem *subsyste
 				       bad[0] == 'u' ? "UUID (8-4-4-4-12 hex digits)"
 						     : "identifier (hex digits)");
 	} else {
-		add_ns_answer(req, n.bdev_name,
-			      nvt_nvmf_subsystem_add_ns(subsystem, n.bdev_name, &opts));
+		add_ns_answer(req, &n, nvt_nvmf_subsystem_add_ns(subsystem, n.bdev_name, &opts));
 	}
 	nvt_json_free_strings(g_ns_fields, NVT_COUNTOF(g_ns_fields), &n);
 }
@@ -214,6 +225,13 @@ nvmf_rpc_ns_to_json(const struct nvmf_ns *ns, bool config)
 	}
 	nvt_uuid_fmt(buf, ns->opts.uuid);
 	json_object_set_new(obj, "uuid", json_string(buf));
+	/* SPDK too shows a namespace's ANA group only with ANA reporting. */
+	if (nvt_nvmf_subsystem_get_ana_reporting(ns->subsystem)) {
+		json_object_set_new(obj, "anagrpid", json_integer(ns->opts.anagrpid));
+	}
+	if (nvmf_resv_ns_ptpl_file(ns) != NULL) {
+		json_object_set_new(obj, "ptpl_file", json_string(nvmf_resv_ns_ptpl_file(ns)));
+	}
 	if (config) {
 		json_object_set_new(obj, "no_auto_visible", json_false());
 	}

@@ -24,6 +24,7 @@ struct rpc_create_subsystem {
 	uint16_t max_cntlid;
 	uint32_t dmrsl;
 	uint32_t wzsl;
+	bool ana_reporting;
 };
 
 #define SUBSYS_FIELD(name, type, opt)                                         \
@@ -41,9 +42,8 @@ static const struct nvt_json_field g_create_subsystem_fields[] = {
 	SUBSYS_FIELD(max_cntlid, NVT_JSON_UINT16, true),
 	SUBSYS_FIELD(dmrsl, NVT_JSON_UINT32, true),
 	SUBSYS_FIELD(wzsl, NVT_JSON_UINT32, true),
+	SUBSYS_FIELD(ana_reporting, NVT_JSON_BOOL, true),
 	NVMF_RPC_TGT_NAME,
-	NVT_JSON_SPDK_DEFAULT("ana_reporting", "false",
-			      "Asymmetric Namespace Access reporting is not supported yet"),
 	NVT_JSON_SPDK_DEFAULT("passthrough", "false",
 			      "no passthrough to an NVMe controller: nvtcp has no NVMe bdev"),
 	NVT_JSON_SPDK_DEFAULT("enable_nssr", "false", "NVM Subsystem Reset is not supported"),
@@ -94,6 +94,8 @@ create_subsystem_setup(struct nvt_nvmf_subsystem *subsystem, const struct rpc_cr
 	if (rc == 0) {
 		nvt_nvmf_subsystem_set_nvm_limits(subsystem, p->dmrsl, (uint8_t)p->wzsl);
 		nvt_nvmf_subsystem_set_allow_any_host(subsystem, p->allow_any_host);
+		*field = "ana_reporting";
+		rc = nvt_nvmf_subsystem_set_ana_reporting(subsystem, p->ana_reporting);
 	}
 	return rc;
 }
@@ -168,9 +170,9 @@ nvmf_rpc_subsystem_params(const struct nvt_nvmf_subsystem *s)
 	return json_pack("{s:s, s:b, s:s, s:s, s:i, s:i, s:i, s:b, s:I, s:i, s:b, s:b}", "nqn",
 			 s->nqn, "allow_any_host", s->allow_any_host, "serial_number", s->sn,
 			 "model_number", s->mn, "max_namespaces", s->max_nsid, "min_cntlid",
-			 s->min_cntlid, "max_cntlid", s->max_cntlid, "ana_reporting", false,
-			 "dmrsl", (json_int_t)s->dmrsl, "wzsl", s->wzsl, "passthrough", false,
-			 "enable_nssr", false);
+			 s->min_cntlid, "max_cntlid", s->max_cntlid, "ana_reporting",
+			 nvt_nvmf_subsystem_get_ana_reporting(s), "dmrsl", (json_int_t)s->dmrsl,
+			 "wzsl", s->wzsl, "passthrough", false, "enable_nssr", false);
 }
 
 /* ---- nvmf_delete_subsystem ---- */

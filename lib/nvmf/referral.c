@@ -31,8 +31,7 @@ nvt_nvmf_referral_check(const struct nvt_nvmf_referral *referral)
 {
 	const struct nvt_nvmf_trid *trid = &referral->trid;
 	uint8_t addr[16];
-	char *end;
-	unsigned long port;
+	uint64_t port;
 	int af;
 
 	if (!nvt_nvmf_nqn_is_valid(referral_subnqn(referral->subnqn))) {
@@ -52,10 +51,7 @@ nvt_nvmf_referral_check(const struct nvt_nvmf_referral *referral)
 	if (inet_pton(af, trid->traddr, addr) != 1) {
 		return "traddr";
 	}
-	errno = 0;
-	port = strtoul(trid->trsvcid, &end, 10);
-	if (trid->trsvcid[0] < '0' || trid->trsvcid[0] > '9' || *end != '\0' || errno != 0 ||
-	    port == 0 || port > 65535) {
+	if (nvt_parse_u64(trid->trsvcid, 65535, &port) != 0 || port == 0) {
 		return "trsvcid";
 	}
 	return NULL;

@@ -18,6 +18,7 @@
 #include "nvtcp/string.h"
 
 #include "nvmf_internal.h"
+#include "resv.h"
 
 /* ---- transport ids ---- */
 
@@ -165,6 +166,7 @@ nvmf_pg_subsystem_sync(struct nvmf_poll_group *group, struct nvt_nvmf_subsystem 
 			continue;
 		}
 		sg->ns[i].ns = ns;
+		sg->ns[i].resv = nvmf_resv_ns_snap(ns);
 		sg->ns[i].removing = false;
 		sg->ns[i].io_outstanding = 0;
 	}
@@ -204,6 +206,7 @@ ns_group_released(void *ctx)
 	if (--ns->groups_left > 0) {
 		return;
 	}
+	nvmf_resv_ns_fini(ns);
 	nvt_bdev_close(ns->desc);
 	if (ns->remove_cb != NULL) {
 		ns->remove_cb(ns->remove_ctx, 0);
@@ -428,7 +431,7 @@ void
 nvt_nvmf_subsystem_set_allow_any_host(struct nvt_nvmf_subsystem *subsystem, bool allow)
 {
 	subsystem->allow_any_host = allow;
-	nvmf_tgt_get()->discovery_genctr++;
+	nvmf_discovery_changed(nvmf_tgt_get());
 }
 
 bool
@@ -503,8 +506,14 @@ nvt_nvmf_subsystem_add_listener_ext(struct nvt_nvmf_subsystem *subsystem,
 	}
 	l->trid = *trid;
 	l->secure_channel = secure;
+	rc = nvmf_ana_listener_add(subsystem, l);
+	if (rc != 0) {
+		nvmf_tgt_stop_listen(subsystem->tgt, trid);
+		free(l);
+		return rc;
+	}
 	TAILQ_INSERT_TAIL(&subsystem->listeners, l, link);
-	subsystem->tgt->discovery_genctr++;
+	nvmf_discovery_changed(subsystem->tgt);
 	return 0;
 }
 
@@ -519,8 +528,9 @@ nvt_nvmf_subsystem_remove_listener(struct nvt_nvmf_subsystem *subsystem,
 	}
 	TAILQ_REMOVE(&subsystem->listeners, l, link);
 	nvmf_tgt_stop_listen(subsystem->tgt, &l->trid);
+	nvmf_ana_listener_remove(subsystem, l);
 	free(l);
-	subsystem->tgt->discovery_genctr++;
+	nvmf_discovery_changed(subsystem->tgt);
 	return 0;
 }
 
@@ -718,8 +728,18 @@ nvt_nvmf_subsystem_add_ns(struct nvt_nvmf_subsystem *subsystem, const char *bdev
 	ns->opts.opts_size = sizeof(ns->opts);
 	ns->nsid = nsid;
 	ns->opts.nsid = nsid;
+	ns->opts.anagrpid = ns->opts.anagrpid != 0 ? ns->opts.anagrpid : nsid;
 	ns->subsystem = subsystem;
-	rc = ns_open(ns, bdev_name);
+	rc = ns->opts.anagrpid <= subsystem->max_nsid ? ns_open(ns, bdev_name) : -EINVAL;
+	if (rc == 0) {
+		/* The caller's string: copied by the reservation state, not kept here. */
+		rc = nvmf_resv_ns_init(ns, ns->opts.ptpl_file);
+		ns->opts.ptpl_file = NULL;
+		if (rc != 0) {
+			nvt_bdev_close(ns->desc);
+			free(ns->bdev_name);
+		}
+	}
 	if (rc != 0) {
 		free(ns);
 		free(chg);
@@ -815,14 +835,24 @@ nvmf_subsystem_free(struct nvt_nvmf_subsystem *subsystem)
 	}
 	for (i = 0; i < subsystem->max_nsid; i++) {
 		if (subsystem->ns[i] != NULL) {
+			nvmf_resv_ns_fini(subsystem->ns[i]);
 			nvt_bdev_close(subsystem->ns[i]->desc);
 			free(subsystem->ns[i]->bdev_name);
 			free(subsystem->ns[i]);
 		}
 	}
+	nvmf_ana_free(subsystem);
 	tgt->subsystem_ids[subsystem->id] = NULL;
 	TAILQ_REMOVE(&tgt->subsystems, subsystem, link);
-	tgt->discovery_genctr++;
+	if (subsystem == tgt->discovery) {
+		tgt->discovery = NULL;
+	}
+	/* At shutdown no host is left to tell. */
+	if (tgt->state == NVMF_TGT_STOPPING) {
+		tgt->discovery_genctr++;
+	} else {
+		nvmf_discovery_changed(tgt);
+	}
 	free(subsystem->ns);
 	free(subsystem);
 }

@@ -18,6 +18,8 @@ Starts target B (subsystem cnodeB and discovery on one port) and target A
     unknown removal and bad fields are refused naming the cause;
   - nvtcp-identify on A prints the referral; following it to B's discovery
     service prints cnodeB at B's port;
+  - a listener added to cnodeA and removed again sends the notice each time
+    (the log read in between), and the log shows the change;
   - save_config writes the referral before the subsystems; A started again
     from it has the same referrals, in its discovery log too.
 Exit 0 on success, 1 on failure, 77 when a program is missing.
@@ -177,6 +179,26 @@ def check_notice(client, port_a, port_b):
     return genctr
 
 
+def check_listener_notice(client, port_a):
+    """A listener added and removed: a notice each, once the log was read in between."""
+    host = discovery_host(port_a, HOST_A)
+    set_aec(host, AEC_DISCOVERY_CHANGE)
+    extra = nvtcp_test.free_port()
+    address = {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": str(extra)}
+    for method, present in (("nvmf_subsystem_add_listener", True),
+                            ("nvmf_subsystem_remove_listener", False)):
+        cid = send_aer(host)
+        client.call(method, {"nqn": CNODE_A, "listen_address": address})
+        cdw0 = recv_aer(host, cid)
+        check(cdw0 == AEN_DISCOVERY_CHANGE, "%s: AER cdw0 %#x" % (method, cdw0))
+        _, entries = discovery_log(host)
+        found = any(e["subnqn"] == CNODE_A and e["trsvcid"] == str(extra) for e in entries)
+        check(found == present, "%s: the log %s the listener: %r" %
+              (method, "lacks" if present else "still has", entries))
+    host.close()
+    print("ok: discovery log change notice on a listener added and removed")
+
+
 def check_log(port_a, port_b, genctr_before):
     want_b = {"trtype": 3, "adrfam": 1, "subtype": 1, "treq": 0, "portid": 0,
               "cntlid": 0xffff, "asqsz": 32, "trsvcid": str(port_b), "subnqn": DISCOVERY,
@@ -309,6 +331,7 @@ def run(nvtcpd, identify_prog):
             check_log(port_a, port_b, genctr)
             check_refusals(client, port_b)
             check_follow(identify_prog, port_a, port_b)
+            check_listener_notice(client, port_a)
             check_saved(nvtcpd, tmpdir, client, a, port_a, port_b)
             b.stop()
         finally:

@@ -148,6 +148,8 @@ def backing_files(tmpdir, loop):
         paths[path] = os.path.join(tmpdir, os.path.basename(path))
         with open(paths[path], "wb") as f:
             f.truncate(256 << 20)
+    for path in replay_plan.CORPUS_PTPL:
+        paths[path] = os.path.join(tmpdir, os.path.basename(path))
     if loop.path is not None:
         paths[replay_plan.CORPUS_LOOP] = loop.path
     paths.update(spdk_data.write_keys(tmpdir, replay_plan.CORPUS_KEYS))

@@ -14,10 +14,9 @@ ones here). The test checks that:
   - rpc.py's load_config flow loads BASIC into nvtcpd --wait-for-rpc and
     gives the same target (the same saved document); stopped before
     framework_start_init, nvtcpd --wait-for-rpc exits 0;
-  - nvtcpd -c FULL refuses to start, naming the first method or value it
-    lacks (pinned below, so that it moves as features land), and the part
-    of FULL that nvtcpd supports (the entries it lacks left out, pinned too)
-    starts, keeps the discovery referral as SPDK saves it, and round-trips;
+  - nvtcpd -c FULL (every method and value of it) starts, serves, keeps the
+    discovery referral as SPDK saves it and cnode2's ANA reporting and
+    groups, and round-trips;
   - a value nvtcpd would not apply, put in BASIC, makes it refuse to start,
     naming the method and the field.
 Exit 0 on success, 1 on failure, 77 when a program is missing.
@@ -35,26 +34,6 @@ import nvtcp_test
 from nvtcp_test import Failure, check
 
 CNODE1 = "nqn.2016-06.io.spdk:cnode1"
-
-# What nvtcpd -c FULL's refusal names: the first entry of the full
-# configuration it cannot apply (every method exists; ANA reporting does not).
-FULL_REFUSAL = ["nvmf_create_subsystem", "ana_reporting"]
-
-# What the supported part of the full configuration leaves out, as
-# (method, what names the entry), in file order.
-FULL_LEFT_OUT = [
-    ("nvmf_create_subsystem", "nqn.2016-06.io.spdk:cnode2"),
-    ("nvmf_subsystem_add_host", "nqn.2016-06.io.spdk:cnode2"),
-    ("nvmf_subsystem_add_host", "nqn.2016-06.io.spdk:cnode2"),
-    ("nvmf_subsystem_add_ns", "nqn.2016-06.io.spdk:cnode2"),
-    ("nvmf_subsystem_add_ns", "nqn.2016-06.io.spdk:cnode2"),
-    ("nvmf_subsystem_add_ns", "nqn.2016-06.io.spdk:cnode2"),
-    ("nvmf_subsystem_add_listener", "nqn.2016-06.io.spdk:cnode2"),
-    ("nvmf_subsystem_add_listener", "nqn.2016-06.io.spdk:cnode2"),
-]
-
-# Methods nvtcpd lacks; and subsystems it cannot create (ANA reporting), with all they hold.
-LACKING = set()
 
 # The files the full configuration's aio and uring bdevs are on (256 MiB each),
 # made in the test's folder.
@@ -75,24 +54,6 @@ def entry_name(entry):
     if "address" in params:
         return params["address"]["traddr"]
     return params.get("name")
-
-
-def supported_part(doc):
-    """\\p doc without what nvtcpd lacks; returns (document, entries left out)."""
-    doc = copy.deepcopy(doc)
-    ana = {e["params"]["nqn"] for s in doc["subsystems"] for e in s.get("config") or []
-           if e["method"] == "nvmf_create_subsystem" and e["params"].get("ana_reporting")}
-    left_out = []
-    for sub in doc["subsystems"]:
-        kept = []
-        for e in sub.get("config") or []:
-            if e["method"] in LACKING or (e["method"].startswith("nvmf_") and
-                                          (e.get("params") or {}).get("nqn") in ana):
-                left_out.append((e["method"], entry_name(e)))
-            else:
-                kept.append(e)
-        sub["config"] = kept
-    return doc, left_out
 
 
 def ports_of(doc):
@@ -286,19 +247,20 @@ def refusals():
 
 
 def check_full(progs, tmpdir, full, port):
-    path = write_config(tmpdir, "full.json", full)
-    expect_refusal(progs, tmpdir, full, FULL_REFUSAL)
-    del path
-    part, left_out = supported_part(full)
-    check(left_out == FULL_LEFT_OUT, "the full configuration's unsupported entries changed: "
-          "%r (update FULL_LEFT_OUT and FULL_REFUSAL as features land)" % (left_out,))
-    saved = round_trip(progs, tmpdir, part, "full-supported", port, 1)
+    saved = round_trip(progs, tmpdir, full, "full", port, 1)
     nvmf = [e for s in saved["subsystems"] if s["subsystem"] == "nvmf" for e in s["config"]]
     referrals = [e for e in nvmf if e["method"] == "nvmf_discovery_add_referral"]
     check([e["params"] for e in referrals] ==
           [find_entry(full, "nvmf_discovery_add_referral")] and
           nvmf.index(referrals[0]) == [e["method"] for e in nvmf].index("nvmf_create_transport") + 1,
           "the referral saved: %r" % nvmf)
+    cnode2 = find_entry(saved, "nvmf_create_subsystem", nqn="nqn.2016-06.io.spdk:cnode2")
+    check(cnode2["ana_reporting"] is True and cnode2["max_cntlid"] == 1000,
+          "cnode2 saved: %r" % cnode2)
+    groups = [(e["params"]["namespace"]["nsid"], e["params"]["namespace"].get("anagrpid"))
+              for e in nvmf if e["method"] == "nvmf_subsystem_add_ns" and
+              e["params"]["nqn"] == "nqn.2016-06.io.spdk:cnode2"]
+    check(groups == [(1, 1), (2, 2), (5, 2)], "cnode2's ANA groups saved: %r" % groups)
     bdevs = {e["params"]["name"] for s in saved["subsystems"] for e in s["config"]
              if e["method"] in ("bdev_malloc_create", "bdev_null_create")}
     check(bdevs == {"Malloc0", "Null0"}, "bdevs saved: %r" % bdevs)
