@@ -258,7 +258,10 @@ echo "ha-failover: first I/O on A's path" > /dev/kmsg
 t_kill=$(kmsg_time "ha-failover: SIGKILL nvtcpd B")
 t_first=$(kmsg_time "ha-failover: first I/O on A's path")
 ms=$(awk -v a="$t_kill" -v b="$t_first" 'BEGIN { printf "%.0f", (b - a) * 1000 }')
-echo "FAILOVER-TIME: ${ms} ms from SIGKILL of B to the first I/O completed on A's path ($n polls)"
+# When the host saw B's connections end: the start of its error recovery.
+t_rec=$(kmsg_time "nvme $CTRL_B: starting error recovery")
+rec_ms=$(awk -v a="$t_kill" -v b="$t_rec" 'BEGIN { if (b == "") print "?"; else printf "%.0f", (b - a) * 1000 }')
+echo "FAILOVER-TIME: ${ms} ms from SIGKILL of B to the first I/O completed on A's path ($n polls); the host's error recovery of $CTRL_B began after ${rec_ms} ms"
 dmesg | grep -E "ha-failover:|nvme" | tail -n 12
 wait_until 10 "nvtcpd B reaped" test -e "$HA_DIR/b.exit"
 [ "$(cat "$HA_DIR/b.exit")" = 137 ] || fail "nvtcpd B ended with status $(cat "$HA_DIR/b.exit"), want 137"
@@ -280,7 +283,7 @@ if grep -q "^ *+- $CTRL_B " /tmp/list-subsys.out; then
     grep -q "^ *+- $CTRL_B tcp .*trsvcid=$HA_PORT_B.* \(connecting\|resetting\|deleting\)" /tmp/list-subsys.out ||
         fail "nvme list-subsys shows $CTRL_B (port $HA_PORT_B) neither gone nor reconnecting"
 fi
-echo "CASE-RESULT: PASS ha/failover-time: ${ms} ms from SIGKILL of B to the first I/O completed on A's path"
+echo "CASE-RESULT: PASS ha/failover-time: ${ms} ms from SIGKILL of B to the first I/O completed on A's path (error recovery began after ${rec_ms} ms)"
 case_pass "B (pid $pid_b) killed after $((wa + wb)) of $sectors sectors written; first I/O on $PATH_A ${ms} ms later; $CTRL_A live and serving, $CTRL_B $(state_of "$CTRL_B")"
 
 # ---- ha/verify ----------------------------------------------------------------------
