@@ -176,8 +176,13 @@ HEAD=$(echo "$PATH_A" | sed 's/c[0-9]*n/n/')
 wait_until 20 "multipath namespace /dev/$HEAD" test -b "/dev/$HEAD"
 SUBSYS=/sys/class/nvme-subsystem/nvme-subsys${HEAD#nvme}
 SUBSYS=${SUBSYS%n1}
-nctrl=$(ls "$SUBSYS" | grep -c '^nvme[0-9]*$')
-nns=$(ls "$SUBSYS" | grep -c '^nvme[0-9]*n[0-9]*$')
+nctrl=0 nns=0
+for e in "$SUBSYS"/nvme*; do
+    case ${e##*/} in
+        nvme*[0-9]n[0-9]*) nns=$((nns + 1)) ;;
+        nvme[0-9]*) nctrl=$((nctrl + 1)) ;;
+    esac
+done
 [ "$nctrl" = 2 ] && [ "$nns" = 1 ] || fail "${SUBSYS##*/}: $nctrl controller(s), $nns namespace(s); want 2 and 1"
 cid_a=$(cat "/sys/class/nvme/$CTRL_A/cntlid") cid_b=$(cat "/sys/class/nvme/$CTRL_B/cntlid")
 [ "$cid_a" -ge 1 ] && [ "$cid_a" -le 999 ] || fail "A's controller ID $cid_a is outside 1-999"
