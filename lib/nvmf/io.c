@@ -71,6 +71,7 @@ io_done(void *cb_arg, int status)
 	struct nvmf_pg_subsystem *sg = &qpair->group->sgroups[qpair->ctrlr->subsystem->id];
 
 	io_status_from_errno(req, status);
+	nvmf_resv_io_done(req, &sg->ns[req->ns->nsid - 1]);
 	nvmf_pg_ns_io_done(qpair->group, &sg->ns[req->ns->nsid - 1]);
 	nvmf_request_complete(req);
 }
@@ -300,6 +301,7 @@ nvmf_io_exec(struct nvmf_request *req)
 	if (rc < 0) {
 		io_status_from_errno(req, rc);
 	}
+	nvmf_resv_io_done(req, pns);
 	nvmf_pg_ns_io_done(req->qpair->group, pns);
 	nvmf_request_complete(req);
 }

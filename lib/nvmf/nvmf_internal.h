@@ -27,6 +27,7 @@
 struct nvmf_resv_ns;
 struct nvmf_resv_snap;
 struct nvmf_resv_ctrlr;
+struct nvmf_resv_drain_slot;
 
 #define NVMF_SN_LEN	     20
 #define NVMF_MN_LEN	     40
@@ -132,6 +133,10 @@ struct nvmf_pg_ns {
 	bool removing;
 	/* The reservation as this group sees it (resv.c publishes it). */
 	const struct nvmf_resv_snap *resv;
+	/* Admitted I/O per drain epoch, and a Preempt and Abort waiting (resv_drain.c). */
+	uint32_t resv_inflight[2];
+	uint8_t resv_epoch;
+	struct nvmf_resv_drain_slot *resv_drain;
 };
 
 /* One subsystem as one poll group sees it. */

@@ -52,6 +52,8 @@ struct resv_op {
 	/* The state before the change, restored if the file cannot be written. */
 	struct nvmf_resv before;
 	struct nvmf_resv_snap *old_snap;
+	/* Hosts to tell, once the change holds (written and published). */
+	struct nvmf_resv_notices notices;
 	int save_rc;
 	struct nvt_thread_msg msg;
 	TAILQ_ENTRY(resv_op) link;
@@ -76,6 +78,8 @@ struct resv_notice_msg {
 
 static void resv_op_next(struct nvmf_resv_ns *rns);
 static void resv_ns_free(struct nvmf_resv_ns *rns);
+static void resv_notify(struct nvt_nvmf_subsystem *subsystem, uint32_t nsid,
+			const struct nvmf_resv_notices *n);
 
 static uint16_t
 st(uint8_t sc, bool dnr)
@@ -105,6 +109,9 @@ static void
 resv_op_finish(struct nvmf_resv_ns *rns, struct resv_op *op)
 {
 	op->state = RESV_OP_COMPLETING;
+	if (op->status == 0 && op->notices.n > 0) {
+		resv_notify(op->subsystem, op->nsid, &op->notices);
+	}
 	if (rns != NULL) {
 		TAILQ_REMOVE(&rns->ops, op, link);
 		rns->busy = false;
@@ -177,12 +184,33 @@ resv_publish_group(struct nvmf_poll_group *group, void *arg)
 }
 
 static void
+resv_drained(void *arg)
+{
+	struct resv_op *op = arg;
+
+	resv_op_finish(op->rns, op);
+}
+
+static bool
+resv_op_aborts(const struct resv_op *op)
+{
+	return op->cmd.opc == NVT_NVME_OPC_RESERVATION_ACQUIRE &&
+	       (op->cmd.cdw10 & 0x7u) == NVT_NVME_RESV_PREEMPT_ABORT;
+}
+
+static void
 resv_publish_done(void *arg)
 {
 	struct resv_op *op = arg;
 
 	/* Every group holds the new snapshot: nobody reads the old one. */
 	free(op->old_snap);
+	op->old_snap = NULL;
+	if (resv_op_aborts(op) && !op->rns->orphan) {
+		/* Preempt and Abort: commands admitted under the old snapshot finish first. */
+		nvmf_resv_drain(op->subsystem, op->ns, op->nsid, resv_drained, op);
+		return;
+	}
 	resv_op_finish(op->rns, op);
 }
 
@@ -215,6 +243,12 @@ resv_saved_msg(void *ctx)
 	struct resv_op *op = ctx;
 	struct nvmf_resv *r = &op->rns->r;
 
+	if (op->rns->orphan) {
+		/* The namespace went (or the target stops) while the file was written. */
+		op->status = st(NVT_NVME_SC_ABORTED_SQ_DELETION, false);
+		resv_op_finish(op->rns, op);
+		return;
+	}
 	if (op->save_rc != 0) {
 		NVT_ERRLOG("%s nsid %u: cannot write reservation file %s: %s; change refused\n",
 			   op->subsystem->nqn, op->nsid, r->ptpl_file, strerror(-op->save_rc));
@@ -270,7 +304,6 @@ static void
 resv_op_run(struct nvmf_resv_ns *rns, struct resv_op *op)
 {
 	struct nvmf_resv *r = &rns->r;
-	struct nvmf_resv_notices notices;
 	int ptpl_want;
 	bool was_ptpl = r->ptpl;
 
@@ -280,15 +313,15 @@ resv_op_run(struct nvmf_resv_ns *rns, struct resv_op *op)
 		return;
 	}
 	op->before = *r;
-	op->status = nvmf_resv_state_exec(r, &op->cmd, &notices, &ptpl_want);
+	op->status = nvmf_resv_state_exec(r, &op->cmd, &op->notices, &ptpl_want);
 	if (op->status != 0) {
+		op->notices.n = 0;
 		resv_op_finish(rns, op);
 		return;
 	}
 	if (ptpl_want >= 0) {
 		r->ptpl = ptpl_want == 1;
 	}
-	resv_notify(op->subsystem, op->nsid, &notices);
 	if (r->ptpl || was_ptpl) {
 		/* Turning PTPL off writes it off too: a restart then loads nothing. */
 		resv_save(op);
@@ -419,6 +452,7 @@ nvmf_resv_io_filter(struct nvmf_request *req, struct nvmf_pg_ns *pns)
 	}
 	status = nvmf_resv_check(pns->resv, req->qpair->ctrlr->hostid, opc);
 	if (status == 0) {
+		nvmf_resv_io_admitted(req, pns);
 		return false;
 	}
 	req->rsp->status = status;

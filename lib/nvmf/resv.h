@@ -142,6 +142,25 @@ const char *nvmf_resv_ns_ptpl_file(const struct nvmf_ns *ns);
 /* Identify Namespace RESCAP of \p ns. */
 uint8_t nvmf_resv_rescap(const struct nvmf_ns *ns);
 
+/* ---- resv_drain.c: Preempt and Abort waits for admitted commands ---- */
+
+struct nvt_nvmf_subsystem;
+
+/*
+ * Poll group thread: \p req passed the reservation check of \p pns and goes
+ * to the bdev; nvmf_resv_io_done() once it completed (either way).
+ */
+void nvmf_resv_io_admitted(struct nvmf_request *req, struct nvmf_pg_ns *pns);
+void nvmf_resv_io_done(struct nvmf_request *req, struct nvmf_pg_ns *pns);
+/*
+ * App thread, after every poll group holds the new snapshot of \p ns: call
+ * \p done on the app thread once every command of the namespace admitted
+ * before has completed in every group. At most one drain per namespace at a
+ * time.
+ */
+void nvmf_resv_drain(struct nvt_nvmf_subsystem *subsystem, const struct nvmf_ns *ns, uint32_t nsid,
+		     void (*done)(void *), void *arg);
+
 /* ---- resv_ctrlr.c: the controller's thread ---- */
 
 /* A notification of \p type on \p nsid for \p ctrlr (from resv.c's message). */

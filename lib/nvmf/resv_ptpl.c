@@ -6,8 +6,10 @@
  *   { "ptpl": true, "rtype": 1, "crkey": 17, "bdev_uuid": "...",
  *     "holder_uuid": "...", "registrants": [ { "rkey": 17, "host_uuid": "..." } ] }
  *
- * Keys are JSON integers; jansson's are signed, so a key of 2^63 or more is
- * written as its two's complement (negative) and read back the same way.
+ * Keys are unsigned 64-bit JSON integers, as SPDK writes them. jansson reads
+ * only signed ones, so before parsing, integers above INT64_MAX are quoted
+ * (ptpl_quote_big()) and keys are read from either form; a negative key
+ * (two's complement, as older files of this target held) is read too.
  *
  * Writes replace the file atomically: a temporary file in the same folder,
  * fsync, rename over the old one, fsync of the folder. Any thread: the
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,35 +31,43 @@
 
 #include "resv.h"
 
-static json_t *
-ptpl_to_json(const struct nvmf_resv *r, const uint8_t bdev_uuid[16])
+/*
+ * The document as text. Written by hand rather than through jansson, whose
+ * integers are signed: keys are unsigned 64-bit numbers, as SPDK writes them
+ * (spdk_json_write_named_uint64). UUID strings need no escaping.
+ */
+static char *
+ptpl_to_text(const struct nvmf_resv *r, const uint8_t bdev_uuid[16])
 {
-	char uuid[NVT_UUID_STRING_LEN];
-	json_t *obj, *regs = json_array();
+	char uuid[NVT_UUID_STRING_LEN], *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 	uint32_t i;
 
-	nvt_uuid_fmt(uuid, bdev_uuid);
-	obj = json_pack("{s:b, s:i, s:I, s:s}", "ptpl", r->ptpl, "rtype", r->rtype, "crkey",
-			(json_int_t)(r->holder >= 0 ? r->regs[r->holder].rkey : 0), "bdev_uuid",
-			uuid);
-	if (obj == NULL || regs == NULL) {
-		json_decref(obj);
-		json_decref(regs);
+	if (f == NULL) {
 		return NULL;
 	}
+	nvt_uuid_fmt(uuid, bdev_uuid);
+	fprintf(f, "{\n  \"ptpl\": %s,\n  \"rtype\": %u,\n  \"crkey\": %llu,\n",
+		r->ptpl ? "true" : "false", r->rtype,
+		(unsigned long long)(r->holder >= 0 ? r->regs[r->holder].rkey : 0));
+	fprintf(f, "  \"bdev_uuid\": \"%s\",\n", uuid);
 	uuid[0] = '\0';
 	if (r->holder >= 0) {
 		nvt_uuid_fmt(uuid, r->regs[r->holder].hostid);
 	}
-	json_object_set_new(obj, "holder_uuid", json_string(uuid));
+	fprintf(f, "  \"holder_uuid\": \"%s\",\n  \"registrants\": [", uuid);
 	for (i = 0; r->ptpl && i < r->nregs; i++) {
 		nvt_uuid_fmt(uuid, r->regs[i].hostid);
-		json_array_append_new(regs,
-				      json_pack("{s:I, s:s}", "rkey", (json_int_t)r->regs[i].rkey,
-						"host_uuid", uuid));
+		fprintf(f, "%s\n    { \"rkey\": %llu, \"host_uuid\": \"%s\" }", i > 0 ? "," : "",
+			(unsigned long long)r->regs[i].rkey, uuid);
 	}
-	json_object_set_new(obj, "registrants", regs);
-	return obj;
+	fprintf(f, "%s]\n}\n", r->ptpl && r->nregs > 0 ? "\n  " : "");
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
 static int
@@ -101,13 +112,11 @@ write_all_fsync(int fd, const char *text)
 int
 nvmf_resv_ptpl_save(const struct nvmf_resv *r, const uint8_t bdev_uuid[16])
 {
-	json_t *obj = ptpl_to_json(r, bdev_uuid);
-	char *text = obj != NULL ? json_dumps(obj, JSON_INDENT(2)) : NULL;
+	char *text = ptpl_to_text(r, bdev_uuid);
 	size_t tmp_len = strlen(r->ptpl_file) + 16;
 	char *tmp = malloc(tmp_len);
 	int fd = -1, rc;
 
-	json_decref(obj);
 	if (text == NULL || tmp == NULL) {
 		rc = -ENOMEM;
 		goto out_free;
@@ -136,6 +145,87 @@ out_free:
 
 /* ---- loading ---- */
 
+/* A key: an integer (negative: two's complement) or a quoted big one. */
+static bool
+ptpl_key(const json_t *v, uint64_t *key)
+{
+	const char *str;
+	char *end;
+
+	if (json_is_integer(v)) {
+		*key = (uint64_t)json_integer_value(v);
+		return true;
+	}
+	if (!json_is_string(v)) {
+		return false;
+	}
+	str = json_string_value(v);
+	if (str[0] < '0' || str[0] > '9') {
+		return false;
+	}
+	errno = 0;
+	*key = strtoull(str, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+/* Whether the digits \p p (\p n of them) exceed INT64_MAX. */
+static bool
+ptpl_digits_big(const char *p, size_t n)
+{
+	static const char max[] = "9223372036854775807";
+
+	return n > sizeof(max) - 1 || (n == sizeof(max) - 1 && memcmp(p, max, n) > 0);
+}
+
+/*
+ * \p text with every non-negative integer above INT64_MAX (outside strings)
+ * in quotes, so jansson parses it; NULL without memory.
+ */
+static char *
+ptpl_quote_big(const char *text)
+{
+	size_t len = strlen(text), i = 0, n, o = 0;
+	char *out = malloc(len * 2 + 1);
+	bool in_str = false;
+
+	if (out == NULL) {
+		return NULL;
+	}
+	while (i < len) {
+		if (in_str) {
+			if (text[i] == '\\' && i + 1 < len) {
+				out[o++] = text[i++];
+			} else if (text[i] == '"') {
+				in_str = false;
+			}
+			out[o++] = text[i++];
+			continue;
+		}
+		if (text[i] == '"') {
+			in_str = true;
+		}
+		if (text[i] < '0' || text[i] > '9' ||
+		    (i > 0 && (text[i - 1] == '-' || text[i - 1] == '.'))) {
+			out[o++] = text[i++];
+			continue;
+		}
+		for (n = 0; i + n < len && text[i + n] >= '0' && text[i + n] <= '9'; n++) {
+		}
+		if (ptpl_digits_big(text + i, n)) {
+			out[o++] = '"';
+			memcpy(out + o, text + i, n);
+			o += n;
+			out[o++] = '"';
+		} else {
+			memcpy(out + o, text + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static const char *
 ptpl_load_regs(struct nvmf_resv *r, const json_t *regs)
 {
@@ -149,11 +239,10 @@ ptpl_load_regs(struct nvmf_resv *r, const json_t *regs)
 	{
 		rkey = json_object_get(e, "rkey");
 		host = json_object_get(e, "host_uuid");
-		if (!json_is_integer(rkey) || !json_is_string(host) ||
+		if (!ptpl_key(rkey, &r->regs[i].rkey) || !json_is_string(host) ||
 		    nvt_uuid_parse(json_string_value(host), r->regs[i].hostid) != 0) {
 			return "a registrant lacks an integer \"rkey\" or a UUID \"host_uuid\"";
 		}
-		r->regs[i].rkey = (uint64_t)json_integer_value(rkey);
 		r->nregs++;
 	}
 	return NULL;
@@ -215,19 +304,52 @@ ptpl_from_json(struct nvmf_resv *r, const json_t *doc, const uint8_t bdev_uuid[1
 	return why != NULL ? why : ptpl_load_holder(r, json_object_get(doc, "holder_uuid"));
 }
 
+/* The whole of \p f as a string; NULL without memory or on a read error. */
+static char *
+ptpl_read_all(FILE *f)
+{
+	char *text = NULL, buf[4096];
+	size_t len = 0, n;
+	FILE *m = open_memstream(&text, &len);
+	bool bad;
+
+	if (m == NULL) {
+		return NULL;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		fwrite(buf, 1, n, m);
+	}
+	bad = ferror(f) || ferror(m);
+	/* The buffer and its length are valid once the stream is closed. */
+	if (fclose(m) != 0 || bad || text == NULL || memchr(text, '\0', len) != NULL) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 int
 nvmf_resv_ptpl_load(struct nvmf_resv *r, const uint8_t bdev_uuid[16])
 {
 	json_error_t err;
 	json_t *doc;
 	const char *why;
+	char *raw, *text;
 	FILE *f = fopen(r->ptpl_file, "r");
 
 	if (f == NULL) {
 		return errno == ENOENT ? 0 : -errno;
 	}
-	doc = json_loadf(f, 0, &err);
+	raw = ptpl_read_all(f);
 	fclose(f);
+	text = raw != NULL ? ptpl_quote_big(raw) : NULL;
+	free(raw);
+	if (text == NULL) {
+		NVT_ERRLOG("reservation file %s: cannot be read\n", r->ptpl_file);
+		return -EIO;
+	}
+	doc = json_loads(text, 0, &err);
+	free(text);
 	if (doc == NULL) {
 		NVT_ERRLOG("reservation file %s: not JSON (line %d: %s)\n", r->ptpl_file, err.line,
 			   err.text);

@@ -200,19 +200,27 @@ cmd_take(struct nvmf_resv *r, int self, uint8_t rtype)
 	return reg_holds(r, self) && r->rtype == rtype ? 0 : ST_CONFLICT;
 }
 
-/* The reservation passes to \p self with \p rtype: the others are told it was preempted. */
+/*
+ * The reservation passes to \p self with \p rtype. Hosts whose registration
+ * went were told so (Registration Preempted); the registrants that remain
+ * hear of it only when the type changed (Reservation Released), as the Linux
+ * target does. Reservation Preempted is for Clear.
+ */
 static void
-resv_move(struct nvmf_resv *r, int self, uint8_t rtype, struct nvmf_resv_notices *out)
+resv_move(struct nvmf_resv *r, int self, uint8_t old, uint8_t rtype, struct nvmf_resv_notices *out)
 {
 	r->rtype = rtype;
 	r->holder = rtype_is_all_regs(rtype) ? -1 : self;
-	notice_others(r, self, NVT_NVME_RESV_NOTIFY_RESERVATION_PREEMPTED, out);
+	if (old != rtype) {
+		notice_others(r, self, NVT_NVME_RESV_NOTIFY_RESERVATION_RELEASED, out);
+	}
 }
 
 static uint16_t
 cmd_preempt(struct nvmf_resv *r, int self, uint8_t rtype, uint64_t prkey,
 	    struct nvmf_resv_notices *out)
 {
+	uint8_t old = r->rtype;
 	uint32_t gone;
 
 	if (r->rtype == NVT_NVME_RESV_NONE) {
@@ -226,13 +234,13 @@ cmd_preempt(struct nvmf_resv *r, int self, uint8_t rtype, uint64_t prkey,
 				   NVT_NVME_RESV_NOTIFY_REGISTRATION_PREEMPTED);
 			self = reg_remove(r, self == 0 ? 1u : 0u, self);
 		}
-		resv_move(r, self, rtype, out);
+		resv_move(r, self, old, rtype, out);
 	} else if (!rtype_is_all_regs(r->rtype) && r->holder >= 0 &&
 		   r->regs[r->holder].rkey == prkey) {
 		/* The holder's key: its reservation (and the registrations of that key) move. */
 		gone = 1;
 		reg_remove_by_key(r, prkey, &self, out);
-		resv_move(r, self, rtype, out);
+		resv_move(r, self, old, rtype, out);
 	} else {
 		if (prkey == 0 && !rtype_is_all_regs(r->rtype)) {
 			return ST_INVALID_FIELD;

@@ -150,6 +150,8 @@ struct nvmf_request {
 	uint16_t sub_status;
 	/** core: whether the request is on the qpair's outstanding list. */
 	bool in_core;
+	/** core: the reservation drain epoch it was admitted in (lib/nvmf/resv_drain.c). */
+	uint8_t resv_epoch;
 };
 
 /** Queue pair states (set by the core only, through one setter). */

@@ -108,6 +108,8 @@ struct nvt_test_connect_opts {
 	uint32_t kato_ms;
 	/* The controller an I/O queue joins; the admin queue asks for a dynamic one. */
 	uint16_t cntlid;
+	/* The 128-bit Host Identifier sent; NULL sends zeros. */
+	const uint8_t *hostid;
 };
 
 /* ---- bytes (test_tcp.c) ---- */
@@ -303,6 +305,16 @@ int nvt_test_tcp_write_icd(struct nvt_test_conn *c, uint32_t nsid, uint64_t lba,
 /* Write \p nblocks blocks from \p buf through R2T and H2CData. The status, or -errno. */
 int nvt_test_tcp_write(struct nvt_test_conn *c, uint32_t nsid, uint64_t lba, uint32_t nblocks,
 		       uint32_t block_size, const void *buf);
+
+/*
+ * Any command \p sqe (opcode and fields set by the caller; the command id and
+ * SGL 1 are set here) with \p len bytes of data through the transport: into
+ * \p rbuf (C2HData) when it is not NULL, else from \p wbuf (R2T and
+ * H2CData); no data when \p len is 0. \p cpl (may be NULL) gets the
+ * completion. The status, or -errno.
+ */
+int nvt_test_tcp_cmd(struct nvt_test_conn *c, union nvt_nvme_sqe *sqe, void *rbuf, const void *wbuf,
+		     uint32_t len, struct nvt_nvme_cpl *cpl);
 
 /*
  * Expect the next PDU to be a C2HTermReq of \p fes (and \p fei, unless

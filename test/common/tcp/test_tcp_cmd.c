@@ -231,6 +231,9 @@ nvt_test_tcp_connect_send(struct nvt_test_conn *c, const struct nvt_test_connect
 	sqe.connect.kato = o->kato_ms;
 	nvt_test_tcp_sqe_sgl_icd(&sqe, sizeof(data));
 	data.cntlid = o->qid != 0 ? o->cntlid : NVT_NVMF_CNTLID_DYNAMIC;
+	if (o->hostid != NULL) {
+		memcpy(data.hostid, o->hostid, sizeof(data.hostid));
+	}
 	snprintf(data.subnqn, sizeof(data.subnqn), "%s", o->subnqn);
 	snprintf(data.hostnqn, sizeof(data.hostnqn), "%s", o->hostnqn);
 	c->qid = o->qid;
@@ -325,6 +328,24 @@ nvt_test_tcp_write(struct nvt_test_conn *c, uint32_t nsid, uint64_t lba, uint32_
 	nvt_test_tcp_sqe_sgl_transport(&sqe, len);
 	rc = nvt_test_tcp_capsule_send(c, &sqe, NULL, 0, 0);
 	return rc != 0 ? rc : nvt_test_tcp_wait_rsp(c, sqe.cmd.cid, NULL, buf, len, NULL);
+}
+
+int
+nvt_test_tcp_cmd(struct nvt_test_conn *c, union nvt_nvme_sqe *sqe, void *rbuf, const void *wbuf,
+		 uint32_t len, struct nvt_nvme_cpl *cpl)
+{
+	int rc;
+
+	sqe->cmd.cid = nvt_test_tcp_next_cid(c);
+	if (len > 0) {
+		nvt_test_tcp_sqe_sgl_transport(sqe, len);
+	} else {
+		nvt_test_tcp_sqe_sgl_icd(sqe, 0);
+	}
+	rc = nvt_test_tcp_capsule_send(c, sqe, NULL, 0, 0);
+	return rc != 0 ? rc
+		       : nvt_test_tcp_wait_rsp(c, sqe->cmd.cid, rbuf, rbuf == NULL ? wbuf : NULL,
+					       len, cpl);
 }
 
 /* ---- fatal errors ---- */

@@ -213,6 +213,10 @@ test_preempt_clear(void **state)
 	assert_int_equal(r.gen, gen + 1);
 	assert_memory_equal(g_notices.to[0].hostid, HOST_A, 16);
 	assert_int_equal(g_notices.to[0].type, NVT_NVME_RESV_NOTIFY_REGISTRATION_PREEMPTED);
+	/* C stays registered: the type changed, so it hears the reservation was released. */
+	assert_int_equal(g_notices.n, 2);
+	assert_memory_equal(g_notices.to[1].hostid, HOST_C, 16);
+	assert_int_equal(g_notices.to[1].type, NVT_NVME_RESV_NOTIFY_RESERVATION_RELEASED);
 	/* A key nobody has: conflict. PRKEY 0 against a single holder: invalid. */
 	assert_int_equal(acquire(&r, HOST_C, 1, NVT_NVME_RESV_WRITE_EXCLUSIVE, 3, 42), CONFLICT);
 	assert_int_equal(acquire(&r, HOST_C, 1, NVT_NVME_RESV_WRITE_EXCLUSIVE, 3, 0), INVALID);
