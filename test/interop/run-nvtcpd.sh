@@ -19,6 +19,10 @@
 #   NVTCPD_SUPERVISE=1 runs nvtcpd under guest/nvtcpd-supervisor.sh, which starts it
 #     again when the test kills it on purpose, and copies that script and
 #     guest/restart-lib.sh to /extra: for the tests that restart the target.
+#   NVTCPD_HA=1 runs two nvtcpd processes on one shared device under
+#     guest/nvtcpd-ha-pair.sh (A on 4420, B on 4421) and copies it and
+#     guest/restart-lib.sh to /extra: for guest/ha-failover.sh; pass the nvtcp
+#     RPC CLI with -x.
 # Exit status: 0 = pass, 1 = fail, 77 = skipped (nvtcpd not built, or qemu or a
 # /boot/vmlinuz-* kernel is missing and cannot be installed here; for trixie,
 # its packages cannot be fetched).
@@ -44,6 +48,10 @@ if [ "${NVTCPD_SUPERVISE:-0}" = 1 ]; then
 	# exec: /init's SIGTERM at the end must reach the supervisor itself
 	CMD="exec sh /extra/nvtcpd-supervisor.sh $CMD"
 	EXTRA=(-x "$HERE/guest/nvtcpd-supervisor.sh" -x "$HERE/guest/restart-lib.sh")
+fi
+if [ "${NVTCPD_HA:-0}" = 1 ]; then
+	CMD="exec sh /extra/nvtcpd-ha-pair.sh ./nvtcpd ${NVTCPD_ARGS:-}"
+	EXTRA=(-x "$HERE/guest/nvtcpd-ha-pair.sh" -x "$HERE/guest/restart-lib.sh")
 fi
 "$HERE/run-guest.sh" -e "SUBNQN=$SUBNQN" ${EXTRA[@]+"${EXTRA[@]}"} "$@" "$NVTCPD" "$CMD" "$TEST"
 rc=$?
