@@ -361,9 +361,15 @@ nvt_nvmf_subsystem_set_ana_state(struct nvt_nvmf_subsystem *subsystem,
 	slot = subsystem->ana->slots[l->ana_slot - 1];
 	if (slot_set(slot, anagrpid == 0 ? 1 : anagrpid,
 		     anagrpid == 0 ? slot->num_groups : anagrpid, (uint8_t)state)) {
-		NVT_NOTICELOG("%s: listener %s:%s: ANA group %s%u now %s\n", subsystem->nqn,
-			      trid->traddr, trid->trsvcid, anagrpid == 0 ? "(all) " : "", anagrpid,
-			      nvmf_ana_state_str(state));
+		if (anagrpid == 0) {
+			NVT_NOTICELOG("%s: listener %s:%s: every ANA group now %s\n",
+				      subsystem->nqn, trid->traddr, trid->trsvcid,
+				      nvmf_ana_state_str(state));
+		} else {
+			NVT_NOTICELOG("%s: listener %s:%s: ANA group %u now %s\n", subsystem->nqn,
+				      trid->traddr, trid->trsvcid, anagrpid,
+				      nvmf_ana_state_str(state));
+		}
 		ana_notify(subsystem, slot);
 	}
 	return 0;
