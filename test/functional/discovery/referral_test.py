@@ -34,10 +34,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "common"))
-sys.path.insert(0, os.path.join(HERE, "..", "nvmf"))
 import nvtcp_test  # noqa: E402 (after the path)
 from nvtcp_test import RpcError, check  # noqa: E402
-from access_test import Host  # noqa: E402 (the raw NVMe/TCP host)
+from nvme_tcp_host import Host  # noqa: E402 (the raw NVMe/TCP host)
 
 DISCOVERY = "nqn.2014-08.org.nvmexpress.discovery"
 CNODE_A = "nqn.2016-06.io.nvtcp:cnodeA"
@@ -82,21 +81,9 @@ def start(nvtcpd, tmpdir, tag, doc):
 
 # ---- the raw host's admin commands ----
 
-def send_aer(host):
-    """Submit an Asynchronous Event Request; its completion is read later."""
-    host.cid = (host.cid + 1) & 0xffff
-    sqe = bytearray(64)
-    sqe[0] = 0x0c
-    struct.pack_into("<H", sqe, 2, host.cid)
-    host.sock.sendall(struct.pack("<BBBBI", 0x04, 0, 72, 0, 72) + bytes(sqe))
-    return host.cid
-
-
 def recv_aer(host, cid):
-    ch, rest = host.recv_pdu()
-    check(ch[0] == 0x05, "CapsuleResp expected for the AER, got PDU type %#x" % ch[0])
-    cdw0, _, _, _, rcid, status = struct.unpack_from("<IIHHHH", rest, 0)
-    check(rcid == cid and (status >> 1) == 0, "AER cid %d status %#x" % (rcid, status))
+    status, cdw0, _ = host.wait(cid)
+    check(status == 0, "AER cid %d status %#x" % (cid, status))
     return cdw0
 
 
@@ -166,7 +153,7 @@ def check_notice(client, port_a, port_b):
     genctr, before = discovery_log(host)
     check([e["subnqn"] for e in before] == [CNODE_A], "log before: %r" % before)
     set_aec(host, AEC_DISCOVERY_CHANGE)
-    cid = send_aer(host)
+    cid = host.send_aer()
     # rpc.py's request, as SPDK's tools send it.
     check(client.call("nvmf_discovery_add_referral",
                       {"secure_channel": False,
@@ -187,7 +174,7 @@ def check_listener_notice(client, port_a):
     address = {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": str(extra)}
     for method, present in (("nvmf_subsystem_add_listener", True),
                             ("nvmf_subsystem_remove_listener", False)):
-        cid = send_aer(host)
+        cid = host.send_aer()
         client.call(method, {"nqn": CNODE_A, "listen_address": address})
         cdw0 = recv_aer(host, cid)
         check(cdw0 == AEN_DISCOVERY_CHANGE, "%s: AER cdw0 %#x" % (method, cdw0))

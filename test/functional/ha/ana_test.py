@@ -26,8 +26,6 @@ Exit 0 on success, 1 on failure, 77 when nvtcpd is missing.
 import json
 import os
 import re
-import select
-import socket
 import struct
 import subprocess
 import sys
@@ -36,6 +34,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "common"))
 from nvtcp_test import Daemon, Failure, RpcError, check, free_port, test_main  # noqa: E402
+import nvme_tcp_host  # noqa: E402
 
 HOST = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
 CNODE1 = "nqn.2016-06.io.nvtcp:ana1"
@@ -49,129 +48,17 @@ ANA_NOTICE = 0x2 | (0x03 << 8) | (0x0c << 16)  # Notice, ANA change, log page 0C
 STATUS_ANA_INACCESSIBLE = (3 << 8) | 0x02
 
 
-# ---- a minimal NVMe/TCP host; responses to other commands (AERs) are kept ----
+# ---- the raw host (responses to other commands, AERs, are kept) ----
 
-class Host:
+class Host(nvme_tcp_host.Host):
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.cid = 0
-        self.done = {}
-        self.sock.sendall(struct.pack("<BBBBI", 0x00, 0, 128, 0, 128) + bytes(120))
-        ch, _ = self.recv_pdu()
-        check(ch[0] == 0x01, "ICResp expected, got PDU type %#x" % ch[0])
-
-    def close(self):
-        self.sock.close()
-
-    def recv_exact(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            if not chunk:
-                raise Failure("connection closed by the target")
-            buf += chunk
-        return buf
-
-    def recv_pdu(self):
-        ch = self.recv_exact(8)
-        plen = struct.unpack_from("<I", ch, 4)[0]
-        return ch, self.recv_exact(plen - 8)
-
-    def send(self, sqe, data_out=b"", data_in_len=0):
-        """Send a capsule; return its cid."""
-        self.cid = (self.cid + 1) & 0xffff or 1
-        sqe = bytearray(sqe)
-        struct.pack_into("<H", sqe, 2, self.cid)
-        if data_out:
-            struct.pack_into("<QI3xB", sqe, 24, 0, len(data_out), 0x01)
-        elif data_in_len:
-            struct.pack_into("<QI3xB", sqe, 24, 0, data_in_len, 0x5A)
-        hlen = 8 + 64
-        pdo = hlen if data_out else 0
-        ch = struct.pack("<BBBBI", 0x04, 0, hlen, pdo, hlen + len(data_out))
-        self.sock.sendall(ch + bytes(sqe) + data_out)
-        self.data = bytearray(data_in_len)
-        return self.cid
-
-    def recv_one(self):
-        """Receive up to one response; record (status word, cdw0, data) by cid."""
-        while True:
-            ch, rest = self.recv_pdu()
-            if ch[0] == 0x07:  # C2HData, for the command in flight
-                cccid, _, datao, datal = struct.unpack_from("<HHII", rest, 0)
-                self.data[datao:datao + datal] = rest[ch[3] - 8:ch[3] - 8 + datal]
-                if ch[1] & 0x08:
-                    self.done[cccid] = (0, 0, bytes(self.data))
-                    return
-                continue
-            check(ch[0] == 0x05, "CapsuleResp expected, got PDU type %#x" % ch[0])
-            cdw0, _, _, _, cid, status = struct.unpack_from("<IIHHHH", rest, 0)
-            self.done[cid] = (status >> 1, cdw0, bytes(self.data))
-            return
-
-    def wait(self, cid):
-        while cid not in self.done:
-            self.recv_one()
-        return self.done.pop(cid)
-
-    def command(self, sqe, data_out=b"", data_in_len=0):
-        """(status word without phase: DNR bit 14, SCT bits 10:8, SC 7:0; cdw0; data)."""
-        return self.wait(self.send(sqe, data_out, data_in_len))
+        super().__init__(port, HOST)
 
     def connect(self, subnqn, qid=0, cntlid=0xffff):
-        sqe = bytearray(64)
-        sqe[0] = 0x7f
-        sqe[4] = 0x01
-        struct.pack_into("<HHHBxI", sqe, 40, 0, qid, 31, 0, 0)
-        data = bytearray(1024)
-        data[0:16] = bytes(range(16))
-        struct.pack_into("<H", data, 16, cntlid)
-        data[256:256 + len(subnqn)] = subnqn.encode()
-        data[512:512 + len(HOST)] = HOST.encode()
-        status, cdw0, _ = self.command(sqe, data_out=bytes(data))
+        """The controller ID; a refused Connect fails the test."""
+        status, cdw0 = super().connect(subnqn, qid=qid, cntlid=cntlid)
         check(status == 0, "Connect qid %d failed: status %#x" % (qid, status))
         return cdw0 & 0xffff
-
-    def enable(self):
-        sqe = bytearray(64)
-        sqe[0] = 0x7f
-        struct.pack_into("<B3xIQ", sqe, 40, 0, 0x14, 1 | (6 << 16) | (4 << 20))
-        check(self.command(sqe)[0] == 0, "Property Set CC.EN failed")
-
-    def identify(self, cns, nsid=0):
-        sqe = bytearray(64)
-        sqe[0] = 0x06
-        struct.pack_into("<I", sqe, 4, nsid)
-        struct.pack_into("<I", sqe, 40, cns)
-        status, _, data = self.command(sqe, data_in_len=4096)
-        check(status == 0, "Identify CNS %d failed: %#x" % (cns, status))
-        return data
-
-    def get_log_sqe(self, lid, length, offset=0, lsp=0, rae=False):
-        sqe = bytearray(64)
-        sqe[0] = 0x02
-        struct.pack_into("<I", sqe, 4, 0xffffffff)
-        numd = length // 4 - 1
-        cdw10 = lid | (lsp << 8) | ((1 << 15) if rae else 0) | ((numd & 0xffff) << 16)
-        struct.pack_into("<IIII", sqe, 40, cdw10, numd >> 16, offset & 0xffffffff, offset >> 32)
-        return sqe
-
-    def get_log(self, lid, length, offset=0, lsp=0, rae=False):
-        status, _, data = self.command(self.get_log_sqe(lid, length, offset, lsp, rae),
-                                       data_in_len=length)
-        check(status == 0, "Get Log Page %#x failed: %#x" % (lid, status))
-        return data
-
-    def set_features(self, fid, cdw11):
-        sqe = bytearray(64)
-        sqe[0] = 0x09
-        struct.pack_into("<II", sqe, 40, fid, cdw11)
-        check(self.command(sqe)[0] == 0, "Set Features %#x failed" % fid)
-
-    def send_aer(self):
-        sqe = bytearray(64)
-        sqe[0] = 0x0c
-        return self.send(sqe)
 
     def rw(self, opc, nsid, data_out=b"", data_in_len=0):
         sqe = bytearray(64)
