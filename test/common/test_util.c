@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,4 +141,38 @@ nvt_test_read_file(const char *path, char *buf, size_t len)
 	close(fd);
 	buf[rc < 0 ? 0 : got] = '\0';
 	return rc;
+}
+
+static unsigned int g_checks_passed;
+static unsigned int g_checks_failed;
+
+bool
+nvt_test_check(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs(ok ? "ok: " : "FAIL: ", stdout);
+	vprintf(fmt, ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	va_end(ap);
+	if (ok) {
+		g_checks_passed++;
+	} else {
+		g_checks_failed++;
+	}
+	return ok;
+}
+
+unsigned int
+nvt_test_checks_passed(void)
+{
+	return g_checks_passed;
+}
+
+unsigned int
+nvt_test_checks_failed(void)
+{
+	return g_checks_failed;
 }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What the functional tests in C share besides the daemon (test_daemon.h):
- * a free TCP port, a temporary directory and small text files. Errors are
- * negative errno values; nothing here prints or exits: the test reports.
+ * a free TCP port, a temporary directory, small text files and the report of
+ * checks. Errors are negative errno values; nothing here exits, and only
+ * nvt_test_check() prints.
  */
 #ifndef NVT_TEST_UTIL_H
 #define NVT_TEST_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -37,6 +39,17 @@ int nvt_test_path(char *buf, size_t len, const char *dir, const char *name);
 
 /* Create or truncate \p path (mode 0644 less the umask) and write \p text: 0 or -errno. */
 int nvt_test_write_file(const char *path, const char *text);
+
+/*
+ * One check of a test that goes on after a failure: prints "ok: <what>" or
+ * "FAIL: <what>" on stdout (flushed, so that it interleaves with the
+ * daemon's output) and counts it. Returns \p ok. Any thread, one at a time.
+ */
+bool nvt_test_check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The checks counted so far by nvt_test_check(). */
+unsigned int nvt_test_checks_passed(void);
+unsigned int nvt_test_checks_failed(void);
 
 /*
  * Read up to \p len - 1 bytes of \p path into \p buf, NUL-terminated ("" on

@@ -77,23 +77,6 @@ static const char *g_nvtcpd;
 static char g_dir[PATH_MAX];
 static char g_ptpl[PATH_MAX];
 static int g_port;
-static int g_failures;
-
-static void
-check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs(ok ? "ok: " : "FAIL: ", stdout);
-	vprintf(fmt, ap);
-	fputc('\n', stdout);
-	va_end(ap);
-	fflush(stdout);
-	if (!ok) {
-		g_failures++;
-	}
-}
 
 static bool
 st_is(int got, int want)
@@ -339,11 +322,11 @@ check_notice(struct host *h, uint8_t type, const char *what)
 	uint32_t cdw0 = aer_wait(h);
 	int st = notify_log(h, &log);
 
-	check(cdw0 == AEN_RESV, "%s: host %s gets an AEN (type 6, log 0x80): cdw0 0x%x", what,
-	      h->name, cdw0);
-	check(st == 0 && log.type == type && log.nsid == NSID && log.log_page_count > 0,
-	      "%s: host %s's log page 0x80 says type %u nsid %u (count %llu)", what, h->name,
-	      log.type, log.nsid, (unsigned long long)log.log_page_count);
+	nvt_test_check(cdw0 == AEN_RESV, "%s: host %s gets an AEN (type 6, log 0x80): cdw0 0x%x",
+		       what, h->name, cdw0);
+	nvt_test_check(st == 0 && log.type == type && log.nsid == NSID && log.log_page_count > 0,
+		       "%s: host %s's log page 0x80 says type %u nsid %u (count %llu)", what,
+		       h->name, log.type, log.nsid, (unsigned long long)log.log_page_count);
 }
 
 /* An AER on \p h with its log read empty first: the AEN that comes is for what follows. */
@@ -363,34 +346,41 @@ test_register(void)
 	const struct nvt_nvme_resv_ctrlr_ext *ea, *eb;
 	int st;
 
-	check(reg(&g_a, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_A) == 0, "A registers");
-	check(reg(&g_a2, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_A) == 0,
-	      "A's second controller registers the same key: the same registration");
-	check(st_is(reg(&g_a2, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, 0x99), ST_CONFLICT),
-	      "A's second controller registering another key: Reservation Conflict");
-	check(reg(&g_b, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_B) == 0, "B registers");
-	check(st_is(reg(&g_a, NVT_NVME_RESV_UNREGISTER_KEY, false, 0, 0x77, 0), ST_CONFLICT),
-	      "unregister with a wrong key: Reservation Conflict");
-	check(st_is(reg(&g_a, NVT_NVME_RESV_REPLACE_KEY, false, 0, 0x77, KEY_A2), ST_CONFLICT),
-	      "replace with a wrong key: Reservation Conflict");
-	check(st_is(reg(&g_c, NVT_NVME_RESV_REPLACE_KEY, true, 0, 0, KEY_A2), ST_CONFLICT),
-	      "replace by a non-registrant (IEKEY): Reservation Conflict");
-	check(reg(&g_a2, NVT_NVME_RESV_REPLACE_KEY, true, 0, 0x77, KEY_A2) == 0,
-	      "replace with IEKEY ignores the wrong key (from A's second controller)");
-	check(st_is(report(&g_a, false, &r), ST_HOSTID),
-	      "Report with EDS 0: Host Identifier Inconsistent Format");
+	nvt_test_check(reg(&g_a, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_A) == 0,
+		       "A registers");
+	nvt_test_check(reg(&g_a2, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_A) == 0,
+		       "A's second controller registers the same key: the same registration");
+	nvt_test_check(
+		st_is(reg(&g_a2, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, 0x99), ST_CONFLICT),
+		"A's second controller registering another key: Reservation Conflict");
+	nvt_test_check(reg(&g_b, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_B) == 0,
+		       "B registers");
+	nvt_test_check(
+		st_is(reg(&g_a, NVT_NVME_RESV_UNREGISTER_KEY, false, 0, 0x77, 0), ST_CONFLICT),
+		"unregister with a wrong key: Reservation Conflict");
+	nvt_test_check(
+		st_is(reg(&g_a, NVT_NVME_RESV_REPLACE_KEY, false, 0, 0x77, KEY_A2), ST_CONFLICT),
+		"replace with a wrong key: Reservation Conflict");
+	nvt_test_check(st_is(reg(&g_c, NVT_NVME_RESV_REPLACE_KEY, true, 0, 0, KEY_A2), ST_CONFLICT),
+		       "replace by a non-registrant (IEKEY): Reservation Conflict");
+	nvt_test_check(reg(&g_a2, NVT_NVME_RESV_REPLACE_KEY, true, 0, 0x77, KEY_A2) == 0,
+		       "replace with IEKEY ignores the wrong key (from A's second controller)");
+	nvt_test_check(st_is(report(&g_a, false, &r), ST_HOSTID),
+		       "Report with EDS 0: Host Identifier Inconsistent Format");
 	st = report(&g_c, true, &r);
-	check(st == 0 && report_nregs(&r) == 2 && r.h.rtype == 0,
-	      "Report (EDS 1, from a non-registrant): 2 registrants, no reservation (gen %u)",
-	      r.h.gen);
+	nvt_test_check(
+		st == 0 && report_nregs(&r) == 2 && r.h.rtype == 0,
+		"Report (EDS 1, from a non-registrant): 2 registrants, no reservation (gen %u)",
+		r.h.gen);
 	ea = report_find(&r, g_a.hostid);
 	eb = report_find(&r, g_b.hostid);
-	check(ea != NULL && ea->rkey == KEY_A2 && ea->rcsts == 0 && eb != NULL &&
-		      eb->rkey == KEY_B && eb->rcsts == 0,
-	      "Report: A with key 0x%llx, B with key 0x%llx, by Host Identifier, none holds",
-	      ea != NULL ? (unsigned long long)ea->rkey : 0ull,
-	      eb != NULL ? (unsigned long long)eb->rkey : 0ull);
-	check(r.h.gen >= 3, "Report: the generation counted the changes (%u)", r.h.gen);
+	nvt_test_check(
+		ea != NULL && ea->rkey == KEY_A2 && ea->rcsts == 0 && eb != NULL &&
+			eb->rkey == KEY_B && eb->rcsts == 0,
+		"Report: A with key 0x%llx, B with key 0x%llx, by Host Identifier, none holds",
+		ea != NULL ? (unsigned long long)ea->rkey : 0ull,
+		eb != NULL ? (unsigned long long)eb->rkey : 0ull);
+	nvt_test_check(r.h.gen >= 3, "Report: the generation counted the changes (%u)", r.h.gen);
 }
 
 /* Allowed reads and writes per type: holder, registrant, non-registrant. */
@@ -422,39 +412,47 @@ test_types(void)
 
 	for (i = 0; i < sizeof(g_types) / sizeof(g_types[0]); i++) {
 		all = g_types[i].rtype >= NVT_NVME_RESV_WRITE_EXCLUSIVE_ALL_REGS;
-		check(acquire(&g_a, NVT_NVME_RESV_ACQUIRE, g_types[i].rtype, KEY_A2, 0) == 0,
-		      "%s: A acquires", g_types[i].name);
-		check(st_is(acquire(&g_b, NVT_NVME_RESV_ACQUIRE, g_types[i].rtype, KEY_B, 0),
-			    all ? 0 : ST_CONFLICT),
-		      "%s: B acquiring too: %s", g_types[i].name,
-		      all ? "succeeds (it holds already)" : "Reservation Conflict");
+		nvt_test_check(acquire(&g_a, NVT_NVME_RESV_ACQUIRE, g_types[i].rtype, KEY_A2, 0) ==
+				       0,
+			       "%s: A acquires", g_types[i].name);
+		nvt_test_check(
+			st_is(acquire(&g_b, NVT_NVME_RESV_ACQUIRE, g_types[i].rtype, KEY_B, 0),
+			      all ? 0 : ST_CONFLICT),
+			"%s: B acquiring too: %s", g_types[i].name,
+			all ? "succeeds (it holds already)" : "Reservation Conflict");
 		st = report(&g_a, true, &r);
-		check(st == 0 && r.h.rtype == g_types[i].rtype, "%s: Report says type %u",
-		      g_types[i].name, r.h.rtype);
+		nvt_test_check(st == 0 && r.h.rtype == g_types[i].rtype, "%s: Report says type %u",
+			       g_types[i].name, r.h.rtype);
 		ea = report_find(&r, g_a.hostid);
 		eb = report_find(&r, g_b.hostid);
-		check(ea != NULL && ea->rcsts == 1 && eb != NULL && eb->rcsts == (all ? 1 : 0),
-		      "%s: Report marks the holder%s", g_types[i].name,
-		      all ? "s (A and B)" : " (A)");
-		check(io_result(&g_a, false) == 0 && io_result(&g_a, true) == 0 &&
-			      io_result(&g_a2, true) == 0,
-		      "%s: holder reads and writes (both of A's controllers)", g_types[i].name);
-		check(io_result(&g_b, false) == (g_types[i].reg_r ? 0 : 1) &&
-			      io_result(&g_b, true) == (g_types[i].reg_w ? 0 : 1),
-		      "%s: registrant B reads %s, writes %s", g_types[i].name,
-		      g_types[i].reg_r ? "yes" : "conflict", g_types[i].reg_w ? "yes" : "conflict");
-		check(io_result(&g_c, false) == (g_types[i].non_r ? 0 : 1) &&
-			      io_result(&g_c, true) == (g_types[i].non_w ? 0 : 1),
-		      "%s: non-registrant C reads %s, writes %s", g_types[i].name,
-		      g_types[i].non_r ? "yes" : "conflict", g_types[i].non_w ? "yes" : "conflict");
-		check(st_is(release(&g_a, NVT_NVME_RESV_RELEASE, g_types[i].rtype % 6 + 1, KEY_A2),
-			    ST_INVALID),
-		      "%s: release naming another type: Invalid Field", g_types[i].name);
-		check(release(&g_a, NVT_NVME_RESV_RELEASE, g_types[i].rtype, KEY_A2) == 0 &&
-			      report(&g_a, true, &r) == 0 && r.h.rtype == 0,
-		      "%s: A releases; Report says no reservation", g_types[i].name);
-		check(can_read(&g_c) && io_result(&g_c, true) == 0,
-		      "%s: released: C reads and writes again", g_types[i].name);
+		nvt_test_check(ea != NULL && ea->rcsts == 1 && eb != NULL &&
+				       eb->rcsts == (all ? 1 : 0),
+			       "%s: Report marks the holder%s", g_types[i].name,
+			       all ? "s (A and B)" : " (A)");
+		nvt_test_check(io_result(&g_a, false) == 0 && io_result(&g_a, true) == 0 &&
+				       io_result(&g_a2, true) == 0,
+			       "%s: holder reads and writes (both of A's controllers)",
+			       g_types[i].name);
+		nvt_test_check(io_result(&g_b, false) == (g_types[i].reg_r ? 0 : 1) &&
+				       io_result(&g_b, true) == (g_types[i].reg_w ? 0 : 1),
+			       "%s: registrant B reads %s, writes %s", g_types[i].name,
+			       g_types[i].reg_r ? "yes" : "conflict",
+			       g_types[i].reg_w ? "yes" : "conflict");
+		nvt_test_check(io_result(&g_c, false) == (g_types[i].non_r ? 0 : 1) &&
+				       io_result(&g_c, true) == (g_types[i].non_w ? 0 : 1),
+			       "%s: non-registrant C reads %s, writes %s", g_types[i].name,
+			       g_types[i].non_r ? "yes" : "conflict",
+			       g_types[i].non_w ? "yes" : "conflict");
+		nvt_test_check(st_is(release(&g_a, NVT_NVME_RESV_RELEASE, g_types[i].rtype % 6 + 1,
+					     KEY_A2),
+				     ST_INVALID),
+			       "%s: release naming another type: Invalid Field", g_types[i].name);
+		nvt_test_check(release(&g_a, NVT_NVME_RESV_RELEASE, g_types[i].rtype, KEY_A2) ==
+					       0 &&
+				       report(&g_a, true, &r) == 0 && r.h.rtype == 0,
+			       "%s: A releases; Report says no reservation", g_types[i].name);
+		nvt_test_check(can_read(&g_c) && io_result(&g_c, true) == 0,
+			       "%s: released: C reads and writes again", g_types[i].name);
 	}
 }
 
@@ -467,61 +465,65 @@ test_notices(void)
 	log_drain(&g_c);
 	/* Release of a registrants-only type: the other registrants are told. */
 	aer_send_drained(&g_b);
-	check(acquire(&g_a, NVT_NVME_RESV_ACQUIRE, NVT_NVME_RESV_WRITE_EXCLUSIVE_REG_ONLY, KEY_A2,
-		      0) == 0 &&
-		      release(&g_a, NVT_NVME_RESV_RELEASE, NVT_NVME_RESV_WRITE_EXCLUSIVE_REG_ONLY,
-			      KEY_A2) == 0,
-	      "A acquires and releases Write Exclusive - Registrants Only");
+	nvt_test_check(acquire(&g_a, NVT_NVME_RESV_ACQUIRE, NVT_NVME_RESV_WRITE_EXCLUSIVE_REG_ONLY,
+			       KEY_A2, 0) == 0 &&
+			       release(&g_a, NVT_NVME_RESV_RELEASE,
+				       NVT_NVME_RESV_WRITE_EXCLUSIVE_REG_ONLY, KEY_A2) == 0,
+		       "A acquires and releases Write Exclusive - Registrants Only");
 	check_notice(&g_b, NVT_NVME_RESV_NOTIFY_RESERVATION_RELEASED, "release");
-	check(notify_log(&g_c, &log) == 0 && log.type == 0,
-	      "release: non-registrant C's log page 0x80 is empty");
+	nvt_test_check(notify_log(&g_c, &log) == 0 && log.type == 0,
+		       "release: non-registrant C's log page 0x80 is empty");
 
 	/* Preempt: A holds Exclusive Access, B preempts with A's key. */
-	check(acquire(&g_a, NVT_NVME_RESV_ACQUIRE, NVT_NVME_RESV_EXCLUSIVE_ACCESS, KEY_A2, 0) == 0,
-	      "A acquires Exclusive Access");
+	nvt_test_check(acquire(&g_a, NVT_NVME_RESV_ACQUIRE, NVT_NVME_RESV_EXCLUSIVE_ACCESS, KEY_A2,
+			       0) == 0,
+		       "A acquires Exclusive Access");
 	aer_send_drained(&g_a);
 	aer_send_drained(&g_a2);
-	check(acquire(&g_b, NVT_NVME_RESV_PREEMPT, NVT_NVME_RESV_WRITE_EXCLUSIVE, KEY_B, KEY_A2) ==
-		      0,
-	      "B preempts A (Write Exclusive)");
+	nvt_test_check(acquire(&g_b, NVT_NVME_RESV_PREEMPT, NVT_NVME_RESV_WRITE_EXCLUSIVE, KEY_B,
+			       KEY_A2) == 0,
+		       "B preempts A (Write Exclusive)");
 	check_notice(&g_a, NVT_NVME_RESV_NOTIFY_REGISTRATION_PREEMPTED, "preempt");
 	check_notice(&g_a2, NVT_NVME_RESV_NOTIFY_REGISTRATION_PREEMPTED, "preempt");
-	check(report(&g_b, true, &r) == 0 && report_nregs(&r) == 1 &&
-		      r.h.rtype == NVT_NVME_RESV_WRITE_EXCLUSIVE &&
-		      report_find(&r, g_b.hostid) != NULL &&
-		      report_find(&r, g_b.hostid)->rcsts == 1 &&
-		      report_find(&r, g_a.hostid) == NULL,
-	      "preempt: Report shows B alone, holding Write Exclusive; A is gone");
-	check(io_result(&g_a, true) == 1 && io_result(&g_a, false) == 0,
-	      "preempt: A (no longer registered) writes: conflict, reads: yes");
+	nvt_test_check(report(&g_b, true, &r) == 0 && report_nregs(&r) == 1 &&
+			       r.h.rtype == NVT_NVME_RESV_WRITE_EXCLUSIVE &&
+			       report_find(&r, g_b.hostid) != NULL &&
+			       report_find(&r, g_b.hostid)->rcsts == 1 &&
+			       report_find(&r, g_a.hostid) == NULL,
+		       "preempt: Report shows B alone, holding Write Exclusive; A is gone");
+	nvt_test_check(io_result(&g_a, true) == 1 && io_result(&g_a, false) == 0,
+		       "preempt: A (no longer registered) writes: conflict, reads: yes");
 
 	/* Preempt and Abort: A registers again and takes it back from B. */
-	check(reg(&g_a, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_A) == 0, "A registers again");
+	nvt_test_check(reg(&g_a, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_A) == 0,
+		       "A registers again");
 	aer_send_drained(&g_b);
-	check(acquire(&g_a, NVT_NVME_RESV_PREEMPT_ABORT, NVT_NVME_RESV_EXCLUSIVE_ACCESS, KEY_A,
-		      KEY_B) == 0,
-	      "A preempts and aborts B (Exclusive Access)");
+	nvt_test_check(acquire(&g_a, NVT_NVME_RESV_PREEMPT_ABORT, NVT_NVME_RESV_EXCLUSIVE_ACCESS,
+			       KEY_A, KEY_B) == 0,
+		       "A preempts and aborts B (Exclusive Access)");
 	check_notice(&g_b, NVT_NVME_RESV_NOTIFY_REGISTRATION_PREEMPTED, "preempt and abort");
-	check(io_result(&g_b, false) == 1 && io_result(&g_b, true) == 1 &&
-		      io_result(&g_a2, true) == 0,
-	      "preempt and abort: B reads and writes: conflict; A writes");
+	nvt_test_check(io_result(&g_b, false) == 1 && io_result(&g_b, true) == 1 &&
+			       io_result(&g_a2, true) == 0,
+		       "preempt and abort: B reads and writes: conflict; A writes");
 
 	/* The mask: B registers, masks everything, A clears: no notice for B. */
-	check(reg(&g_b, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_B) == 0, "B registers again");
+	nvt_test_check(reg(&g_b, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_B) == 0,
+		       "B registers again");
 	log_drain(&g_b);
-	check(set_mask(&g_b, NVT_NVME_RESV_MASK_ALL) == 0,
-	      "B masks every notification (feature 0x82)");
-	check(release(&g_a, NVT_NVME_RESV_CLEAR, 0, KEY_A) == 0 && report(&g_a, true, &r) == 0 &&
-		      report_nregs(&r) == 0 && r.h.rtype == 0,
-	      "A clears: no registrant, no reservation");
-	check(notify_log(&g_b, &log) == 0 && log.type == 0,
-	      "clear, masked: B's log page 0x80 is empty");
-	check(set_mask(&g_b, 0) == 0 &&
-		      reg(&g_b, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_B) == 0 &&
-		      reg(&g_a, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_A) == 0,
-	      "B unmasks; both register");
+	nvt_test_check(set_mask(&g_b, NVT_NVME_RESV_MASK_ALL) == 0,
+		       "B masks every notification (feature 0x82)");
+	nvt_test_check(release(&g_a, NVT_NVME_RESV_CLEAR, 0, KEY_A) == 0 &&
+			       report(&g_a, true, &r) == 0 && report_nregs(&r) == 0 &&
+			       r.h.rtype == 0,
+		       "A clears: no registrant, no reservation");
+	nvt_test_check(notify_log(&g_b, &log) == 0 && log.type == 0,
+		       "clear, masked: B's log page 0x80 is empty");
+	nvt_test_check(set_mask(&g_b, 0) == 0 &&
+			       reg(&g_b, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_B) == 0 &&
+			       reg(&g_a, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_A) == 0,
+		       "B unmasks; both register");
 	aer_send_drained(&g_b);
-	check(release(&g_a, NVT_NVME_RESV_CLEAR, 0, KEY_A) == 0, "A clears again");
+	nvt_test_check(release(&g_a, NVT_NVME_RESV_CLEAR, 0, KEY_A) == 0, "A clears again");
 	check_notice(&g_b, NVT_NVME_RESV_NOTIFY_RESERVATION_PREEMPTED, "clear, unmasked");
 }
 
@@ -535,11 +537,11 @@ restart(bool kill)
 	if (kill) {
 		nvt_test_daemon_kill(&g_daemon);
 	} else if (nvt_test_daemon_stop(&g_daemon) != 0) {
-		check(false, "nvtcpd stops cleanly on SIGTERM");
+		nvt_test_check(false, "nvtcpd stops cleanly on SIGTERM");
 		return -1;
 	}
 	if (daemon_start() != 0) {
-		check(false, "nvtcpd restarts from the same configuration");
+		nvt_test_check(false, "nvtcpd restarts from the same configuration");
 		return -1;
 	}
 	return host_connect(&g_a) == 0 && host_connect(&g_b) == 0 ? 0 : -1;
@@ -568,15 +570,15 @@ check_persisted(const char *how, uint8_t rtype)
 	const struct nvt_nvme_resv_ctrlr_ext *ea, *eb;
 	int st = report(&g_b, true, &r);
 
-	check(st == 0 && report_nregs(&r) == 2 && r.h.rtype == rtype && r.h.ptpls == 1,
-	      "after %s: Report shows 2 registrants, type %u, PTPL on", how, r.h.rtype);
+	nvt_test_check(st == 0 && report_nregs(&r) == 2 && r.h.rtype == rtype && r.h.ptpls == 1,
+		       "after %s: Report shows 2 registrants, type %u, PTPL on", how, r.h.rtype);
 	ea = report_find(&r, g_a.hostid);
 	eb = report_find(&r, g_b.hostid);
-	check(ea != NULL && ea->rkey == KEY_A && ea->rcsts == 1 && eb != NULL &&
-		      eb->rkey == KEY_B && eb->rcsts == 0,
-	      "after %s: A holds with key 0x%llx, B keeps key 0x%llx", how,
-	      ea != NULL ? (unsigned long long)ea->rkey : 0ull,
-	      eb != NULL ? (unsigned long long)eb->rkey : 0ull);
+	nvt_test_check(ea != NULL && ea->rkey == KEY_A && ea->rcsts == 1 && eb != NULL &&
+			       eb->rkey == KEY_B && eb->rcsts == 0,
+		       "after %s: A holds with key 0x%llx, B keeps key 0x%llx", how,
+		       ea != NULL ? (unsigned long long)ea->rkey : 0ull,
+		       eb != NULL ? (unsigned long long)eb->rkey : 0ull);
 }
 
 static void
@@ -584,43 +586,47 @@ test_ptpl(void)
 {
 	struct report r;
 
-	check(reg(&g_a, NVT_NVME_RESV_REGISTER_KEY, false, NVT_NVME_RESV_PTPL_SET, 0, KEY_A) == 0 &&
-		      reg(&g_b, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_B) == 0,
-	      "A registers with CPTPL set, B registers");
-	check(acquire(&g_a, NVT_NVME_RESV_ACQUIRE, NVT_NVME_RESV_WRITE_EXCLUSIVE_REG_ONLY, KEY_A,
-		      0) == 0,
-	      "A acquires Write Exclusive - Registrants Only");
-	check(file_has(g_ptpl, "\"ptpl\": true") && file_has(g_ptpl, "18446744073709551600"),
-	      "the PTPL file holds the state, B's key as an unsigned number");
+	nvt_test_check(reg(&g_a, NVT_NVME_RESV_REGISTER_KEY, false, NVT_NVME_RESV_PTPL_SET, 0,
+			   KEY_A) == 0 &&
+			       reg(&g_b, NVT_NVME_RESV_REGISTER_KEY, false, 0, 0, KEY_B) == 0,
+		       "A registers with CPTPL set, B registers");
+	nvt_test_check(acquire(&g_a, NVT_NVME_RESV_ACQUIRE, NVT_NVME_RESV_WRITE_EXCLUSIVE_REG_ONLY,
+			       KEY_A, 0) == 0,
+		       "A acquires Write Exclusive - Registrants Only");
+	nvt_test_check(file_has(g_ptpl, "\"ptpl\": true") &&
+			       file_has(g_ptpl, "18446744073709551600"),
+		       "the PTPL file holds the state, B's key as an unsigned number");
 	if (restart(false) != 0) {
 		return;
 	}
 	check_persisted("a SIGTERM restart", NVT_NVME_RESV_WRITE_EXCLUSIVE_REG_ONLY);
-	check(io_result(&g_b, true) == 0 && can_read(&g_a),
-	      "after the restart: registrant B writes under Registrants Only");
+	nvt_test_check(io_result(&g_b, true) == 0 && can_read(&g_a),
+		       "after the restart: registrant B writes under Registrants Only");
 
-	check(release(&g_a, NVT_NVME_RESV_RELEASE, NVT_NVME_RESV_WRITE_EXCLUSIVE_REG_ONLY, KEY_A) ==
-			      0 &&
-		      acquire(&g_a, NVT_NVME_RESV_ACQUIRE, NVT_NVME_RESV_EXCLUSIVE_ACCESS, KEY_A,
-			      0) == 0,
-	      "A releases and acquires Exclusive Access");
+	nvt_test_check(release(&g_a, NVT_NVME_RESV_RELEASE, NVT_NVME_RESV_WRITE_EXCLUSIVE_REG_ONLY,
+			       KEY_A) == 0 &&
+			       acquire(&g_a, NVT_NVME_RESV_ACQUIRE, NVT_NVME_RESV_EXCLUSIVE_ACCESS,
+				       KEY_A, 0) == 0,
+		       "A releases and acquires Exclusive Access");
 	if (restart(true) != 0) {
 		return;
 	}
 	check_persisted("SIGKILL right after the Acquire completed",
 			NVT_NVME_RESV_EXCLUSIVE_ACCESS);
 
-	check(reg(&g_a, NVT_NVME_RESV_REGISTER_KEY, false, NVT_NVME_RESV_PTPL_CLEAR, 0, KEY_A) == 0,
-	      "A registers again (same key) with CPTPL clear");
-	check(report(&g_a, true, &r) == 0 && r.h.ptpls == 0 && report_nregs(&r) == 2,
-	      "Report says PTPL off, the registrations stay while it runs");
-	check(file_has(g_ptpl, "\"ptpl\": false"), "the PTPL file says persistence is off");
+	nvt_test_check(reg(&g_a, NVT_NVME_RESV_REGISTER_KEY, false, NVT_NVME_RESV_PTPL_CLEAR, 0,
+			   KEY_A) == 0,
+		       "A registers again (same key) with CPTPL clear");
+	nvt_test_check(report(&g_a, true, &r) == 0 && r.h.ptpls == 0 && report_nregs(&r) == 2,
+		       "Report says PTPL off, the registrations stay while it runs");
+	nvt_test_check(file_has(g_ptpl, "\"ptpl\": false"),
+		       "the PTPL file says persistence is off");
 	if (restart(false) != 0) {
 		return;
 	}
-	check(report(&g_a, true, &r) == 0 && report_nregs(&r) == 0 && r.h.rtype == 0 &&
-		      r.h.ptpls == 0,
-	      "after a restart with PTPL off: no registrant, no reservation");
+	nvt_test_check(report(&g_a, true, &r) == 0 && report_nregs(&r) == 0 && r.h.rtype == 0 &&
+			       r.h.ptpls == 0,
+		       "after a restart with PTPL off: no registrant, no reservation");
 }
 
 int
@@ -648,8 +654,8 @@ main(int argc, char **argv)
 		nvt_test_daemon_kill(&g_daemon);
 		return 1;
 	}
-	check(g_a.adm.cntlid != g_a2.adm.cntlid, "host A has two controllers (%u, %u)",
-	      g_a.adm.cntlid, g_a2.adm.cntlid);
+	nvt_test_check(g_a.adm.cntlid != g_a2.adm.cntlid, "host A has two controllers (%u, %u)",
+		       g_a.adm.cntlid, g_a2.adm.cntlid);
 	test_register();
 	test_types();
 	test_notices();
@@ -659,8 +665,8 @@ main(int argc, char **argv)
 	host_close(&g_a);
 	host_close(&g_b);
 	rc = nvt_test_daemon_stop(&g_daemon);
-	check(rc == 0, "nvtcpd stops cleanly (exit status %d)", rc);
+	nvt_test_check(rc == 0, "nvtcpd stops cleanly (exit status %d)", rc);
 	nvt_test_daemon_kill(&g_daemon);
 	nvt_test_tmpdir_remove(g_dir);
-	return g_failures == 0 ? 0 : 1;
+	return nvt_test_checks_failed() == 0 ? 0 : 1;
 }

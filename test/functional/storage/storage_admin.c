@@ -26,14 +26,17 @@ check_identify(const struct ns_info *ns, bool read_zeroes)
 	int status = identify_ns(ns->nsid, &d);
 	uint32_t lbads = d.lbaf[nvt_nvme_flbas_index(d.flbas)].lbads;
 
-	check(status == 0 && d.nsze == ns_blocks(ns) && (1u << lbads) == ns->block_size,
-	      "%s: Identify Namespace: %lu blocks of %u B", ns->bdev, (unsigned long)d.nsze,
-	      1u << lbads);
-	check(status == 0 && ((d.dlfeat & 0x7u) == NVT_NVME_DLFEAT_READ_ZEROES) == read_zeroes,
-	      "%s: DLFEAT %#x: deallocated blocks %s", ns->bdev, d.dlfeat,
-	      read_zeroes ? "read as zeroes" : "not claimed to read as zeroes");
-	check(status == 0 && ((d.nsattr & NVT_NVME_NSATTR_WRITE_PROTECTED) != 0) == ns->read_only,
-	      "%s: NSATTR %#x: %swrite protected", ns->bdev, d.nsattr, ns->read_only ? "" : "not ");
+	nvt_test_check(status == 0 && d.nsze == ns_blocks(ns) && (1u << lbads) == ns->block_size,
+		       "%s: Identify Namespace: %lu blocks of %u B", ns->bdev,
+		       (unsigned long)d.nsze, 1u << lbads);
+	nvt_test_check(status == 0 &&
+			       ((d.dlfeat & 0x7u) == NVT_NVME_DLFEAT_READ_ZEROES) == read_zeroes,
+		       "%s: DLFEAT %#x: deallocated blocks %s", ns->bdev, d.dlfeat,
+		       read_zeroes ? "read as zeroes" : "not claimed to read as zeroes");
+	nvt_test_check(status == 0 &&
+			       ((d.nsattr & NVT_NVME_NSATTR_WRITE_PROTECTED) != 0) == ns->read_only,
+		       "%s: NSATTR %#x: %swrite protected", ns->bdev, d.nsattr,
+		       ns->read_only ? "" : "not ");
 }
 
 void
@@ -44,8 +47,9 @@ check_connected(void)
 	for (i = 0; i < NUM_NS; i++) {
 		want += g_ns[i].present ? 1 : 0;
 	}
-	check(nvt_nvme_ctrlr_get_active_ns_count(g_ctrlr) == want,
-	      "connected: %u active namespaces", nvt_nvme_ctrlr_get_active_ns_count(g_ctrlr));
+	nvt_test_check(nvt_nvme_ctrlr_get_active_ns_count(g_ctrlr) == want,
+		       "connected: %u active namespaces",
+		       nvt_nvme_ctrlr_get_active_ns_count(g_ctrlr));
 }
 
 /* ---- resize ---- */
@@ -100,39 +104,43 @@ check_resize(struct ns_info *ns)
 	const char *why;
 
 	status = write_block(ns, old_blocks);
-	check(status_is(status, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_LBA_OUT_OF_RANGE),
-	      "%s: before the resize, a write at block %lu is out of range (%s)", ns->bdev,
-	      (unsigned long)old_blocks, nvt_test_status_str(status, st, sizeof(st)));
-	check(truncate(ns->image, (off_t)GROWN_SIZE) == 0, "%s: %s grown to %llu MiB", ns->bdev,
-	      ns->image, GROWN_SIZE / MIB);
+	nvt_test_check(status_is(status, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_LBA_OUT_OF_RANGE),
+		       "%s: before the resize, a write at block %lu is out of range (%s)", ns->bdev,
+		       (unsigned long)old_blocks, nvt_test_status_str(status, st, sizeof(st)));
+	nvt_test_check(truncate(ns->image, (off_t)GROWN_SIZE) == 0, "%s: %s grown to %llu MiB",
+		       ns->bdev, ns->image, GROWN_SIZE / MIB);
 	snprintf(arg, sizeof(arg), "name=%s", ns->bdev);
 	rc = cli(out, sizeof(out), "bdev_uring_rescan", arg, NULL);
 	out[strcspn(out, "\n")] = '\0';
-	check(rc == 0, "%s: bdev_uring_rescan answers (exit %d) %s", ns->bdev, rc, out);
+	nvt_test_check(rc == 0, "%s: bdev_uring_rescan answers (exit %d) %s", ns->bdev, rc, out);
 	ns->size = GROWN_SIZE;
 	want = nvt_nvme_aer_cdw0(NVT_NVME_AER_TYPE_NOTICE, NVT_NVME_AER_INFO_NOTICE_NS_ATTR_CHANGED,
 				 NVT_NVME_LOG_CHANGED_NS_LIST);
 	rc = call_wait(&g_aer_call, 10) ? 0 : -ETIMEDOUT;
-	check(rc == 0 && g_aer.status == 0 && g_aer.cdw0 == want,
-	      "asynchronous event: namespace attribute changed, log page 04h (cdw0 %#x, %s)",
-	      g_aer.cdw0, rc == 0 ? "completed" : "none within 10 s");
+	nvt_test_check(
+		rc == 0 && g_aer.status == 0 && g_aer.cdw0 == want,
+		"asynchronous event: namespace attribute changed, log page 04h (cdw0 %#x, %s)",
+		g_aer.cdw0, rc == 0 ? "completed" : "none within 10 s");
 	status = changed_ns_list(nsid);
-	check(status == 0 && nsid[0] == ns->nsid && nsid[1] == 0,
-	      "Changed Namespace List lists nsid %u only (%#x, %#x)", ns->nsid, nsid[0], nsid[1]);
+	nvt_test_check(status == 0 && nsid[0] == ns->nsid && nsid[1] == 0,
+		       "Changed Namespace List lists nsid %u only (%#x, %#x)", ns->nsid, nsid[0],
+		       nsid[1]);
 	status = changed_ns_list(nsid);
-	check(status == 0 && nsid[0] == 0, "Changed Namespace List is empty once read (%#x)",
-	      nsid[0]);
+	nvt_test_check(status == 0 && nsid[0] == 0,
+		       "Changed Namespace List is empty once read (%#x)", nsid[0]);
 	status = identify_ns(ns->nsid, &d);
-	check(status == 0 && d.nsze == new_blocks && d.ncap == new_blocks,
-	      "%s: Identify Namespace NSZE %lu after the resize (%lu before)", ns->bdev,
-	      (unsigned long)d.nsze, (unsigned long)old_blocks);
+	nvt_test_check(status == 0 && d.nsze == new_blocks && d.ncap == new_blocks,
+		       "%s: Identify Namespace NSZE %lu after the resize (%lu before)", ns->bdev,
+		       (unsigned long)d.nsze, (unsigned long)old_blocks);
 	why = write_verify(ns, old_blocks, 8, 0);
-	check(why == NULL, "%s: the grown part is written and read back%s%s", ns->bdev,
-	      why != NULL ? ": " : "", why != NULL ? why : "");
+	nvt_test_check(why == NULL, "%s: the grown part is written and read back%s%s", ns->bdev,
+		       why != NULL ? ": " : "", why != NULL ? why : "");
 	why = write_verify(ns, new_blocks - 1, 1, 0);
 	status = write_block(ns, new_blocks);
-	check(why == NULL && status_is(status, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_LBA_OUT_OF_RANGE),
-	      "%s: the new last block is served, the one past it is out of range", ns->bdev);
+	nvt_test_check(why == NULL && status_is(status, NVT_NVME_SCT_GENERIC,
+						NVT_NVME_SC_LBA_OUT_OF_RANGE),
+		       "%s: the new last block is served, the one past it is out of range",
+		       ns->bdev);
 }
 
 /* ---- refused creation ---- */
@@ -147,10 +155,10 @@ check_create_refused(const char *method, const char *name, const char *path, con
 	snprintf(f, sizeof(f), "filename=%s", path);
 	rc = cli(out, sizeof(out), method, n, f, NULL);
 	out[strcspn(out, "\n")] = '\0';
-	check(rc != 0 && strstr(out, path) != NULL && strstr(out, reason) != NULL,
-	      "%s over %s refused naming the file: %s", method, path, out);
+	nvt_test_check(rc != 0 && strstr(out, path) != NULL && strstr(out, reason) != NULL,
+		       "%s over %s refused naming the file: %s", method, path, out);
 	rc = cli(out, sizeof(out), "bdev_get_bdevs", n, NULL);
-	check(rc != 0, "no bdev %s was left behind", name);
+	nvt_test_check(rc != 0, "no bdev %s was left behind", name);
 }
 
 void
@@ -163,11 +171,11 @@ check_create_errors(void)
 	    nvt_test_path(small, sizeof(small), g_dir, "small.img") != 0) {
 		fatal("paths too long in %s", g_dir);
 	}
-	check(nvt_test_write_file(small, "tiny") == 0, "%s: 4 bytes", small);
+	nvt_test_check(nvt_test_write_file(small, "tiny") == 0, "%s: 4 bytes", small);
 	check_create_refused("bdev_uring_create", "Missing0", missing, "No such file");
 	check_create_refused("bdev_aio_create", "Missing1", missing, "No such file");
 	check_create_refused("bdev_uring_create", "Small0", small, "not one block");
 	why = write_verify(&g_ns[NS_FILE], 0, 8, 0);
-	check(why == NULL, "%s still serves I/O after the refusals%s%s", g_ns[NS_FILE].bdev,
-	      why != NULL ? ": " : "", why != NULL ? why : "");
+	nvt_test_check(why == NULL, "%s still serves I/O after the refusals%s%s",
+		       g_ns[NS_FILE].bdev, why != NULL ? ": " : "", why != NULL ? why : "");
 }

@@ -19,6 +19,7 @@
 #include "nvtcp/thread.h"
 
 #include "test_daemon.h"
+#include "test_util.h"
 
 #define SUBNQN	   "nqn.2016-06.io.nvtcp:storage-test"
 #define MIB	   (1024u * 1024u)
@@ -109,8 +110,6 @@ extern const char *g_cli;
 extern uint8_t *g_wbuf;
 extern uint8_t *g_rbuf;
 extern uint8_t *g_fbuf;
-
-void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Something the test cannot go on from: clean up and exit 1 at once. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -88,9 +88,10 @@ check_random_io(const struct ns_info *ns)
 		for (j = 0; j < ITERS && why == NULL; j++) {
 			why = write_verify(ns, rand_below(ns_blocks(ns) - nlb + 1), nlb, 0);
 		}
-		check(why == NULL,
-		      "%s: %u random writes of %u B read back equal and stand in %s%s%s", ns->bdev,
-		      ITERS, sizes[i], ns->dev, why != NULL ? ": " : "", why != NULL ? why : "");
+		nvt_test_check(why == NULL,
+			       "%s: %u random writes of %u B read back equal and stand in %s%s%s",
+			       ns->bdev, ITERS, sizes[i], ns->dev, why != NULL ? ": " : "",
+			       why != NULL ? why : "");
 	}
 }
 
@@ -123,8 +124,9 @@ check_parallel_io(const struct ns_info *ns)
 	for (i = 0; i < PARALLEL; i++) {
 		ok = ok && ops[i].status == 0;
 	}
-	check(ok && memcmp(g_rbuf, g_wbuf, PARALLEL * 65536) == 0,
-	      "%s: %u concurrent 64 KiB writes, then reads, all equal", ns->bdev, PARALLEL);
+	nvt_test_check(ok && memcmp(g_rbuf, g_wbuf, PARALLEL * 65536) == 0,
+		       "%s: %u concurrent 64 KiB writes, then reads, all equal", ns->bdev,
+		       PARALLEL);
 }
 
 /* Data put in the backing behind the target's back reads back through it. */
@@ -146,9 +148,9 @@ check_read_backing(const struct ns_info *ns)
 	if (put) {
 		status = io(OP_READ, ns, lba, 8, g_rbuf, 0);
 	}
-	check(put && status == 0 && memcmp(g_rbuf, g_wbuf, len) == 0,
-	      "%s: data written to %s at block %lu reads back", ns->bdev, ns->dev,
-	      (unsigned long)lba);
+	nvt_test_check(put && status == 0 && memcmp(g_rbuf, g_wbuf, len) == 0,
+		       "%s: data written to %s at block %lu reads back", ns->bdev, ns->dev,
+		       (unsigned long)lba);
 }
 
 static void
@@ -158,15 +160,15 @@ check_flush_fua(const struct ns_info *ns)
 	char st[64];
 	int status = io(OP_FLUSH, ns, 0, 0, NULL, 0);
 
-	check(status == 0, "%s: flush succeeds (%s)", ns->bdev,
-	      nvt_test_status_str(status, st, sizeof(st)));
+	nvt_test_check(status == 0, "%s: flush succeeds (%s)", ns->bdev,
+		       nvt_test_status_str(status, st, sizeof(st)));
 	why = write_verify(ns, rand_below(ns_blocks(ns) - 64), 64 * 512 / ns->block_size,
 			   NVT_NVME_IO_FLAG_FUA);
-	check(why == NULL, "%s: FUA write of 32 KiB succeeds and reads back%s%s", ns->bdev,
-	      why != NULL ? ": " : "", why != NULL ? why : "");
+	nvt_test_check(why == NULL, "%s: FUA write of 32 KiB succeeds and reads back%s%s", ns->bdev,
+		       why != NULL ? ": " : "", why != NULL ? why : "");
 	why = write_verify(ns, ns_blocks(ns) - 1, 1, NVT_NVME_IO_FLAG_FUA);
-	check(why == NULL, "%s: FUA write of the last block succeeds and reads back%s%s", ns->bdev,
-	      why != NULL ? ": " : "", why != NULL ? why : "");
+	nvt_test_check(why == NULL, "%s: FUA write of the last block succeeds and reads back%s%s",
+		       ns->bdev, why != NULL ? ": " : "", why != NULL ? why : "");
 }
 
 /* Set Features Volatile Write Cache (WCE \p on); the status. */
@@ -190,8 +192,8 @@ check_vwc_off(const struct ns_info *ns)
 	uint32_t cdw0 = 1;
 	int off, got, on;
 
-	check((cd->vwc & NVT_NVME_VWC_PRESENT) != 0,
-	      "controller reports a volatile write cache (its backings cache writes)");
+	nvt_test_check((cd->vwc & NVT_NVME_VWC_PRESENT) != 0,
+		       "controller reports a volatile write cache (its backings cache writes)");
 	off = set_vwc(false);
 	got = admin(&get, NULL, 0, &cdw0);
 	if (off == 0) {
@@ -199,9 +201,10 @@ check_vwc_off(const struct ns_info *ns)
 				   0);
 	}
 	on = set_vwc(true);
-	check(off == 0 && got == 0 && cdw0 == 0 && on == 0 && why == NULL,
-	      "%s: write cache turned off (Get Features says %u): writes succeed and read back%s%s",
-	      ns->bdev, cdw0, why != NULL ? ": " : "", why != NULL ? why : "");
+	nvt_test_check(
+		off == 0 && got == 0 && cdw0 == 0 && on == 0 && why == NULL,
+		"%s: write cache turned off (Get Features says %u): writes succeed and read back%s%s",
+		ns->bdev, cdw0, why != NULL ? ": " : "", why != NULL ? why : "");
 }
 
 /* Fresh data over [lba, lba + nlb); false when it did not go in. */
@@ -249,9 +252,10 @@ check_write_zeroes(const struct ns_info *ns)
 	int status = io(OP_WRITE_ZEROES, ns, r.slba, r.nlb, NULL, 0);
 	char st[64];
 
-	check(filled && status == 0 && region_reads(ns, lba, nlb, &r, 1, true),
-	      "%s: write zeroes of %u blocks reads back as zeroes, its neighbours intact (%s)",
-	      ns->bdev, nlb - 3, nvt_test_status_str(status, st, sizeof(st)));
+	nvt_test_check(
+		filled && status == 0 && region_reads(ns, lba, nlb, &r, 1, true),
+		"%s: write zeroes of %u blocks reads back as zeroes, its neighbours intact (%s)",
+		ns->bdev, nlb - 3, nvt_test_status_str(status, st, sizeof(st)));
 }
 
 static int64_t
@@ -283,17 +287,18 @@ check_deallocate(const struct ns_info *ns)
 	after = file_blocks(ns->image);
 	ok = region_reads(ns, lba, nlb, r, 2, ns->file);
 	if (ns->file) {
-		check(filled && status == 0 && ok,
-		      "%s: deallocated blocks read back as zeroes, their neighbours intact (%s)",
-		      ns->bdev, nvt_test_status_str(status, st, sizeof(st)));
-		check(after >= 0 && after + (int64_t)(MIB / 512) <= before,
-		      "%s: deallocate punched a hole: %ld -> %ld sectors allocated", ns->bdev,
-		      (long)before, (long)after);
+		nvt_test_check(
+			filled && status == 0 && ok,
+			"%s: deallocated blocks read back as zeroes, their neighbours intact (%s)",
+			ns->bdev, nvt_test_status_str(status, st, sizeof(st)));
+		nvt_test_check(after >= 0 && after + (int64_t)(MIB / 512) <= before,
+			       "%s: deallocate punched a hole: %ld -> %ld sectors allocated",
+			       ns->bdev, (long)before, (long)after);
 		return;
 	}
-	check(filled && status == 0 && ok,
-	      "%s: deallocate succeeds (best effort), its neighbours intact (%s)", ns->bdev,
-	      nvt_test_status_str(status, st, sizeof(st)));
+	nvt_test_check(filled && status == 0 && ok,
+		       "%s: deallocate succeeds (best effort), its neighbours intact (%s)",
+		       ns->bdev, nvt_test_status_str(status, st, sizeof(st)));
 }
 
 void
@@ -327,23 +332,23 @@ check_read_only(const struct ns_info *ns, const uint8_t *data)
 	check_identify(ns, false);
 	memset(g_rbuf, 0xee, ns->size);
 	status[0] = io(OP_READ, ns, 0, nlb, g_rbuf, 0);
-	check(status[0] == 0 && memcmp(g_rbuf, data, ns->size) == 0,
-	      "%s: reads return the file's data", ns->bdev);
+	nvt_test_check(status[0] == 0 && memcmp(g_rbuf, data, ns->size) == 0,
+		       "%s: reads return the file's data", ns->bdev);
 	pattern_fill(g_wbuf, 8u * ns->block_size);
 	status[0] = io(OP_WRITE, ns, 0, 8, g_wbuf, 0);
 	status[1] = io(OP_WRITE, ns, 0, 8, g_wbuf, NVT_NVME_IO_FLAG_FUA);
 	status[2] = io(OP_WRITE_ZEROES, ns, 0, 8, NULL, 0);
 	status[3] = deallocate(ns, &r, 1);
-	check(is_write_protected(status[0]) && is_write_protected(status[1]),
-	      "%s: write and FUA write fail: %s; %s", ns->bdev,
-	      nvt_test_status_str(status[0], st[0], sizeof(st[0])),
-	      nvt_test_status_str(status[1], st[1], sizeof(st[1])));
-	check(is_write_protected(status[2]), "%s: write zeroes fails: %s", ns->bdev,
-	      nvt_test_status_str(status[2], st[2], sizeof(st[2])));
-	check(is_write_protected(status[3]), "%s: deallocate fails: %s", ns->bdev,
-	      nvt_test_status_str(status[3], st[3], sizeof(st[3])));
+	nvt_test_check(is_write_protected(status[0]) && is_write_protected(status[1]),
+		       "%s: write and FUA write fail: %s; %s", ns->bdev,
+		       nvt_test_status_str(status[0], st[0], sizeof(st[0])),
+		       nvt_test_status_str(status[1], st[1], sizeof(st[1])));
+	nvt_test_check(is_write_protected(status[2]), "%s: write zeroes fails: %s", ns->bdev,
+		       nvt_test_status_str(status[2], st[2], sizeof(st[2])));
+	nvt_test_check(is_write_protected(status[3]), "%s: deallocate fails: %s", ns->bdev,
+		       nvt_test_status_str(status[3], st[3], sizeof(st[3])));
 	status[0] = io(OP_FLUSH, ns, 0, 0, NULL, 0);
-	check(status[0] == 0, "%s: flush succeeds (%s)", ns->bdev,
-	      nvt_test_status_str(status[0], st[0], sizeof(st[0])));
-	check(backing_holds(ns, 0, data, ns->size), "%s: the file is unchanged", ns->bdev);
+	nvt_test_check(status[0] == 0, "%s: flush succeeds (%s)", ns->bdev,
+		       nvt_test_status_str(status[0], st[0], sizeof(st[0])));
+	nvt_test_check(backing_holds(ns, 0, data, ns->size), "%s: the file is unchanged", ns->bdev);
 }

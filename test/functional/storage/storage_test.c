@@ -72,29 +72,9 @@ const char *g_cli;
 uint8_t *g_wbuf;
 uint8_t *g_rbuf;
 uint8_t *g_fbuf;
-static uint32_t g_passed;
-static uint32_t g_failed;
 static uint64_t g_seed;
 static pthread_t g_driver;
 static bool g_driver_started;
-
-void
-check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs(ok ? "ok: " : "FAIL: ", stdout);
-	vprintf(fmt, ap);
-	fputc('\n', stdout);
-	fflush(stdout);
-	va_end(ap);
-	if (ok) {
-		g_passed++;
-	} else {
-		g_failed++;
-	}
-}
 
 void
 fatal(const char *fmt, ...)
@@ -147,7 +127,8 @@ static void
 run_checks(const uint8_t *ro_data)
 {
 	check_connected();
-	check(bdev_direct("File0"), "File0 is served with O_DIRECT (bdev_get_bdevs: direct)");
+	nvt_test_check(bdev_direct("File0"),
+		       "File0 is served with O_DIRECT (bdev_get_bdevs: direct)");
 	aer_start();
 	check_writable(&g_ns[NS_FILE]);
 	check_writable(&g_ns[NS_FILE4K]);
@@ -158,7 +139,7 @@ run_checks(const uint8_t *ro_data)
 	check_read_only(&g_ns[NS_RO], ro_data);
 	check_resize(&g_ns[NS_FILE]);
 	check_create_errors();
-	check(bdev_direct("File0"), "File0 still uses O_DIRECT after all this I/O");
+	nvt_test_check(bdev_direct("File0"), "File0 still uses O_DIRECT after all this I/O");
 }
 
 static void *
@@ -168,7 +149,8 @@ driver(void *arg)
 
 	call_run(&c, "connect");
 	if (c.rc != 0) {
-		check(false, "connect to 127.0.0.1:%d %s: %s", g_port, SUBNQN, strerror(-c.rc));
+		nvt_test_check(false, "connect to 127.0.0.1:%d %s: %s", g_port, SUBNQN,
+			       strerror(-c.rc));
 	} else {
 		run_checks(arg);
 	}
@@ -184,7 +166,7 @@ app_started(void *arg)
 	g_app_thread = nvt_get_thread();
 	g_driver_started = pthread_create(&g_driver, NULL, driver, arg) == 0;
 	if (!g_driver_started) {
-		check(false, "driver thread could not start");
+		nvt_test_check(false, "driver thread could not start");
 		nvt_app_stop(1);
 	}
 }
@@ -244,11 +226,11 @@ main(int argc, char **argv)
 		pthread_join(g_driver, NULL);
 	}
 	rc = nvt_test_daemon_stop(&g_daemon);
-	check(rc == 0, "nvtcpd exits with status 0 on SIGTERM (%d)", rc);
+	nvt_test_check(rc == 0, "nvtcpd exits with status 0 on SIGTERM (%d)", rc);
 	cleanup();
 	free(g_wbuf);
 	free(g_rbuf);
 	free(g_fbuf);
-	printf("%u passed, %u failed\n", g_passed, g_failed);
-	return g_failed == 0 ? 0 : 1;
+	printf("%u passed, %u failed\n", nvt_test_checks_passed(), nvt_test_checks_failed());
+	return nvt_test_checks_failed() == 0 ? 0 : 1;
 }
