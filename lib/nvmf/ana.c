@@ -142,7 +142,7 @@ nvmf_ana_ctrlr_attach(struct nvmf_ctrlr *ctrlr)
 	if (subsystem->ana == NULL) {
 		return;
 	}
-	l = ana_find_listener(subsystem, &ctrlr->admin_qpair->listen_trid);
+	l = ana_find_listener(subsystem, &ctrlr->listen_trid);
 	if (l == NULL || l->ana_slot == 0) {
 		return;
 	}

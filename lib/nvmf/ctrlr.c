@@ -368,6 +368,15 @@ nvmf_ctrlr_destruct(struct nvmf_ctrlr *ctrlr)
 }
 
 void
+nvmf_ctrlr_disconnect(struct nvmf_ctrlr *ctrlr)
+{
+	/* Its admin queue's end tears the controller down (nvmf_ctrlr_destruct()). */
+	if (ctrlr->state == NVMF_CTRLR_ACTIVE && ctrlr->admin_qpair != NULL) {
+		nvmf_qpair_disconnect(ctrlr->admin_qpair);
+	}
+}
+
+void
 nvmf_ctrlr_remove_io_qpair(struct nvmf_ctrlr *ctrlr, struct nvmf_qpair *qpair)
 {
 	if (qpair->qid <= ctrlr->max_io_qpairs && ctrlr->io_qpairs[qpair->qid] == qpair) {

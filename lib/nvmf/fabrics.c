@@ -223,6 +223,7 @@ ctrlr_create(struct nvt_nvmf_subsystem *subsystem, struct connect_ctx *ctx)
 	ctrlr->max_io_qpairs = subsystem->subtype == NVT_NVMF_SUBTYPE_DISCOVERY ? 0 : max_io;
 	nvt_strcpy_trunc(ctrlr->hostnqn, sizeof(ctrlr->hostnqn), ctx->data.hostnqn);
 	memcpy(ctrlr->hostid, ctx->data.hostid, sizeof(ctrlr->hostid));
+	ctrlr->listen_trid = ctx->qpair->listen_trid;
 	TAILQ_INIT(&ctrlr->aer_reqs);
 	if (ctrlr->max_io_qpairs == 0) {
 		ctrlr->max_io_qpairs = 1;

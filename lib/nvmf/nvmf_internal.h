@@ -245,6 +245,8 @@ struct nvmf_ctrlr {
 	struct nvmf_qpair *admin_qpair;
 	char hostnqn[NVT_NVMF_NQN_MAX_LEN + 1];
 	uint8_t hostid[16];
+	/* The address its admin queue connected to (app thread: listener removal). */
+	struct nvt_nvmf_trid listen_trid;
 	uint32_t cc;
 	uint32_t csts;
 	struct nvmf_ctrlr_feat feat;
@@ -361,6 +363,8 @@ bool nvmf_ctrlr_is_enabled(const struct nvmf_ctrlr *ctrlr);
 uint64_t nvmf_ctrlr_cap(const struct nvmf_ctrlr *ctrlr);
 void nvmf_qpair_set_state(struct nvmf_qpair *qpair, enum nvmf_qpair_state state);
 void nvmf_ctrlr_destruct(struct nvmf_ctrlr *ctrlr);
+/* Controller thread: end the controller's connections (a no-op once it is going). */
+void nvmf_ctrlr_disconnect(struct nvmf_ctrlr *ctrlr);
 void nvmf_ctrlr_remove_io_qpair(struct nvmf_ctrlr *ctrlr, struct nvmf_qpair *qpair);
 
 /* fabrics.c */

@@ -163,6 +163,9 @@ struct rpc_listener {
 	char *nqn;
 	const json_t *listen_address;
 	bool secure_channel;
+	/* The listener's first ANA state (NULL: optimized), of one group or all (0). */
+	char *ana_state;
+	uint32_t anagrpid;
 };
 
 #define LISTENER_FIELDS                                                                          \
@@ -174,11 +177,8 @@ struct rpc_listener {
 static const struct nvt_json_field g_add_listener_fields[] = {
 	LISTENER_FIELDS,
 	{ "secure_channel", NVT_JSON_BOOL, offsetof(struct rpc_listener, secure_channel), true },
-	NVT_JSON_SPDK_DEFAULT("ana_state", "\"optimized\"",
-			      "a new listener starts optimized: set its states with "
-			      "nvmf_subsystem_listener_set_ana_state"),
-	/* Names the ANA group of ana_state, which can only be SPDK's default here. */
-	NVT_JSON_SPDK_IGNORED("anagrpid", NULL),
+	{ "ana_state", NVT_JSON_STRING, offsetof(struct rpc_listener, ana_state), true },
+	{ "anagrpid", NVT_JSON_UINT32, offsetof(struct rpc_listener, anagrpid), true },
 };
 
 static const struct nvt_json_field g_remove_listener_fields[] = {
@@ -250,14 +250,53 @@ nvmf_rpc_decode_address(struct nvt_jsonrpc_request *req, const char *name, const
 	return true;
 }
 
+/*
+ * The ANA state a new listener starts in, checked before it is added:
+ * optimized unless said; another state only with ANA reporting. False when
+ * refused (answered).
+ */
+static bool
+listener_ana_state(struct nvt_jsonrpc_request *req, const struct nvt_nvmf_subsystem *subsystem,
+		   const struct rpc_listener *p, enum nvt_nvme_ana_state *state)
+{
+	*state = NVT_NVME_ANA_OPTIMIZED;
+	if (p->ana_state != NULL && nvmf_ana_state_parse(p->ana_state, state) != 0) {
+		nvt_jsonrpc_send_field_error(req, "ana_state",
+					     "'%s': not optimized, non_optimized or inaccessible",
+					     p->ana_state);
+		return false;
+	}
+	if (*state != NVT_NVME_ANA_OPTIMIZED && !nvt_nvmf_subsystem_get_ana_reporting(subsystem)) {
+		nvt_jsonrpc_send_field_error(
+			req, "ana_state", "'%s': the subsystem was created without ana_reporting",
+			p->ana_state);
+		return false;
+	}
+	if (p->anagrpid > subsystem->max_nsid) {
+		nvt_jsonrpc_send_field_error(req, "anagrpid", "%u: above max_namespaces (%u)",
+					     p->anagrpid, subsystem->max_nsid);
+		return false;
+	}
+	return true;
+}
+
 static void
 listener_apply(struct nvt_jsonrpc_request *req, struct nvt_nvmf_subsystem *subsystem,
 	       const struct nvt_nvmf_trid *trid, const struct rpc_listener *p, bool add)
 {
 	const struct nvt_nvmf_listen_opts opts = { .secure_channel = p->secure_channel };
-	int rc = add ? nvt_nvmf_subsystem_add_listener_ext(subsystem, trid, &opts)
-		     : nvt_nvmf_subsystem_remove_listener(subsystem, trid);
+	enum nvt_nvme_ana_state state = NVT_NVME_ANA_OPTIMIZED;
+	int rc;
 
+	if (add && !listener_ana_state(req, subsystem, p, &state)) {
+		return;
+	}
+	rc = add ? nvt_nvmf_subsystem_add_listener_ext(subsystem, trid, &opts)
+		 : nvt_nvmf_subsystem_remove_listener(subsystem, trid);
+	if (rc == 0 && state != NVT_NVME_ANA_OPTIMIZED) {
+		/* Checked above: the listener exists, the group is in range. */
+		rc = nvt_nvmf_subsystem_set_ana_state(subsystem, trid, state, p->anagrpid);
+	}
 	if (rc == 0) {
 		nvt_jsonrpc_send_result(req, NULL);
 		return;

@@ -517,6 +517,58 @@ nvt_nvmf_subsystem_add_listener_ext(struct nvt_nvmf_subsystem *subsystem,
 	return 0;
 }
 
+/* A controller's disconnection for a reason of its own (storage of one message). */
+struct ctrlr_drop {
+	struct nvmf_ctrlr *ctrlr;
+	struct nvt_thread_msg msg;
+};
+
+/*
+ * Controller thread. The controller is still there: its free is a message
+ * from the app thread sent after this one.
+ */
+static void
+ctrlr_drop_msg(void *ctx)
+{
+	struct ctrlr_drop *d = ctx;
+	struct nvmf_ctrlr *ctrlr = d->ctrlr;
+
+	free(d);
+	nvmf_ctrlr_disconnect(ctrlr);
+}
+
+/*
+ * The controllers that connected through \p trid lose it: as SPDK does, they
+ * are disconnected, so that a host sees the path go (and, with multipath,
+ * fails over) rather than keep a path that the target no longer offers.
+ */
+static void
+listener_drop_ctrlrs(struct nvt_nvmf_subsystem *subsystem, const struct nvt_nvmf_trid *trid)
+{
+	struct nvmf_ctrlr *ctrlr;
+	struct ctrlr_drop *d;
+
+	TAILQ_FOREACH(ctrlr, &subsystem->ctrlrs, link) {
+		if (!nvt_nvmf_trid_equal(&ctrlr->listen_trid, trid)) {
+			continue;
+		}
+		NVT_NOTICELOG("%s: listener %s:%s removed: disconnecting cntlid %u of %s\n",
+			      subsystem->nqn, trid->traddr, trid->trsvcid, ctrlr->cntlid,
+			      ctrlr->hostnqn);
+		d = calloc(1, sizeof(*d));
+		if (d == NULL) {
+			NVT_ERRLOG("%s cntlid %u: no memory to disconnect it\n", subsystem->nqn,
+				   ctrlr->cntlid);
+			continue;
+		}
+		d->ctrlr = ctrlr;
+		if (nvmf_send_msg(ctrlr->thread, &d->msg, ctrlr_drop_msg, d,
+				  "listener removal") != 0) {
+			free(d);
+		}
+	}
+}
+
 int
 nvt_nvmf_subsystem_remove_listener(struct nvt_nvmf_subsystem *subsystem,
 				   const struct nvt_nvmf_trid *trid)
@@ -529,6 +581,7 @@ nvt_nvmf_subsystem_remove_listener(struct nvt_nvmf_subsystem *subsystem,
 	TAILQ_REMOVE(&subsystem->listeners, l, link);
 	nvmf_tgt_stop_listen(subsystem->tgt, &l->trid);
 	nvmf_ana_listener_remove(subsystem, l);
+	listener_drop_ctrlrs(subsystem, &l->trid);
 	free(l);
 	nvmf_discovery_changed(subsystem->tgt);
 	return 0;
@@ -889,11 +942,7 @@ subsystem_delete_groups_done(void *arg)
 static void
 ctrlr_disconnect_msg(void *ctx)
 {
-	struct nvmf_ctrlr *ctrlr = ctx;
-
-	if (ctrlr->admin_qpair != NULL) {
-		nvmf_qpair_disconnect(ctrlr->admin_qpair);
-	}
+	nvmf_ctrlr_disconnect(ctx);
 }
 
 static int

@@ -19,7 +19,8 @@ Starts target B (subsystem cnodeB and discovery on one port) and target A
   - nvtcp-identify on A prints the referral; following it to B's discovery
     service prints cnodeB at B's port;
   - a listener added to cnodeA and removed again sends the notice each time
-    (the log read in between), and the log shows the change;
+    (the log read in between), and the log shows the change; a host
+    connected through it is disconnected when it is removed;
   - save_config writes the referral before the subsystems; A started again
     from it has the same referrals, in its discovery log too.
 Exit 0 on success, 1 on failure, 77 when a program is missing.
@@ -166,12 +167,24 @@ def check_notice(client, port_a, port_b):
     return genctr
 
 
+def expect_closed(host, what):
+    """The target ends \\p host's connection (within the host's timeout)."""
+    try:
+        data = host.sock.recv(1)
+    except ConnectionResetError:
+        data = b""
+    check(data == b"", "%s: the connection is still open" % what)
+    host.close()
+
+
 def check_listener_notice(client, port_a):
-    """A listener added and removed: a notice each, once the log was read in between."""
+    """A listener added and removed: a notice each, once the log was read in between;
+    a host connected through the listener is disconnected when it goes."""
     host = discovery_host(port_a, HOST_A)
     set_aec(host, AEC_DISCOVERY_CHANGE)
     extra = nvtcp_test.free_port()
     address = {"trtype": "TCP", "adrfam": "IPv4", "traddr": "127.0.0.1", "trsvcid": str(extra)}
+    user = None
     for method, present in (("nvmf_subsystem_add_listener", True),
                             ("nvmf_subsystem_remove_listener", False)):
         cid = host.send_aer()
@@ -182,8 +195,14 @@ def check_listener_notice(client, port_a):
         found = any(e["subnqn"] == CNODE_A and e["trsvcid"] == str(extra) for e in entries)
         check(found == present, "%s: the log %s the listener: %r" %
               (method, "lacks" if present else "still has", entries))
+        if present:
+            user = Host(extra, HOST_A)
+            check(user.connect(CNODE_A)[0] == 0, "connect through the new listener")
+            user.enable()
+    expect_closed(user, "the listener removed")
     host.close()
-    print("ok: discovery log change notice on a listener added and removed")
+    print("ok: discovery log change notice on a listener added and removed; "
+          "its host disconnected")
 
 
 def check_log(port_a, port_b, genctr_before):

@@ -17,6 +17,7 @@ reporting; then, with a raw NVMe/TCP host on each port, checks:
   - I/O through an inaccessible path fails with SCT 3 / SC 02h (DNR clear)
     while the other path serves; a non-optimized path serves;
   - RPC refusals (no ANA reporting, bad group, unknown listener, bad state);
+  - a listener added with ana_state (and anagrpid) starts in that state;
   - save_config, then nvtcpd restarted from it: same groups and states;
     nvtcp's host (nvtcp-identify) reads the same ANA log through each
     listener as the raw host does.
@@ -260,6 +261,25 @@ def check_refusals(rpc, port_a):
                  "anagrpid")
 
 
+def check_listener_start_state(rpc):
+    """nvmf_subsystem_add_listener's ana_state and anagrpid: the first state of a listener."""
+    port_c = free_port()
+    add = {"nqn": CNODE1, "listen_address": listen(port_c), "ana_state": "inaccessible"}
+    expect_error(rpc, "nvmf_subsystem_add_listener", dict(add, nqn=CNODE2), "ana_reporting")
+    expect_error(rpc, "nvmf_subsystem_add_listener", dict(add, ana_state="changing"),
+                 "ana_state")
+    expect_error(rpc, "nvmf_subsystem_add_listener", dict(add, anagrpid=MAX_NS + 1), "anagrpid")
+    for nqn in (CNODE1, CNODE2):
+        ports = [e["address"]["trsvcid"]
+                 for e in rpc.call("nvmf_subsystem_get_listeners", {"nqn": nqn})]
+        check(str(port_c) not in ports, "a refused listener was added to %s" % nqn)
+    rpc.call("nvmf_subsystem_add_listener", dict(add, anagrpid=2))
+    got = listener_states(rpc, port_c)
+    want = {g: "inaccessible" if g == 2 else "optimized" for g in range(1, MAX_NS + 1)}
+    check(got == want, "a listener added inaccessible for group 2: %r" % got)
+    rpc.call("nvmf_subsystem_remove_listener", {"nqn": CNODE1, "listen_address": listen(port_c)})
+
+
 def identify_ana(prog, port):
     """{group: (state name, [NSIDs])} as nvtcp-identify prints the ANA log through \\p port."""
     out = subprocess.run([prog, "-r", "trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:%d "
@@ -324,6 +344,7 @@ def run(nvtcpd, identify):
             check({g: v[1] for g, v in groups.items()} == {2: [2], 3: [1]},
                   "groups after moving namespace 1 to group 3: %r" % groups)
             check_refusals(rpc, port_a)
+            check_listener_start_state(rpc)
             before = snapshot(rpc, port_a, port_b)
             saved = rpc.save_config()
             for h in (qa, qb, a, b):
