@@ -562,8 +562,8 @@ listener_drop_ctrlrs(struct nvt_nvmf_subsystem *subsystem, const struct nvt_nvmf
 			continue;
 		}
 		d->ctrlr = ctrlr;
-		if (nvmf_send_msg(ctrlr->thread, &d->msg, ctrlr_drop_msg, d,
-				  "listener removal") != 0) {
+		if (nvmf_send_msg(ctrlr->thread, &d->msg, ctrlr_drop_msg, d, "listener removal") !=
+		    0) {
 			free(d);
 		}
 	}
