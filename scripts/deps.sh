@@ -3,15 +3,15 @@
 # Install the Debian packages nvtcp needs, if any are missing.
 #   deps.sh build      compiler, meson, ninja and the libraries
 #   deps.sh fuzz       clang and its libFuzzer runtime (the fuzz tree, scripts/fuzz.sh)
-#   deps.sh test-base  what the gcc test trees use (cmocka, clang-format)
+#   deps.sh test-base  what the gcc test trees use (cmocka, clang-format, promtool)
 #   deps.sh test       test-base and fuzz: everything scripts/test.sh runs
 # Sets combine: deps.sh build test. Exits non-zero with a clear message when
 # packages are missing and cannot be installed (not root, no apt-get, no
 # reachable archive).
 set -uo pipefail
 
-build_pkgs="gcc pkg-config meson ninja-build python3 liburing-dev libisal-dev libjansson-dev libssl-dev"
-test_base_pkgs="libcmocka-dev clang-format"
+build_pkgs="gcc pkg-config meson ninja-build python3 liburing-dev libisal-dev libjansson-dev libssl-dev libmicrohttpd-dev"
+test_base_pkgs="libcmocka-dev clang-format prometheus"
 fuzz_pkgs="clang libclang-rt-14-dev"
 
 want=""

@@ -27,6 +27,7 @@
 #include "nvtcp/nvmf.h"
 #include "nvtcp/string.h"
 #include "default_config.h"
+#include "metrics.h"
 
 enum daemon_state {
 	DAEMON_STARTING = 0, /* loading the configuration, creating the target */
@@ -38,11 +39,13 @@ enum daemon_state {
 enum {
 	OPT_WAIT_FOR_RPC = 0x2000,
 	OPT_DISK,
+	OPT_METRICS,
 };
 
 static const struct option g_daemon_long_opts[] = {
 	{ "wait-for-rpc", no_argument, NULL, OPT_WAIT_FOR_RPC },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -95,6 +98,7 @@ daemon_shutdown(void)
 	}
 	g_state = DAEMON_STOPPING;
 	NVT_NOTICELOG("nvtcpd: shutting down\n");
+	metrics_stop();
 	nvt_rpc_server_stop();
 	nvt_nvmf_tgt_fini(tgt_fini_done, NULL);
 }
@@ -198,6 +202,10 @@ daemon_running(void)
 {
 	/* With --wait-for-rpc the server already runs. */
 	if (g_opts.rpc_addr != NULL && !g_wait_for_rpc && rpc_server_start() != 0) {
+		daemon_fail(1);
+		return;
+	}
+	if (metrics_daemon_start() != 0) {
 		daemon_fail(1);
 		return;
 	}
@@ -329,6 +337,9 @@ daemon_usage(void)
 	       "                         of the default subsystem instead of the RAM disk\n"
 	       "                         (repeatable); a missing file is created at SIZE\n"
 	       "                         (64M, 1G, ...); its data survives restarts\n"
+	       "      --metrics ADDR:PORT serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	       "                         (off by default; also counts I/O per namespace\n"
+	       "                         and per host, with latency histograms)\n"
 	       "\n"
 	       "Without -c (and without --wait-for-rpc, which starts empty and takes its\n"
 	       "configuration over RPC, as SPDK's rpc.py load_config sends it), nvtcpd\n"
@@ -357,6 +368,8 @@ daemon_parse(int ch, char *arg)
 			return -EINVAL;
 		}
 		return nvtcpd_disk_parse(arg, &g_disks[g_num_disks++]);
+	case OPT_METRICS:
+		return metrics_option(arg);
 	default:
 		return -EINVAL;
 	}

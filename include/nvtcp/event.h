@@ -147,6 +147,7 @@ struct nvt_reactor_stats {
 	uint64_t sleep_count;  /**< times it went to sleep */
 	uint32_t thread_count; /**< threads placed on it now */
 	bool interrupt_mode;   /**< whether it may sleep */
+	bool sleeping;	       /**< whether it sleeps now */
 };
 
 /** Read the accounting of the reactor of \p lcore; 0 or -ENOENT. Any OS thread. */

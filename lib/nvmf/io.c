@@ -71,6 +71,7 @@ io_done(void *cb_arg, int status)
 	struct nvmf_pg_subsystem *sg = &qpair->group->sgroups[qpair->ctrlr->subsystem->id];
 
 	io_status_from_errno(req, status);
+	nvmf_io_stats_done(req, &sg->ns[req->ns->nsid - 1]);
 	nvmf_resv_io_done(req, &sg->ns[req->ns->nsid - 1]);
 	nvmf_pg_ns_io_done(qpair->group, &sg->ns[req->ns->nsid - 1]);
 	nvmf_request_complete(req);
@@ -292,6 +293,7 @@ nvmf_io_exec(struct nvmf_request *req)
 		return;
 	}
 	req->ns = pns->ns;
+	nvmf_io_stats_start(req);
 	pns->io_outstanding++;
 	req->qpair->group->stats.pending_bdev_io++;
 	rc = io_submit(req, pns);

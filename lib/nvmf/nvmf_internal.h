@@ -137,6 +137,8 @@ struct nvmf_pg_ns {
 	uint32_t resv_inflight[2];
 	uint8_t resv_epoch;
 	struct nvmf_resv_drain_slot *resv_drain;
+	/* Its I/O counters (io_stats.c); NULL until the first counted command. */
+	struct nvmf_io_stats *io_stats;
 };
 
 /* One subsystem as one poll group sees it. */
@@ -169,6 +171,8 @@ struct nvmf_poll_group {
 	/* Indexed by subsystem id; max_subsystems entries. */
 	struct nvmf_pg_subsystem *sgroups;
 	struct nvmf_poll_group_stats stats;
+	/* Per namespace and per host I/O counters (io_stats.c). */
+	struct nvmf_io_stats *io_stats;
 	/* Queue pairs handed to ops->qpair_fini() whose callback has not run yet. */
 	uint32_t closing_qpairs;
 	/* Shutdown: poll_group_fini() ran; poll_group_fini_done() ran. */
@@ -379,6 +383,11 @@ bool nvmf_admin_aer_notice(struct nvmf_ctrlr *ctrlr, uint8_t info, uint8_t lid);
 
 /* io.c */
 void nvmf_io_exec(struct nvmf_request *req);
+
+/* io_stats.c, poll group thread: a command goes to its bdev, and comes back. */
+void nvmf_io_stats_start(struct nvmf_request *req);
+void nvmf_io_stats_done(struct nvmf_request *req, struct nvmf_pg_ns *pns);
+void nvmf_io_stats_group_free(struct nvmf_poll_group *group);
 
 /* nvmf_rpc.c */
 void nvmf_rpc_register_config(void);

@@ -842,6 +842,7 @@ poll_group_fini_done(void *ctx)
 	free(group->sgroups);
 	group->sgroups = NULL;
 	poll_group_destroy_tgroups(group);
+	nvmf_io_stats_group_free(group);
 	nvt_poller_unregister(&group->poller);
 	nvmf_send_msg(tgt->thread, &group->fini_msg, tgt_step_done, tgt, "poll group shutdown");
 	nvt_thread_exit(nvt_get_thread());

@@ -81,6 +81,7 @@ struct nvmf_request;
 struct nvmf_poll_group;
 struct nvmf_ctrlr;
 struct nvmf_ns;
+struct nvmf_io_stats;
 
 /** Most iovec entries of one request (one per data buffer). */
 #define NVMF_REQ_MAX_IOVS NVT_IOBUF_MAX_BUFS
@@ -148,6 +149,8 @@ struct nvmf_request {
 	/** core: sub-operations still running (DSM ranges) and first error seen. */
 	uint32_t sub_pending;
 	uint16_t sub_status;
+	/** core: when an I/O command went to its bdev, in ticks (0: not counted). */
+	uint64_t io_start_tsc;
 	/** core: whether the request is on the qpair's outstanding list. */
 	bool in_core;
 	/** core: the reservation drain epoch it was admitted in (lib/nvmf/resv_drain.c). */
@@ -206,6 +209,8 @@ struct nvmf_qpair {
 	bool added;
 	/** core: DH-HMAC-CHAP state when the host must authenticate, else NULL. */
 	struct nvmf_qpair_auth *auth;
+	/** core: the I/O counters of its host in its poll group (lib/nvmf/io_stats.c). */
+	struct nvmf_io_stats *io_stats;
 	/** core: a disconnect was asked for while a Connect was in flight. */
 	bool disconnect_pending;
 	/** core: the teardown after the last outstanding request has begun. */
