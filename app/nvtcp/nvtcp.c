@@ -23,20 +23,11 @@
 #include <jansson.h>
 
 #include "nvtcp/jsonrpc.h"
+#include "cli.h"
 
 #define DEFAULT_TIMEOUT_S 60.0
 #define RECV_CHUNK	  65536
 #define REQUEST_ID	  1
-
-struct cli_opts {
-	const char *sock;
-	double timeout_s;
-	const char *json;
-	const char *method;
-	char **kv; /* key=value arguments */
-	int nkv;
-	bool help;
-};
 
 static void
 usage(FILE *out)
@@ -55,7 +46,10 @@ usage(FILE *out)
 		"Values: integers and numbers, true, false and null are sent as such,\n"
 		"anything else as a string; key:=JSON sends any JSON value\n"
 		"(name:='\"123\"' sends the string \"123\"). SPDK rpc.py method names work\n"
-		"as they are: nvtcp bdev_get_bdevs. Exit status: 0, or 1 on any error.\n",
+		"as they are: nvtcp bdev_get_bdevs. Exit status: 0, or 1 on any error.\n"
+		"\n"
+		"nvtcp stats [-i SECONDS] [-n COUNT]: a summary of the target (reactors\n"
+		"busy, per-bdev IOPS and latency, buffer pool) over each interval.\n",
 		NVT_RPC_DEFAULT_SOCK, DEFAULT_TIMEOUT_S);
 }
 
@@ -388,6 +382,23 @@ run_method(const struct cli_opts *opts)
 	return status;
 }
 
+int
+cli_call_method(const struct cli_opts *opts, const char *method, json_t **result, json_t **error)
+{
+	json_t *req = build_request(method, NULL), *resp = NULL;
+	int rc = req != NULL ? call(opts, req, &resp) : -ENOMEM;
+
+	json_decref(req);
+	*result = NULL;
+	*error = NULL;
+	if (rc == 0) {
+		*result = json_incref(json_object_get(resp, "result"));
+		*error = json_incref(json_object_get(resp, "error"));
+	}
+	json_decref(resp);
+	return rc;
+}
+
 /* --help also says what the server offers, when one answers. */
 static void
 help_methods(const struct cli_opts *opts)
@@ -441,6 +452,9 @@ main(int argc, char **argv)
 			help_methods(&opts);
 		}
 		return opts.help ? 0 : 1;
+	}
+	if (strcmp(opts.method, "stats") == 0) {
+		return stats_main(&opts, opts.nkv + 1, opts.kv - 1);
 	}
 	return run_method(&opts);
 }

@@ -84,8 +84,9 @@ struct nvt_nvmf_stats {
 const uint64_t *nvt_nvmf_lat_bounds_ns(void);
 
 /**
- * Count I/O per namespace and per host (off by default: it reads the clock
- * twice per command). Any thread; poll groups see the change at their next
+ * Count I/O per namespace and per host (off by default). Latencies are
+ * measured with the poll group's clock of the poll that submitted and of the
+ * one that completed (no clock read per command): as fine as one poll. Any thread; poll groups see the change at their next
  * command. Turning it off keeps the counts so far.
  */
 void nvt_nvmf_io_stats_enable(bool enable);

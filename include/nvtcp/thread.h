@@ -155,6 +155,13 @@ void *nvt_thread_get_ctx(struct nvt_thread *thread);
 /** The thread whose scheduler context is \p ctx. */
 struct nvt_thread *nvt_thread_get_from_ctx(void *ctx);
 
+/**
+ * The ticks read when \p thread's current poll began: a clock for what runs
+ * in it (messages, pollers) that costs no clock read, as coarse as one poll.
+ * Owning thread.
+ */
+uint64_t nvt_thread_get_last_tsc(const struct nvt_thread *thread);
+
 /** Busy and idle time of \p thread; other threads get a recent snapshot. */
 void nvt_thread_get_stats(const struct nvt_thread *thread, struct nvt_thread_stats *stats);
 

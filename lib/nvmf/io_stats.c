@@ -19,7 +19,7 @@
 #include "nvtcp/log.h"
 #include "nvtcp/nvmf_stats.h"
 #include "nvtcp/string.h"
-#include "nvtcp/ticks.h"
+#include "nvtcp/thread.h"
 
 #include "nvmf_internal.h"
 
@@ -64,7 +64,10 @@ nvt_nvmf_io_stats_enabled(void)
 void
 nvmf_io_stats_start(struct nvmf_request *req)
 {
-	req->io_start_tsc = nvt_nvmf_io_stats_enabled() ? nvt_get_ticks() : 0;
+	/* The poll's clock, not a clock read per command: latencies are as fine as one poll. */
+	req->io_start_tsc = nvt_nvmf_io_stats_enabled()
+				    ? nvt_thread_get_last_tsc(req->qpair->group->thread)
+				    : 0;
 }
 
 static struct nvmf_io_stats *
@@ -157,7 +160,7 @@ nvmf_io_stats_done(struct nvmf_request *req, struct nvmf_pg_ns *pns)
 		return;
 	}
 	dir = opc == NVT_NVME_OPC_READ ? NVT_NVMF_IO_READ : NVT_NVMF_IO_WRITE;
-	lat = nvt_get_ticks() - req->io_start_tsc;
+	lat = nvt_thread_get_last_tsc(qpair->group->thread) - req->io_start_tsc;
 	bucket = lat_bucket(lat);
 	if (pns->io_stats == NULL || pns->io_stats->ns != pns->ns) {
 		pns->io_stats = ns_entry(qpair->group, pns->ns);

@@ -252,6 +252,7 @@ nvt_thread_poll(struct nvt_thread *thread, uint32_t max_msgs, uint64_t now)
 	if (now == 0) {
 		now = nvt_get_ticks();
 	}
+	thread->last_tsc = now;
 	tls_thread = thread;
 	rc = thread_run_msgs(thread, max_msgs) > 0;
 	rc |= thread_run_pollers(thread, now);
@@ -269,6 +270,12 @@ nvt_thread_poll(struct nvt_thread *thread, uint32_t max_msgs, uint64_t now)
 	}
 	tls_thread = orig;
 	return rc;
+}
+
+uint64_t
+nvt_thread_get_last_tsc(const struct nvt_thread *thread)
+{
+	return thread->last_tsc;
 }
 
 struct nvt_thread *

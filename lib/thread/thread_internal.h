@@ -90,6 +90,8 @@ struct nvt_thread {
 
 	/* written by the owner, read racily (whole words) by others */
 	struct nvt_thread_stats stats;
+	/* Ticks at the start of the current (or last) poll; owning thread. */
+	uint64_t last_tsc;
 
 	/* interrupt mode */
 	int epfd;	      /* the interrupt fd: efd + tfd + wakeup fds */
