@@ -21,12 +21,12 @@ struct cli_opts {
 };
 
 /*
- * Call \p method without params. 0: the answer arrived, and *result or
+ * Call \p method with \p params (borrowed; NULL or empty: none). 0: the answer arrived, and *result or
  * *error holds a reference (the caller puts it); -errno (reported on
  * stderr) when the server could not be reached or did not answer.
  */
-int cli_call_method(const struct cli_opts *opts, const char *method, json_t **result,
-		    json_t **error);
+int cli_call_method(const struct cli_opts *opts, const char *method, json_t *params,
+		    json_t **result, json_t **error);
 
 /* nvtcp stats [-i SECONDS] [-n COUNT] (stats.c); \p argv[0] is "stats". The exit status. */
 int stats_main(const struct cli_opts *opts, int argc, char **argv);

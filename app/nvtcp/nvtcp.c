@@ -383,9 +383,10 @@ run_method(const struct cli_opts *opts)
 }
 
 int
-cli_call_method(const struct cli_opts *opts, const char *method, json_t **result, json_t **error)
+cli_call_method(const struct cli_opts *opts, const char *method, json_t *params, json_t **result,
+		json_t **error)
 {
-	json_t *req = build_request(method, NULL), *resp = NULL;
+	json_t *req = build_request(method, params), *resp = NULL;
 	int rc = req != NULL ? call(opts, req, &resp) : -ENOMEM;
 
 	json_decref(req);

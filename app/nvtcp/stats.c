@@ -2,9 +2,10 @@
 /*
  * nvtcp stats [-i SECONDS] [-n COUNT]: a compact summary of a running
  * target over an interval, from its stats RPCs (SPDK's names and fields):
- * framework_get_reactors (busy % per reactor), bdev_get_iostat (IOPS,
- * bandwidth and average latency per bdev), nvmf_get_stats (queue pairs and
- * the buffer pool). A method the server does not offer costs its section
+ * framework_get_reactors (busy % per reactor), nvmf_get_io_stats (IOPS,
+ * bandwidth and latency percentiles per namespace; it turns the target's
+ * per namespace counting on), bdev_get_iostat (IOPS, bandwidth and average
+ * latency per bdev), nvmf_get_stats (queue pairs and the buffer pool). A method the server does not offer costs its section
  * only, with a line saying so. Without -i: one summary over one second;
  * with -i: one every SECONDS, COUNT times (default: until interrupted).
  */
@@ -21,14 +22,17 @@
 
 enum stats_source {
 	SRC_REACTORS = 0,
+	SRC_NS,
 	SRC_IOSTAT,
 	SRC_NVMF,
 	SRC_NUM,
 };
 
-static const char *const g_methods[SRC_NUM] = { "framework_get_reactors", "bdev_get_iostat",
-						"nvmf_get_stats" };
-static const char *const g_lost[SRC_NUM] = { "reactors busy %", "per-bdev IOPS and latency",
+static const char *const g_methods[SRC_NUM] = { "framework_get_reactors", "nvmf_get_io_stats",
+						"bdev_get_iostat", "nvmf_get_stats" };
+static const char *const g_lost[SRC_NUM] = { "reactors busy %",
+					     "per-namespace IOPS and latency percentiles",
+					     "per-bdev IOPS and latency",
 					     "queue pairs and buffer pool" };
 
 struct sample {
@@ -65,11 +69,15 @@ sample_take(const struct cli_opts *opts, struct sample *s)
 	json_int_t code;
 	int i, rc;
 
+	json_t *enable = json_pack("{s:b}", "enable", 1);
+
 	memset(s, 0, sizeof(*s));
 	s->t = mono_s();
 	for (i = 0; i < SRC_NUM; i++) {
-		rc = cli_call_method(opts, g_methods[i], &result, &error);
+		rc = cli_call_method(opts, g_methods[i], i == SRC_NS ? enable : NULL, &result,
+				     &error);
 		if (rc != 0) {
+			json_decref(enable);
 			sample_clear(s);
 			return rc;
 		}
@@ -83,6 +91,7 @@ sample_take(const struct cli_opts *opts, struct sample *s)
 			json_decref(error);
 		}
 	}
+	json_decref(enable);
 	return 0;
 }
 
@@ -163,6 +172,113 @@ print_bdevs(const json_t *a, const json_t *b, double secs)
 	}
 }
 
+/* ---- namespaces: percentiles from the histogram's buckets ---- */
+
+#define NS_BUCKETS 32
+
+/*
+ * The \p q quantile (0..1) of the \p n bucket counts \p d, whose upper
+ * bounds are \p bounds (n - 1 of them; the last bucket has none): linear
+ * within its bucket, the lower bound for the last one. Microseconds.
+ */
+static double
+percentile_us(const double *d, size_t n, const json_t *bounds, double q)
+{
+	double total = 0, cum = 0, lo, hi, want;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		total += d[i];
+	}
+	want = q * total;
+	for (i = 0; i < n && total > 0; i++) {
+		lo = i == 0 ? 0 : json_number_value(json_array_get(bounds, i - 1));
+		if (cum + d[i] >= want && d[i] > 0) {
+			if (i + 1 == n) {
+				return lo / 1000.0;
+			}
+			hi = json_number_value(json_array_get(bounds, i));
+			return (lo + (hi - lo) * (want - cum) / d[i]) / 1000.0;
+		}
+		cum += d[i];
+	}
+	return 0;
+}
+
+/* Reads and writes of \p e minus \p p: ops, bytes, latency sum, buckets into \p d. */
+static size_t
+ns_delta(const json_t *e, const json_t *p, double *ops, double *bytes, double *lat, double *d)
+{
+	static const char *const dirs[2] = { "read", "write" };
+	const json_t *a, *b;
+	size_t n = 0, i;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		a = json_object_get(e, dirs[k]);
+		b = json_object_get(p, dirs[k]);
+		ops[k] = num(a, "ops") - num(b, "ops");
+		*bytes += num(a, "bytes") - num(b, "bytes");
+		*lat += num(a, "latency_ns") - num(b, "latency_ns");
+		n = json_array_size(json_object_get(a, "buckets"));
+		n = n < NS_BUCKETS ? n : NS_BUCKETS;
+		for (i = 0; i < n; i++) {
+			d[i] += json_number_value(
+					json_array_get(json_object_get(a, "buckets"), i)) -
+				json_number_value(json_array_get(json_object_get(b, "buckets"), i));
+		}
+	}
+	return n;
+}
+
+static bool
+same_ns(const json_t *a, const json_t *b)
+{
+	return json_equal(json_object_get(a, "subnqn"), json_object_get(b, "subnqn")) &&
+	       json_equal(json_object_get(a, "nsid"), json_object_get(b, "nsid")) &&
+	       json_equal(json_object_get(a, "bdev_name"), json_object_get(b, "bdev_name"));
+}
+
+static void
+print_ns_row(const json_t *e, const json_t *p, const json_t *bounds, double secs)
+{
+	double ops[2], bytes = 0, lat = 0, d[NS_BUCKETS] = { 0 };
+	size_t n = ns_delta(e, p, ops, &bytes, &lat, d);
+
+	printf("%-28.28s %4lld %-10.10s %9.0f %9.0f %8.1f %8.1f %8.1f %8.1f\n",
+	       json_string_value(json_object_get(e, "subnqn")), (long long)num(e, "nsid"),
+	       json_string_value(json_object_get(e, "bdev_name")), ops[0] / secs, ops[1] / secs,
+	       bytes / secs / 1048576.0,
+	       ops[0] + ops[1] > 0 ? lat / (ops[0] + ops[1]) / 1000.0 : 0.0,
+	       percentile_us(d, n, bounds, 0.5), percentile_us(d, n, bounds, 0.99));
+}
+
+static void
+print_namespaces(const json_t *a, const json_t *b, double secs)
+{
+	const json_t *e, *p, *pe;
+	size_t i, j;
+
+	if (!json_is_true(json_object_get(a, "enabled"))) {
+		printf("namespaces: counting was off until now; figures from the next interval\n");
+		return;
+	}
+	printf("%-28s %4s %-10s %9s %9s %8s %8s %8s %8s\n", "subsystem", "nsid", "bdev",
+	       "read IOPS", "wr IOPS", "MiB/s", "avg us", "p50 us", "p99 us");
+	json_array_foreach(json_object_get(b, "namespaces"), i, e)
+	{
+		p = NULL;
+		json_array_foreach(json_object_get(a, "namespaces"), j, pe)
+		{
+			if (same_ns(e, pe)) {
+				p = pe;
+			}
+		}
+		/* A namespace that appeared within the interval counts from zero. */
+		print_ns_row(e, p, json_object_get(b, "latency_bounds_ns"), secs);
+	}
+}
+
 /* The iobuf counters of poll group \p g, summed over its transports, into \p sum. */
 static void
 iobuf_sum(const json_t *g, double sum[6])
@@ -222,6 +338,9 @@ print_summary(const struct sample *a, const struct sample *b)
 		switch (i) {
 		case SRC_REACTORS:
 			print_reactors(a->res[i], b->res[i]);
+			break;
+		case SRC_NS:
+			print_namespaces(a->res[i], b->res[i], secs);
 			break;
 		case SRC_IOSTAT:
 			print_bdevs(a->res[i], b->res[i], secs);

@@ -107,9 +107,10 @@ scrape_loop() {
 	done
 }
 
-# One run in mode $1: appends "iops= busy_us= cpu_us= others=" to $TMP/r.$1.
+# One run in mode $1: appends "iops= busy_us= cpu_us= others=" to $TMP/r.$1
+# (others: what processes other than nvtcpd and the initiator used of cores 0-1, % of a core).
 measure() {
-	local b0 b1 rate c0 c1 o0 o1 t0 t1 iops
+	local b0 b1 rate c0 c1 k0 k1 o0 o1 t0 t1 iops
 
 	start_target "$1"
 	if [[ $1 == on ]]; then
@@ -118,12 +119,14 @@ measure() {
 	fi
 	read -r b0 rate < <(reactor_busy)
 	c0=$(cpu_ticks "$TGT_PID")
+	k0=$(children_ticks)
 	o0=$(cores_busy)
 	t0=$(now)
 	iops=$("$SPDK_DIR/bin/spdk_nvme_perf" -q 128 -o 4096 -w randread -t "$TIME" -c 0x2 \
 		-r "$TRID" 2>>"$TMP/perf.err" | awk '$1 == "Total" { print $3 }')
 	t1=$(now)
 	o1=$(cores_busy)
+	k1=$(children_ticks)
 	c1=$(cpu_ticks "$TGT_PID")
 	read -r b1 rate < <(reactor_busy)
 	if [[ -n $SCRAPER_PID ]]; then
@@ -138,11 +141,11 @@ measure() {
 		exit 1
 	fi
 	awk -v iops="$iops" -v b="$((b1 - b0))" -v rate="$rate" -v c="$((c1 - c0))" \
-		-v o="$((o1 - o0))" -v hz="$HZ" -v t0="$t0" -v t1="$t1" 'BEGIN {
+		-v o="$((o1 - o0 - (k1 - k0)))" -v hz="$HZ" -v t0="$t0" -v t1="$t1" 'BEGIN {
 		io = iops * (t1 - t0)
 		printf "iops=%s busy_us=%.4f cpu_us=%.4f others=%.1f\n", iops,
 		       (io > 0 ? 1e6 * b / rate / io : 0), (io > 0 ? 1e6 * c / hz / io : 0),
-		       100 * (o - c > 0 ? o - c : 0) / hz / (t1 - t0) / 2 }' >>"$TMP/r.$1"
+		       100 * (o - c > 0 ? o - c : 0) / hz / (t1 - t0) }' >>"$TMP/r.$1"
 }
 
 diff_pct() {

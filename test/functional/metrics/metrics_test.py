@@ -5,7 +5,8 @@
 usage: metrics_test.py NVTCPD NVTCP_PERF
 
 - A raw host does a known number of reads and writes: the namespace's and
-  the host's op and byte counters grow by exactly that much.
+  the host's op and byte counters grow by exactly that much, in /metrics and
+  in nvmf_get_io_stats.
 - Two scrapes during an nvtcp-perf load: each passes Prometheus' own
   `promtool check metrics`; every counter is monotonic between them; every
   histogram's buckets are cumulative, with +Inf equal to _count; the reads
@@ -186,12 +187,28 @@ def raw_io(port, nreads, nwrites):
     admin.close()
 
 
-def check_exact(mport, port):
+def rpc_ns(rpc):
+    """nvmf_get_io_stats' namespace 1: (read ops, write ops, read bytes, write bytes)."""
+    res = rpc.call("nvmf_get_io_stats")
+    check(res["enabled"] and len(res["latency_bounds_ns"]) == 19, "nvmf_get_io_stats: %r" % res)
+    for ns in res["namespaces"]:
+        if ns["subnqn"] == CNODE and ns["nsid"] == 1:
+            r, w = ns["read"], ns["write"]
+            check(sum(r["buckets"]) == r["ops"] and sum(w["buckets"]) == w["ops"],
+                  "nvmf_get_io_stats: buckets do not add up to ops: %r" % ns)
+            return r["ops"], w["ops"], r["bytes"], w["bytes"]
+    return 0, 0, 0, 0
+
+
+def check_exact(mport, port, rpc):
     _, _, text = scrape(mport)
     before, _ = parse(text)
+    rpc_before = rpc_ns(rpc)
     raw_io(port, 37, 11)
     _, _, text = scrape(mport)
     after, types = parse(text)
+    got = [a - b for a, b in zip(rpc_ns(rpc), rpc_before)]
+    check(got == [37, 11, 37 * BLOCK, 11 * BLOCK], "nvmf_get_io_stats moved by %r" % got)
     ns = {"subsystem": CNODE, "nsid": "1", "bdev": "Malloc0"}
     host = {"subsystem": CNODE, "host": HOSTNQN}
     for what, labels in (("namespace", ns), ("host", host)):
@@ -206,7 +223,8 @@ def check_exact(mport, port):
             check(cnt is not None and cnt >= n, "%s latency count %r" % (what, cnt))
     check(value(after, "nvtcp_connections_accepted_total") >= 2, "connections not counted")
     check_histograms(after, types)
-    print("ok: 37 reads and 11 writes of a raw host counted exactly, per namespace and host")
+    print("ok: 37 reads and 11 writes of a raw host counted exactly, per namespace and host, "
+          "in /metrics and nvmf_get_io_stats")
 
 
 def perf(nvtcp_perf, port, seconds):
@@ -342,7 +360,9 @@ def run(nvtcpd, nvtcp_perf):
         d = start(nvtcpd, tmpdir, port, ["--metrics", "127.0.0.1:%d" % mport])
         try:
             check("metrics on http://127.0.0.1:%d/metrics" % mport in d.out, d.out)
-            check_exact(mport, port)
+            rpc = d.client()
+            check_exact(mport, port, rpc)
+            rpc.close()
             why = check_load(nvtcpd, nvtcp_perf, mport, port)
             status, _, _ = scrape_path(mport, "/other")
             check(status == 404, "GET /other: %d" % status)
