@@ -180,7 +180,6 @@ int nvt_bdev_delete(const char *name, nvt_bdev_delete_cb cb, void *cb_arg);
  */
 void nvt_bdev_fini(nvt_bdev_delete_cb cb, void *cb_arg);
 
-
 /* ---- I/O statistics ---- */
 
 struct nvt_histogram;

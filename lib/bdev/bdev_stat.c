@@ -463,8 +463,8 @@ hist_enable_step(struct nvt_io_channel_iter *iter)
 	pthread_mutex_lock(&he->dev->lock);
 	cfg = he->dev->hist;
 	pthread_mutex_unlock(&he->dev->lock);
-	if (ch->stat.hist != NULL && (!cfg.on || !hist_fits(ch->stat.hist, &cfg) ||
-				      ch->stat.hist_type != cfg.io_type)) {
+	if (ch->stat.hist != NULL &&
+	    (!cfg.on || !hist_fits(ch->stat.hist, &cfg) || ch->stat.hist_type != cfg.io_type)) {
 		nvt_histogram_destroy(&ch->stat.hist);
 	}
 	ch->stat.hist_type = cfg.io_type;
@@ -510,9 +510,8 @@ dev_set_hist_locked(struct bdev_stat_dev *dev, const struct hist_cfg *cfg, bool 
 }
 
 int
-nvt_bdev_enable_histogram(const char *name, bool enable,
-			  const struct nvt_bdev_histogram_opts *opts, nvt_bdev_stat_done_cb cb,
-			  void *ctx)
+nvt_bdev_enable_histogram(const char *name, bool enable, const struct nvt_bdev_histogram_opts *opts,
+			  nvt_bdev_stat_done_cb cb, void *ctx)
 {
 	struct hist_enable *he;
 	struct hist_cfg cfg;

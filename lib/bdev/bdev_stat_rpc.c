@@ -202,7 +202,8 @@ iostat_walk_names(struct iostat_walk *w, const struct rpc_get_iostat *req)
 			w->names[w->n++] = strdup(json_string_value(json_array_get(req->names, i)));
 		}
 	} else {
-		for (bdev = nvt_bdev_first(); bdev != NULL && w->n < cap; bdev = nvt_bdev_next(bdev)) {
+		for (bdev = nvt_bdev_first(); bdev != NULL && w->n < cap;
+		     bdev = nvt_bdev_next(bdev)) {
 			w->names[w->n++] = strdup(nvt_bdev_get_name(bdev));
 		}
 	}
@@ -232,7 +233,8 @@ iostat_names_ok(struct nvt_jsonrpc_request *request, const struct rpc_get_iostat
 		nvt_jsonrpc_send_field_error(request, "names", "an array of bdev names expected");
 		return false;
 	}
-	json_array_foreach (req->names, i, v) {
+	json_array_foreach(req->names, i, v)
+	{
 		if (!json_is_string(v)) {
 			nvt_jsonrpc_send_field_error(request, "names",
 						     "element %zu is not a string", i);
@@ -336,19 +338,17 @@ static const struct nvt_json_field g_enable_histogram_fields[] = {
 	{ "name", NVT_JSON_STRING, offsetof(struct rpc_enable_histogram, name), false },
 	{ "enable", NVT_JSON_BOOL, offsetof(struct rpc_enable_histogram, enable), false },
 	{ "opc", NVT_JSON_STRING, offsetof(struct rpc_enable_histogram, opc), true },
-	{ "granularity", NVT_JSON_UINT32, offsetof(struct rpc_enable_histogram, granularity), true },
+	{ "granularity", NVT_JSON_UINT32, offsetof(struct rpc_enable_histogram, granularity),
+	  true },
 	{ "min_nsec", NVT_JSON_UINT64, offsetof(struct rpc_enable_histogram, min_nsec), true },
 	{ "max_nsec", NVT_JSON_UINT64, offsetof(struct rpc_enable_histogram, max_nsec), true },
 };
 
 /* SPDK's names of the I/O types nvtcp has. */
 static const char *const g_opc_names[NVT_BDEV_NUM_IO_TYPES] = {
-	[NVT_BDEV_IO_TYPE_READ] = "read",
-	[NVT_BDEV_IO_TYPE_WRITE] = "write",
-	[NVT_BDEV_IO_TYPE_FLUSH] = "flush",
-	[NVT_BDEV_IO_TYPE_WRITE_ZEROES] = "write_zeroes",
-	[NVT_BDEV_IO_TYPE_UNMAP] = "unmap",
-	[NVT_BDEV_IO_TYPE_COMPARE] = "compare",
+	[NVT_BDEV_IO_TYPE_READ] = "read",   [NVT_BDEV_IO_TYPE_WRITE] = "write",
+	[NVT_BDEV_IO_TYPE_FLUSH] = "flush", [NVT_BDEV_IO_TYPE_WRITE_ZEROES] = "write_zeroes",
+	[NVT_BDEV_IO_TYPE_UNMAP] = "unmap", [NVT_BDEV_IO_TYPE_COMPARE] = "compare",
 };
 
 static int

@@ -87,8 +87,7 @@ test_histogram_layout(void **state)
 	assert_int_equal(nvt_histogram_bucket_end(h, 0), 1);
 	assert_int_equal(nvt_histogram_bucket_end(h, 255), 256);
 	assert_int_equal(nvt_histogram_bucket_end(h, 256), 258);
-	assert_int_equal(nvt_histogram_bucket_end(h, nvt_histogram_num_buckets(h) - 1),
-			 UINT64_MAX);
+	assert_int_equal(nvt_histogram_bucket_end(h, nvt_histogram_num_buckets(h) - 1), UINT64_MAX);
 	/* Every value lands where the bounds say, edges included. */
 	for (i = 0; i < 64; i++) {
 		v = 1ull << i;
