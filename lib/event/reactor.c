@@ -671,6 +671,7 @@ nvt_reactor_get_stats(uint32_t lcore, struct nvt_reactor_stats *stats)
 	if (start != 0 && now > start) {
 		stats->sleep_tsc += now - start;
 	}
+	stats->sleeping = start != 0;
 	return 0;
 }
 
