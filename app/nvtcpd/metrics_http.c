@@ -16,7 +16,7 @@
 #include <microhttpd.h>
 
 #include "nvtcp/log.h"
-#include "nvtcp/nvmf_stats.h"
+#include "nvtcp/nvmf_io_stats.h"
 #include "nvtcp/string.h"
 #include "nvtcp/thread.h"
 #include "metrics.h"

@@ -180,6 +180,105 @@ int nvt_bdev_delete(const char *name, nvt_bdev_delete_cb cb, void *cb_arg);
  */
 void nvt_bdev_fini(nvt_bdev_delete_cb cb, void *cb_arg);
 
+/* ---- I/O statistics ---- */
+
+struct nvt_histogram;
+
+/** What the statistics tell apart (SPDK's bdev_get_iostat groups). */
+enum nvt_bdev_stat_kind {
+	NVT_BDEV_STAT_READ,  /**< reads */
+	NVT_BDEV_STAT_WRITE, /**< writes and write zeroes */
+	NVT_BDEV_STAT_UNMAP, /**< unmaps */
+	NVT_BDEV_STAT_COPY,  /**< copies (no nvtcp module copies yet: always 0) */
+	NVT_BDEV_STAT_NUM_KINDS,
+};
+
+/** Failed I/O by completion status (SPDK's "io_error" names in comments). */
+enum nvt_bdev_io_error {
+	NVT_BDEV_IO_ERROR_FAILED,     /**< "failed": -EIO, -ENOSPC, -EROFS, -EINVAL, ... */
+	NVT_BDEV_IO_ERROR_NOMEM,      /**< "nomem": -ENOMEM */
+	NVT_BDEV_IO_ERROR_MISCOMPARE, /**< "miscompare": -EILSEQ */
+	NVT_BDEV_NUM_IO_ERRORS,
+};
+
+/** Successful I/O of one kind. Latencies are submit-to-completion, in ticks. */
+struct nvt_bdev_op_stat {
+	uint64_t ops;		    /**< I/Os completed successfully */
+	uint64_t bytes;		    /**< bytes they covered */
+	uint64_t latency_ticks;	    /**< sum of their latencies */
+	uint64_t max_latency_ticks; /**< 0 when ops is 0 */
+	uint64_t min_latency_ticks; /**< UINT64_MAX when ops is 0 */
+};
+
+/** Totals of a bdev since it was registered (or of one channel). */
+struct nvt_bdev_iostat {
+	struct nvt_bdev_op_stat op[NVT_BDEV_STAT_NUM_KINDS];
+	/** Failed I/O (not counted in op[]). */
+	uint64_t io_error[NVT_BDEV_NUM_IO_ERRORS];
+};
+
+/**
+ * Result of nvt_bdev_get_iostat(), on the caller's thread. \p status is 0 or
+ * -errno (then \p stat and \p hist are NULL). \p stat and \p hist (NULL when
+ * histograms are off for the bdev) are lent for the call only: copy what is
+ * kept. Histogram values are latencies in ticks (nvtcp/ticks.h).
+ */
+typedef void (*nvt_bdev_iostat_cb)(void *ctx, int status, const struct nvt_bdev_iostat *stat,
+				   const struct nvt_histogram *hist);
+
+/**
+ * Gather the I/O statistics of bdev \p name: totals over every channel
+ * (also those already released) and, when enabled, the latency histogram
+ * merged the same way. Counting costs no lock and no atomic on the I/O
+ * path: each channel counts on its own thread, and this call visits the
+ * channels by messages, so the figures are a consistent sum of per-thread
+ * snapshots taken a moment apart, never torn, never counted twice.
+ *
+ * From an nvt_thread (the app thread); \p cb runs there, once, never inside
+ * this call. The bdev cannot finish its deletion meanwhile (a descriptor is
+ * held until \p cb returns).
+ *
+ * \return 0, -ENODEV (no such bdev, or being deleted), -EINVAL (no current
+ * thread, NULL \p cb), -ENOMEM; on error \p cb does not run.
+ */
+int nvt_bdev_get_iostat(const char *name, nvt_bdev_iostat_cb cb, void *ctx);
+
+/** Histogram settings; init with nvt_bdev_histogram_opts_init(). */
+struct nvt_bdev_histogram_opts {
+	size_t opts_size;
+	/** Only I/O of this type (NVT_BDEV_IO_TYPE_*), or -1 for all (default). */
+	int io_type;
+	/** log2 of buckets per power of two, 1 .. 12 (default 7, as SPDK). */
+	uint32_t granularity;
+	/** Latencies stored without clamping: min_nsec .. max_nsec (default all). */
+	uint64_t min_nsec;
+	uint64_t max_nsec;
+};
+
+void nvt_bdev_histogram_opts_init(struct nvt_bdev_histogram_opts *opts, size_t opts_size);
+
+/** Completion of nvt_bdev_enable_histogram(): 0 or -errno. */
+typedef void (*nvt_bdev_stat_done_cb)(void *ctx, int status);
+
+/**
+ * Turn the latency histogram of bdev \p name on (\p opts may be NULL for the
+ * defaults) or off. Enabling allocates a histogram in every channel (by a
+ * message to its thread) and in channels created later; an enabled
+ * histogram with other settings starts over; disabling frees them and the
+ * counts. When off, the I/O path pays one pointer test.
+ *
+ * App thread; \p cb (may be NULL) runs there once every channel follows
+ * the setting, never inside this call.
+ * \return 0, -ENODEV, -EINVAL (bad opts, no current thread), -ENOMEM; on
+ * error \p cb does not run.
+ */
+int nvt_bdev_enable_histogram(const char *name, bool enable,
+			      const struct nvt_bdev_histogram_opts *opts, nvt_bdev_stat_done_cb cb,
+			      void *ctx);
+
+/** Whether bdev \p bdev's histogram is on. App thread. */
+bool nvt_bdev_histogram_is_enabled(struct nvt_bdev *bdev);
+
 #ifdef __cplusplus
 }
 #endif

@@ -147,11 +147,36 @@ struct nvt_reactor_stats {
 	uint64_t sleep_count;  /**< times it went to sleep */
 	uint32_t thread_count; /**< threads placed on it now */
 	bool interrupt_mode;   /**< whether it may sleep */
-	bool sleeping;	       /**< whether it sleeps now */
+	bool sleeping;	       /**< asleep in epoll_wait() when read */
 };
 
 /** Read the accounting of the reactor of \p lcore; 0 or -ENOENT. Any OS thread. */
 int nvt_reactor_get_stats(uint32_t lcore, struct nvt_reactor_stats *stats);
+
+/** One reactor in a snapshot of nvt_reactors_get_stats(). */
+struct nvt_reactor_snapshot {
+	uint32_t lcore;
+	struct nvt_reactor_stats stats;
+};
+
+/**
+ * Receives the reactors' accounting, one entry per core of the mask in
+ * core order; \p snaps is valid during the call only (NULL and \p count 0
+ * when \p status is a negative errno).
+ */
+typedef void (*nvt_reactors_stats_cb)(const struct nvt_reactor_snapshot *snaps, uint32_t count,
+				      int status, void *ctx);
+
+/**
+ * Read every reactor's accounting without waking any (a sleeping reactor
+ * stays asleep: its words are read as nvt_reactor_get_stats() reads them)
+ * and hand it to \p cb, later, on the calling thread. Call from an
+ * nvt_thread; \p cb runs exactly once.
+ *
+ * \return 0 (\p cb will run), -EINVAL off any nvt_thread or with no app
+ * running, -ENOMEM; \p cb never runs then.
+ */
+int nvt_reactors_get_stats(nvt_reactors_stats_cb cb, void *ctx);
 
 /** Move the current thread to \p lcore (a thin wrapper on nvt_thread_set_cpumask()). */
 int nvt_thread_move_to_core(uint32_t lcore);

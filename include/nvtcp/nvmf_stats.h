@@ -1,113 +1,77 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/*
- * Statistics of the NVMe-oF target, gathered for exporters (the daemon's
- * Prometheus endpoint) as C structures.
+/** \file
+ * The target's counters, gathered for readers such as a metrics exporter.
  *
- * Threads: every poll group counts on its own thread, without atomics or
- * locks: per namespace and per (subsystem, host NQN), reads and writes with
- * their bytes and a latency histogram. nvt_nvmf_stats_gather() visits each
- * poll group with a message, where the group copies its counters, and hands
- * the whole snapshot to its callback on the app thread.
+ * Each poll group keeps its counters as plain fields of its own thread (no
+ * atomics, no locks on the I/O path). nvt_nvmf_get_stats() collects them
+ * by a message to every poll group and hands one consistent-per-group
+ * snapshot to the caller's thread.
  */
 #ifndef NVTCP_NVMF_STATS_H
 #define NVTCP_NVMF_STATS_H
 
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
-#include "nvtcp/iobuf.h"
-#include "nvtcp/nvmf.h"
+#include "nvtcp/thread.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** Latency buckets: NVT_NVMF_LAT_BOUNDS upper bounds, then one for the rest (+Inf). */
-#define NVT_NVMF_LAT_BOUNDS  19
-#define NVT_NVMF_LAT_BUCKETS (NVT_NVMF_LAT_BOUNDS + 1)
-
-/** The direction of a counted I/O. */
-enum nvt_nvmf_io_dir {
-	NVT_NVMF_IO_READ = 0, /**< Read */
-	NVT_NVMF_IO_WRITE,    /**< Write */
-	NVT_NVMF_IO_NUM_DIRS,
-};
-
-/** Completed I/O of one direction. */
-struct nvt_nvmf_io_counts {
-	uint64_t ops;	     /**< commands completed (with any status) */
-	uint64_t bytes;	     /**< their data length */
-	uint64_t latency_ns; /**< sum of their latencies, submission to the bdev's completion */
-	/** Commands per latency bucket, not cumulative; the last one is above every bound. */
-	uint64_t buckets[NVT_NVMF_LAT_BUCKETS];
-};
-
-/** The counters of one namespace, or of one host on one subsystem. */
-struct nvt_nvmf_io_stats {
-	char subnqn[NVT_NVMF_NQN_MAX_LEN + 1];
-	/** Per namespace: its ID and bdev (0 and "" in a host's). */
-	uint32_t nsid;
-	char bdev[64];
-	/** Per host: its NQN ("" in a namespace's). */
-	char hostnqn[NVT_NVMF_NQN_MAX_LEN + 1];
-	struct nvt_nvmf_io_counts dir[NVT_NVMF_IO_NUM_DIRS];
-};
-
-/** One poll group. */
+/** One poll group, as SPDK's nvmf_get_stats names its counters. */
 struct nvt_nvmf_group_stats {
-	char name[64];			    /**< its thread's name */
-	uint32_t admin_qpairs;		    /**< connected admin queue pairs now */
-	uint32_t io_qpairs;		    /**< connected I/O queue pairs now */
-	struct nvt_iobuf_cache_stats iobuf; /**< its caches' counters, summed over transports */
+	char name[NVT_THREAD_NAME_LEN];	      /**< its thread's name */
+	uint32_t current_admin_qpairs;	      /**< admin queues connected now */
+	uint32_t current_io_qpairs;	      /**< I/O queues connected now */
+	uint32_t current_unassociated_qpairs; /**< connections without a Connect yet */
+	uint64_t admin_qpairs;		      /**< admin queues connected since start */
+	uint64_t io_qpairs;		      /**< I/O queues connected since start */
+	uint64_t completed_nvme_io;	      /**< commands of I/O queues completed */
+	uint64_t pending_bdev_io;	      /**< namespace I/O submitted, not completed */
+	uint64_t auth_failures;		      /**< DH-HMAC-CHAP exchanges failed for good */
 };
 
-/** A snapshot; owned by whoever the gather callback gives it to. */
+/** One transport: its data buffer pool (summed over poll groups) and connections. */
+struct nvt_nvmf_transport_stats {
+	char trtype[16];	       /**< "TCP" */
+	uint32_t buf_count;	       /**< buffers in the shared pool */
+	uint32_t buf_size;	       /**< bytes per buffer */
+	uint32_t buf_free;	       /**< buffers in the shared pool now (not in caches) */
+	uint32_t buf_cache_size;       /**< buffers each poll group reserves */
+	uint64_t buf_in_use;	       /**< buffers requests hold now */
+	uint64_t buf_cached;	       /**< buffers in the poll groups' caches now */
+	uint64_t cache_hits;	       /**< buffers taken from a poll group's own cache */
+	uint64_t pool_hits;	       /**< buffers taken from the shared pool */
+	uint64_t waits;		       /**< requests that had to wait for buffers */
+	uint64_t connections_accepted; /**< connections accepted since start */
+	uint64_t connections_rejected; /**< refused by a connection limit since start */
+};
+
+/** A snapshot of the whole target; each group's figures read at once, on its thread. */
 struct nvt_nvmf_stats {
-	struct nvt_nvmf_group_stats *groups;
+	uint64_t tick_rate; /**< nvt_get_ticks_hz() */
 	uint32_t num_groups;
-	/** Shared data buffer pools, summed over transports: buffers, bytes each, free now. */
-	uint64_t pool_buffers;
-	uint64_t pool_bytes;
-	uint64_t pool_free;
-	/** Connections, summed over transports (the transports' own counters). */
-	uint64_t connections_accepted;
-	uint64_t connections_rejected;
-	/** Per namespace and per host, merged over poll groups (empty when counting is off). */
-	struct nvt_nvmf_io_stats *ns;
-	size_t num_ns;
-	struct nvt_nvmf_io_stats *hosts;
-	size_t num_hosts;
+	const struct nvt_nvmf_group_stats *groups;
+	uint32_t num_transports;
+	const struct nvt_nvmf_transport_stats *transports;
 };
 
-/** Upper bounds of the latency buckets, in nanoseconds, ascending (NVT_NVMF_LAT_BOUNDS). */
-const uint64_t *nvt_nvmf_lat_bounds_ns(void);
-
 /**
- * Count I/O per namespace and per host (off by default). Latencies are
- * measured with the poll group's clock of the poll that submitted and of the
- * one that completed (no clock read per command): as fine as one poll. Any thread; poll groups see the change at their next
- * command. Turning it off keeps the counts so far.
+ * Receives a snapshot. \p stats (and everything it points to) is valid
+ * during the call only; NULL when \p status is a negative errno.
  */
-void nvt_nvmf_io_stats_enable(bool enable);
-
-/** Whether nvt_nvmf_io_stats_enable() turned counting on. Any thread. */
-bool nvt_nvmf_io_stats_enabled(void);
-
-/** The gathered snapshot, or NULL when the target is gone or out of memory. */
-typedef void (*nvt_nvmf_stats_cb)(struct nvt_nvmf_stats *stats, void *ctx);
+typedef void (*nvt_nvmf_stats_cb)(const struct nvt_nvmf_stats *stats, int status, void *ctx);
 
 /**
- * Gather the target's statistics. App thread.
+ * Gather the counters of every poll group and transport of the running
+ * target. Call from an nvt_thread; \p cb runs later on that same thread,
+ * exactly once (with -ENODEV when the target stops meanwhile, -ENOMEM when
+ * the answer cannot be built). Every poll group's thread is messaged once.
  *
- * \return 0: \p cb runs once, later, on the app thread, and owns the snapshot
- * (free with nvt_nvmf_stats_free()); -ENODEV when there is no running target,
- * -ENOMEM: \p cb will not run.
+ * \return 0 (\p cb will run), -EINVAL off any nvt_thread, -ENODEV when no
+ * target runs, -ENOMEM; \p cb never runs then.
  */
-int nvt_nvmf_stats_gather(nvt_nvmf_stats_cb cb, void *ctx);
-
-/** Free a snapshot and set the caller's pointer to NULL. */
-void nvt_nvmf_stats_free(struct nvt_nvmf_stats **stats);
+int nvt_nvmf_get_stats(nvt_nvmf_stats_cb cb, void *ctx);
 
 #ifdef __cplusplus
 }

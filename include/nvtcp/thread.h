@@ -276,6 +276,42 @@ struct nvt_poller_stats {
 
 void nvt_poller_get_stats(const struct nvt_poller *poller, struct nvt_poller_stats *stats);
 
+/** Which of its thread's lists a poller is in, as SPDK's thread_get_pollers groups them. */
+enum nvt_poller_kind {
+	NVT_POLLER_KIND_ACTIVE = 0, /**< runs every iteration (period 0) */
+	NVT_POLLER_KIND_TIMED,	    /**< runs every period_ticks */
+	NVT_POLLER_KIND_PAUSED,	    /**< paused (nvt_poller_pause()) */
+	NVT_POLLER_NUM_KINDS,
+};
+
+/** One poller as a stats reader sees it; valid during the visit only. */
+struct nvt_poller_info {
+	const char *name;
+	uint64_t id;	   /**< unique on its thread, from 1, never reused */
+	const char *state; /**< SPDK's words: "waiting", "running", "pausing", "paused" */
+	enum nvt_poller_kind kind;
+	uint64_t period_ticks; /**< 0 for active pollers */
+	struct nvt_poller_stats stats;
+};
+
+/** Called by nvt_thread_foreach_poller() for each poller. */
+typedef void (*nvt_poller_info_fn)(const struct nvt_poller_info *info, void *ctx);
+
+/**
+ * Visit the calling thread's registered pollers: active ones, then timed
+ * ones, then paused ones. Reads the owner's own
+ * counters, so only from the thread that owns them (say, in a message sent
+ * there); \p fn must not register, unregister, pause or resume pollers.
+ * Does nothing off any thread.
+ */
+void nvt_thread_foreach_poller(nvt_poller_info_fn fn, void *ctx);
+
+/**
+ * The calling thread's registered pollers per kind (counts[kind]); zeroes off
+ * any thread. Owning thread only, as nvt_thread_foreach_poller().
+ */
+void nvt_thread_get_poller_counts(uint32_t counts[NVT_POLLER_NUM_KINDS]);
+
 /* ---- interrupt mode (for schedulers) ---- */
 
 /**
@@ -384,6 +420,16 @@ uint32_t nvt_io_channel_get_ref_count(const struct nvt_io_channel *ch);
 
 /** Number of channels \p thread holds. */
 uint32_t nvt_thread_get_channel_count(const struct nvt_thread *thread);
+
+/** Called by nvt_thread_foreach_io_channel() with a channel's device name and references. */
+typedef void (*nvt_io_channel_info_fn)(const char *name, uint32_t ref, void *ctx);
+
+/**
+ * Visit the calling thread's io-channels, oldest first. Owning thread only
+ * (the list changes only there); \p fn must not get or put channels. Does
+ * nothing off any thread.
+ */
+void nvt_thread_foreach_io_channel(nvt_io_channel_info_fn fn, void *ctx);
 
 /**
  * Call \p fn on the thread of every channel of \p io_device, one at a time;

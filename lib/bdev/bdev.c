@@ -171,15 +171,21 @@ nvt_bdev_register(struct nvt_bdev *bdev)
 	}
 	memset(&bdev->internal, 0, sizeof(bdev->internal));
 	TAILQ_INIT(&bdev->internal.open_descs);
+	rc = bdev_stat_dev_init(bdev);
+	if (rc != 0) {
+		return rc;
+	}
 	bdev_lock();
 	if (bdev_find_locked(bdev->name, true) != NULL || bdev_uuid_taken_locked(bdev->uuid)) {
-		bdev_unlock();
-		return -EEXIST;
+		rc = -EEXIST;
+	} else {
+		rc = nvt_io_device_register(bdev_to_io_dev(bdev), bdev_channel_create,
+					    bdev_channel_destroy, sizeof(struct nvt_bdev_channel),
+					    bdev->name);
 	}
-	rc = nvt_io_device_register(bdev_to_io_dev(bdev), bdev_channel_create, bdev_channel_destroy,
-				    sizeof(struct nvt_bdev_channel), bdev->name);
 	if (rc != 0) {
 		bdev_unlock();
+		bdev_stat_dev_fini(bdev);
 		return rc;
 	}
 	TAILQ_INSERT_TAIL(&g_bdevs, bdev, internal.link);
@@ -464,6 +470,7 @@ bdev_io_device_gone(void *io_device)
 	bdev_unlock();
 	NVT_DEBUGLOG(bdev, "bdev %s unregistered\n", bdev->name);
 	g_destructing++;
+	bdev_stat_dev_fini(bdev);
 	/* From here on the bdev may be freed: only the copies above are used. */
 	rc = bdev->fn_table->destruct(bdev->ctxt);
 	if (rc > 0) {

@@ -11,6 +11,7 @@
 #include "nvtcp/internal/bdev_module.h"
 #include "nvtcp/queue.h"
 #include "nvtcp/thread.h"
+#include "bdev_stat.h"
 
 /* An open descriptor. Fields are fixed at open except where noted. */
 struct nvt_bdev_desc {
@@ -46,6 +47,8 @@ struct nvt_bdev_channel {
 	uint32_t submit_depth;
 	/* Fallback when the completion message cannot be sent; paused otherwise. */
 	struct nvt_poller *cpl_retry;
+	/* I/O statistics of this channel (bdev_stat.h). */
+	struct bdev_chan_stat stat;
 };
 
 /* Registry lock: the bdev list, descriptor lists and descriptor references. */

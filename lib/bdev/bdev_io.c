@@ -12,6 +12,7 @@
 
 #include "nvtcp/likely.h"
 #include "nvtcp/log.h"
+#include "nvtcp/ticks.h"
 #include "bdev_internal.h"
 
 /* Period of the fallback poller used when the completion message cannot be sent. */
@@ -24,6 +25,7 @@ bdev_io_deliver(struct nvt_bdev_channel *ch, struct nvt_bdev_io *io)
 	void *cb_arg = io->internal.cb_arg;
 	int status = io->internal.status;
 
+	bdev_stat_record(&ch->stat, io, nvt_get_ticks() - io->internal.submit_tsc);
 	/* Recycled before the callback, which often submits the next I/O. */
 	STAILQ_INSERT_HEAD(&ch->free_ios, io, internal.link);
 	ch->outstanding--;
@@ -121,6 +123,7 @@ bdev_channel_create(void *io_device, void *ctx)
 		nvt_poller_unregister(&ch->cpl_retry);
 		return -ENOMEM;
 	}
+	bdev_stat_channel_init(bdev, &ch->stat);
 	return 0;
 }
 
@@ -139,6 +142,7 @@ bdev_channel_destroy(void *io_device, void *ctx)
 		STAILQ_REMOVE_HEAD(&ch->free_ios, internal.link);
 		free(io);
 	}
+	bdev_stat_channel_fini(ch->bdev, &ch->stat);
 	nvt_poller_unregister(&ch->cpl_retry);
 	nvt_put_io_channel(ch->module_ch);
 }
@@ -257,6 +261,7 @@ bdev_submit(struct nvt_bdev_desc *desc, struct nvt_io_channel *io_ch, enum nvt_b
 	io->internal.cb = cb;
 	io->internal.cb_arg = cb_arg;
 	io->internal.status = 0;
+	io->internal.submit_tsc = nvt_get_ticks();
 	ch->outstanding++;
 	ch->submit_depth++;
 	desc->bdev->fn_table->submit_request(ch->module_ch, io);

@@ -31,6 +31,7 @@
 #include "nvtcp/string.h"
 #include "nvtcp/ticks.h"
 #include "event_internal.h"
+#include "event_rpc_internal.h"
 
 /* ---- CPU time the kernel counts ---- */
 
@@ -173,7 +174,7 @@ task_times_read(pid_t tid, uint64_t *usr, uint64_t *sys)
 /* ---- shared ---- */
 
 /* SPDK refuses any params; the empty object counts as none. False when answered. */
-static bool
+bool
 rpc_no_params(struct nvt_jsonrpc_request *req, const json_t *params, const char *spdk_refusal)
 {
 	if (params == NULL || (json_is_object(params) && json_object_size(params) == 0)) {
@@ -184,7 +185,7 @@ rpc_no_params(struct nvt_jsonrpc_request *req, const json_t *params, const char 
 }
 
 /* The cores \p thread may run on, as SPDK prints them: hex without "0x", within the app's. */
-static const char *
+const char *
 thread_cpumask_fmt(const struct nvt_thread *thread, char *buf, size_t len)
 {
 	struct nvt_cpuset mask = *nvt_env_get_core_mask();
@@ -391,22 +392,21 @@ thread_report_msg(void *arg)
 {
 	struct threads_ctx *ctx = arg;
 	struct nvt_thread *thread = nvt_get_thread();
+	uint32_t pollers[NVT_POLLER_NUM_KINDS];
 	char mask[NVT_CPUSET_STR_LEN];
 	struct nvt_thread_stats st;
 
 	nvt_thread_get_stats(thread, &st);
-	/*
-	 * The thread library counts pollers without telling periodic, timed
-	 * and paused ones apart: all of them are reported as active.
-	 */
+	nvt_thread_get_poller_counts(pollers);
 	json_array_append_new(
 		ctx->list,
-		json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:i, s:i}", "name",
+		json_pack("{s:s, s:I, s:s, s:I, s:I, s:i, s:i, s:i}", "name",
 			  nvt_thread_get_name(thread), "id", (json_int_t)nvt_thread_get_id(thread),
 			  "cpumask", thread_cpumask_fmt(thread, mask, sizeof(mask)), "busy",
 			  (json_int_t)st.busy_tsc, "idle", (json_int_t)st.idle_tsc,
-			  "active_pollers_count", (json_int_t)nvt_thread_get_poller_count(thread),
-			  "timed_pollers_count", 0, "paused_pollers_count", 0));
+			  "active_pollers_count", (int)pollers[NVT_POLLER_KIND_ACTIVE],
+			  "timed_pollers_count", (int)pollers[NVT_POLLER_KIND_TIMED],
+			  "paused_pollers_count", (int)pollers[NVT_POLLER_KIND_PAUSED]));
 }
 
 static void

@@ -668,10 +668,10 @@ nvt_reactor_get_stats(uint32_t lcore, struct nvt_reactor_stats *stats)
 	/* The sleep in progress counts too, or a sleeping reactor's stats would stall. */
 	start = atomic_load(&reactor->sleep_start);
 	now = nvt_get_ticks();
-	stats->sleeping = start != 0;
 	if (start != 0 && now > start) {
 		stats->sleep_tsc += now - start;
 	}
+	stats->sleeping = start != 0;
 	return 0;
 }
 

@@ -144,6 +144,7 @@ auth_end_transaction(struct nvmf_qpair_auth *auth)
 static void
 auth_fail_for_good(struct nvmf_qpair_auth *auth)
 {
+	auth->qpair->group->stats.auth_failures += auth->state != AUTH_FAILED;
 	auth->authenticated = false;
 	auth_end_transaction(auth);
 	auth_set_state(auth, AUTH_FAILED);
@@ -795,4 +796,14 @@ nvmf_auth_exec(struct nvmf_request *req)
 	} else {
 		auth_recv(req);
 	}
+}
+
+/* SPDK's words for the state: "completed" once authenticated; ours otherwise. */
+const char *
+nvmf_auth_describe(const struct nvmf_qpair_auth *auth, enum nvt_auth_hash *hash,
+		   enum nvt_auth_dhgroup *dhgroup)
+{
+	*hash = auth->hash;
+	*dhgroup = auth->dhgroup;
+	return auth->state == AUTH_DONE ? "completed" : g_state_names[auth->state];
 }

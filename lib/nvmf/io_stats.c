@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Per namespace and per host I/O counters, and the gather of the target's
- * statistics (include/nvtcp/nvmf_stats.h).
+ * Per namespace and per host I/O counters, and their gather
+ * (include/nvtcp/nvmf_io_stats.h).
  *
  * Each poll group keeps a list of counter entries on its own thread: one per
  * namespace it served I/O for, one per (subsystem, host NQN). A namespace's
@@ -14,10 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "nvtcp/log.h"
-#include "nvtcp/nvmf_stats.h"
+#include "nvtcp/nvmf_io_stats.h"
 #include "nvtcp/string.h"
 #include "nvtcp/thread.h"
 
@@ -192,29 +190,16 @@ nvmf_io_stats_group_free(struct nvmf_poll_group *group)
 
 /* What one poll group copied on its thread; read on the app thread after the walk. */
 struct gather_slot {
-	struct nvt_nvmf_group_stats group;
 	struct nvt_nvmf_io_stats *entries;
 	size_t num_entries;
-	bool answered;
 };
 
 struct gather_ctx {
-	nvt_nvmf_stats_cb cb;
+	nvt_nvmf_io_stats_cb cb;
 	void *cb_ctx;
 	uint32_t num_slots;
 	struct gather_slot slots[];
 };
-
-static void
-gather_iobuf_add(struct nvt_iobuf_cache_stats *sum, const struct nvt_iobuf_cache_stats *st)
-{
-	sum->cache_hits += st->cache_hits;
-	sum->pool_hits += st->pool_hits;
-	sum->waits += st->waits;
-	sum->in_use += st->in_use;
-	sum->cached += st->cached;
-	sum->waiting += st->waiting;
-}
 
 static void
 gather_entries(struct nvmf_poll_group *group, struct gather_slot *slot)
@@ -238,62 +223,9 @@ static void
 gather_group(struct nvmf_poll_group *group, void *arg)
 {
 	struct gather_ctx *ctx = arg;
-	struct nvmf_transport_poll_group *tgroup;
-	struct nvt_iobuf_cache_stats st;
-	struct gather_slot *slot;
 
-	if (group->index >= ctx->num_slots) {
-		return;
-	}
-	slot = &ctx->slots[group->index];
-	nvt_strcpy_trunc(slot->group.name, sizeof(slot->group.name),
-			 nvt_thread_get_name(group->thread));
-	slot->group.admin_qpairs = group->stats.current_admin_qpairs;
-	slot->group.io_qpairs = group->stats.current_io_qpairs;
-	TAILQ_FOREACH(tgroup, &group->tgroups, link) {
-		nvt_iobuf_cache_get_stats(tgroup->buf_cache, &st);
-		gather_iobuf_add(&slot->group.iobuf, &st);
-	}
-	gather_entries(group, slot);
-	slot->answered = true;
-}
-
-static uint64_t
-json_u64(const json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-
-	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v)
-							       : 0;
-}
-
-/* The transports' own counters, as nvmf_get_stats reports them (app thread). */
-static void
-gather_transports(struct nvt_nvmf_stats *out)
-{
-	struct nvt_nvmf_tgt *tgt = nvmf_tgt_get();
-	struct nvmf_transport *transport;
-	json_t *obj;
-
-	if (tgt == NULL) {
-		return;
-	}
-	TAILQ_FOREACH(transport, &tgt->transports, link) {
-		if (transport->data_buf_pool != NULL) {
-			out->pool_buffers += nvt_iobuf_pool_get_count(transport->data_buf_pool);
-			out->pool_bytes +=
-				(uint64_t)nvt_iobuf_pool_get_count(transport->data_buf_pool) *
-				nvt_iobuf_pool_get_buf_size(transport->data_buf_pool);
-			out->pool_free += nvt_iobuf_pool_get_free(transport->data_buf_pool);
-		}
-		if (transport->ops->dump_stat == NULL || (obj = json_object()) == NULL) {
-			continue;
-		}
-		transport->ops->dump_stat(transport, obj);
-		out->connections_accepted += json_u64(obj, "connections_accepted");
-		out->connections_rejected += json_u64(obj, "refused_max_connections") +
-					     json_u64(obj, "refused_max_connections_per_host");
-		json_decref(obj);
+	if (group->index < ctx->num_slots) {
+		gather_entries(group, &ctx->slots[group->index]);
 	}
 }
 
@@ -335,7 +267,7 @@ merge_into(struct nvt_nvmf_io_stats *list, size_t *n, const struct nvt_nvmf_io_s
 }
 
 static int
-gather_merge(struct gather_ctx *ctx, struct nvt_nvmf_stats *out)
+gather_merge(struct gather_ctx *ctx, struct nvt_nvmf_io_snapshot *out)
 {
 	size_t total = 0, i;
 	uint32_t s;
@@ -362,27 +294,14 @@ gather_merge(struct gather_ctx *ctx, struct nvt_nvmf_stats *out)
 	return 0;
 }
 
-static struct nvt_nvmf_stats *
+static struct nvt_nvmf_io_snapshot *
 gather_build(struct gather_ctx *ctx)
 {
-	struct nvt_nvmf_stats *out = calloc(1, sizeof(*out));
-	uint32_t s;
+	struct nvt_nvmf_io_snapshot *out = calloc(1, sizeof(*out));
 
-	if (out == NULL) {
-		return NULL;
+	if (out != NULL && gather_merge(ctx, out) != 0) {
+		nvt_nvmf_io_snapshot_free(&out);
 	}
-	out->groups = calloc(ctx->num_slots + 1u, sizeof(*out->groups));
-	if (out->groups == NULL || gather_merge(ctx, out) != 0) {
-		nvt_nvmf_stats_free(&out);
-		return NULL;
-	}
-	for (s = 0; s < ctx->num_slots; s++) {
-		/* A group that could not be reached is left out, not reported as empty. */
-		if (ctx->slots[s].answered) {
-			out->groups[out->num_groups++] = ctx->slots[s].group;
-		}
-	}
-	gather_transports(out);
 	return out;
 }
 
@@ -390,7 +309,7 @@ static void
 gather_done(void *arg)
 {
 	struct gather_ctx *ctx = arg;
-	struct nvt_nvmf_stats *out = gather_build(ctx);
+	struct nvt_nvmf_io_snapshot *out = gather_build(ctx);
 	uint32_t s;
 
 	for (s = 0; s < ctx->num_slots; s++) {
@@ -401,7 +320,7 @@ gather_done(void *arg)
 }
 
 int
-nvt_nvmf_stats_gather(nvt_nvmf_stats_cb cb, void *cb_ctx)
+nvt_nvmf_io_stats_gather(nvt_nvmf_io_stats_cb cb, void *cb_ctx)
 {
 	struct nvt_nvmf_tgt *tgt = nvmf_tgt_get();
 	struct gather_ctx *ctx;
@@ -421,14 +340,13 @@ nvt_nvmf_stats_gather(nvt_nvmf_stats_cb cb, void *cb_ctx)
 }
 
 void
-nvt_nvmf_stats_free(struct nvt_nvmf_stats **stats)
+nvt_nvmf_io_snapshot_free(struct nvt_nvmf_io_snapshot **snap)
 {
-	if (*stats == NULL) {
+	if (*snap == NULL) {
 		return;
 	}
-	free((*stats)->groups);
-	free((*stats)->ns);
-	free((*stats)->hosts);
-	free(*stats);
-	*stats = NULL;
+	free((*snap)->ns);
+	free((*snap)->hosts);
+	free(*snap);
+	*snap = NULL;
 }

@@ -20,6 +20,7 @@
 #include "nvtcp/keyring.h"
 #include "nvtcp/sock.h"
 #include "nvtcp/nvmf.h"
+#include "nvtcp/nvmf_auth_spec.h"
 #include "nvtcp/queue.h"
 #include "nvtcp/thread.h"
 
@@ -157,6 +158,7 @@ struct nvmf_poll_group_stats {
 	uint64_t completed_requests; /* commands completed, admin included */
 	uint64_t completed_nvme_io;  /* commands of I/O queues completed */
 	uint64_t pending_bdev_io;    /* namespace I/O submitted, not completed */
+	uint64_t auth_failures;	     /* DH-HMAC-CHAP exchanges that failed for good */
 };
 
 struct nvmf_poll_group {
@@ -326,6 +328,9 @@ void nvmf_auth_free(struct nvmf_qpair *qpair);
 bool nvmf_auth_allows(const struct nvmf_qpair *qpair, const union nvt_nvme_sqe *cmd);
 /* Authentication Send or Receive. */
 void nvmf_auth_exec(struct nvmf_request *req);
+/* Stats readers, qpair's thread: the state's name, and the hash and group chosen. */
+const char *nvmf_auth_describe(const struct nvmf_qpair_auth *auth, enum nvt_auth_hash *hash,
+			       enum nvt_auth_dhgroup *dhgroup);
 /* host.c */
 struct nvmf_host *nvmf_subsystem_find_host(const struct nvt_nvmf_subsystem *subsystem,
 					   const char *hostnqn);

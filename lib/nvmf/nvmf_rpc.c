@@ -447,6 +447,8 @@ stats_group(struct nvmf_poll_group *group, void *arg)
 		json_array_append_new(transports, tgroup_stats(tgroup));
 	}
 	obj = group_stats(group, transports);
+	json_object_set_new(obj, "auth_failures",
+			    json_integer((json_int_t)group->stats.auth_failures));
 	if (group->index < ctx->num_groups) {
 		ctx->groups[group->index] = obj;
 	} else {

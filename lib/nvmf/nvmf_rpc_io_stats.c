@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "nvtcp/likely.h"
-#include "nvtcp/nvmf_stats.h"
+#include "nvtcp/nvmf_io_stats.h"
 #include "nvtcp/string.h"
 #include "nvtcp/ticks.h"
 #include "nvmf_rpc_internal.h"
@@ -72,7 +72,7 @@ bounds_json(void)
 }
 
 static void
-io_stats_gathered(struct nvt_nvmf_stats *st, void *ctx)
+io_stats_gathered(struct nvt_nvmf_io_snapshot *st, void *ctx)
 {
 	struct nvt_jsonrpc_request *req = ctx;
 
@@ -86,7 +86,7 @@ io_stats_gathered(struct nvt_nvmf_stats *st, void *ctx)
 					       bounds_json(), "namespaces",
 					       list_json(st->ns, st->num_ns), "hosts",
 					       list_json(st->hosts, st->num_hosts)));
-	nvt_nvmf_stats_free(&st);
+	nvt_nvmf_io_snapshot_free(&st);
 }
 
 struct io_stats_params {
@@ -110,7 +110,7 @@ rpc_nvmf_get_io_stats(struct nvt_jsonrpc_request *req, const json_t *params)
 	if (json_object_get(params, "enable") != NULL) {
 		nvt_nvmf_io_stats_enable(p.enable);
 	}
-	rc = nvt_nvmf_stats_gather(io_stats_gathered, req);
+	rc = nvt_nvmf_io_stats_gather(io_stats_gathered, req);
 	if (rc != 0) {
 		nvmf_rpc_send_errno(req, "I/O statistics", rc);
 	}

@@ -304,6 +304,23 @@ nvt_thread_get_channel_count(const struct nvt_thread *thread)
 }
 
 void
+nvt_thread_foreach_io_channel(nvt_io_channel_info_fn fn, void *ctx)
+{
+	struct nvt_thread *thread = nvt_get_thread();
+	struct nvt_io_channel *ch;
+
+	/* Only the owner changes its list, so the owner reads it without g_lock. */
+	if (thread == NULL) {
+		return;
+	}
+	TAILQ_FOREACH(ch, &thread->io_channels, link) {
+		if (ch->ref > 0) {
+			fn(ch->dev->name, ch->ref, ctx);
+		}
+	}
+}
+
+void
 thread_report_channels(struct nvt_thread *thread)
 {
 	struct nvt_io_channel *ch;

@@ -176,6 +176,7 @@ nvt_poller_register(nvt_poller_fn fn, void *arg, uint64_t period_us, const char 
 	poller->fn = fn;
 	poller->arg = arg;
 	poller->heap_idx = HEAP_NONE;
+	poller->id = ++thread->last_poller_id;
 	poller->period_ticks = period_us ? NVT_MAX(nvt_us_to_ticks(period_us), 1) : 0;
 	if (name != NULL) {
 		nvt_strcpy_trunc(poller->name, sizeof(poller->name), name);

@@ -39,6 +39,7 @@ struct nvt_poller {
 	uint64_t seq;	       /* timed pollers: orders equal expiries FIFO */
 	uint32_t heap_idx;     /* position in the timer heap, or HEAP_NONE */
 	bool no_wakeup;	       /* timed: never wakes a sleeping thread (nvt_poller_no_wakeup()) */
+	uint64_t id;	       /* unique on its thread, from 1 (thread_get_pollers) */
 	nvt_poller_fn fn;
 	void *arg;
 	struct nvt_poller_stats stats;
@@ -83,6 +84,7 @@ struct nvt_thread {
 	uint32_t timer_cap;
 	uint32_t poller_count; /* registered and not unregistered */
 	uint64_t poller_seq;
+	uint64_t last_poller_id; /* ids given out on this thread */
 
 	/* io-channels: changed under g_lock so for_each_channel can look */
 	TAILQ_HEAD(, nvt_io_channel) io_channels;

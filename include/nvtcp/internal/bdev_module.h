@@ -118,6 +118,8 @@ struct nvt_bdev {
 		void *delete_cb_arg;
 		/** Once every descriptor is closed: the deletion goes on, on remove_thread. */
 		struct nvt_thread_msg unregister_msg;
+		/** I/O statistics that outlive channels; lib/bdev's bdev_stat.c. */
+		struct bdev_stat_dev *stat;
 		TAILQ_ENTRY(nvt_bdev) link;
 	} internal;
 };
@@ -140,6 +142,8 @@ struct nvt_bdev_io {
 		nvt_bdev_io_cb cb;
 		void *cb_arg;
 		int status;
+		/** Ticks at submission, for the latency statistics. */
+		uint64_t submit_tsc;
 		STAILQ_ENTRY(nvt_bdev_io) link;
 	} internal;
 

@@ -269,7 +269,8 @@ def check_load(nvtcpd, nvtcp_perf, mport, port):
     for fam in ("nvtcp_reactor_busy_seconds_total", "nvtcp_reactor_idle_seconds_total",
                 "nvtcp_reactor_sleeping", "nvtcp_poll_group_qpairs", "nvtcp_iobuf_pool_buffers",
                 "nvtcp_iobuf_cache_hits_total", "nvtcp_iobuf_waits_total",
-                "nvtcp_iobuf_in_use_buffers", "nvtcp_connections_rejected_total"):
+                "nvtcp_iobuf_in_use_buffers", "nvtcp_connections_rejected_total",
+                "nvtcp_auth_failures_total"):
         check(fam in types2, "family %s missing" % fam)
     busy = value(s2, "nvtcp_reactor_busy_seconds_total", reactor="0")
     check(busy is not None and busy > value(s0, "nvtcp_reactor_busy_seconds_total",

@@ -126,6 +126,25 @@ _THREADS = _fields(("tick_rate", "threads"), "threads",
                    ("name", "id", "cpumask", "busy", "idle", "active_pollers_count",
                     "timed_pollers_count", "paused_pollers_count"))
 
+_POLLERS = _fields(("tick_rate", "threads"), "threads",
+                   ("name", "id", "active_pollers", "timed_pollers", "paused_pollers"))
+_CHANNELS = _fields(("threads",), "threads", ("name", "io_channels"))
+
+
+def _scheduler(result):
+    assert result.get("scheduler_name") == "static", result
+    assert isinstance(result.get("scheduler_period"), int), result
+
+
+def _no_iobuf_modules(result):
+    # Before any transport exists: no module holds buffers yet.
+    assert result == [], result
+
+
+def _empty(result):
+    # No host has connected during the replay.
+    assert result == [], result
+
 
 # Start-up methods, then framework_start_init; then the rest, objects created
 # before they are used and deleted at the end.
@@ -136,14 +155,14 @@ MAIN = [
     S(15, OK), S(16, OK), S(17, OK), S(18, OK, _impl("uring")), S(19, OK), S(44, OK), S(45, OK),
     X("framework_start_init", None, OK), X("framework_wait_init", None, OK),
     S(1, OK),
-    S(20, ABSENT),
+    S(20, OK, _no_iobuf_modules),
     S(21, OK), S(22, OK), S(24, OK), S(25, ABSENT),
     # The files the requests name are made in a test folder; /dev/loop0 is a
     # loop device the test attaches where it can (else the create must fail
     # naming the device: LOOP_OR_ERROR).
     S(27, OK), S(28, "loop"), S(31, OK), S(32, OK), S(29, OK),
     S(34, OK), S(35, OK),
-    S(36, ABSENT), S(37, ABSENT), S(38, ABSENT), S(39, ABSENT),
+    S(36, OK), S(37, OK), S(38, OK), S(39, OK),
     # The key files are made in the test folder too (CORPUS_KEYS).
     S(40, OK), S(41, OK),
     X("keyring_file_add_key", {"name": "dhkey1", "path": "/var/tmp/dhchap1.key"}, OK),
@@ -166,7 +185,7 @@ MAIN = [
     S(68, OK), S(69, OK), S(70, OK),
     S(71, OK), S(72, OK), S(73, ABSENT),
     S(74, OK, _listeners), S(75, OK, _ns5_ids),
-    S(76, ABSENT), S(77, ABSENT), S(78, OK),
+    S(76, OK, _empty), S(77, OK, _empty), S(78, OK),
     S(79, OK),
     S(80, OK), S(81, OK, _referrals),
     S(3, OK),
@@ -174,7 +193,8 @@ MAIN = [
     X("framework_get_config", {"name": "sock", "with_batches": False}, OK),
     S(82, OK), S(57, OK), S(58, error("no such namespace")), S(63, OK), S(53, OK),
     S(43, OK), S(23, OK), S(26, OK), S(30, OK), S(33, OK),
-    S(4, OK, _REACTORS), S(5, ABSENT), S(6, OK, _THREADS), S(7, ABSENT), S(8, ABSENT),
+    S(4, OK, _REACTORS), S(5, OK, _scheduler), S(6, OK, _THREADS), S(7, OK, _POLLERS),
+    S(8, OK, _CHANNELS),
     S(9, ABSENT), S(10, ABSENT), S(11, ABSENT), S(12, ABSENT), S(13, ABSENT), S(14, ABSENT),
     S(83, ABSENT), S(84, ABSENT), S(85, ABSENT), S(86, ABSENT), S(87, ABSENT), S(88, ABSENT),
     S(89, ABSENT),
