@@ -20,7 +20,7 @@
 #include "nvtcp/ticks.h"
 #include "metrics.h"
 
-#define LABELS_LEN 640
+#define LABELS_LEN 1024 /* two escaped NQNs and the rest fit */
 
 /* ---- reactors ---- */
 
