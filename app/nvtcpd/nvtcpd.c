@@ -345,8 +345,8 @@ daemon_usage(void)
 	       "save_config); any error in it makes nvtcpd refuse to start, naming the method\n"
 	       "and the field, with exit status 1.\n"
 	       "-m MASK starts one reactor and one NVMe-oF poll group per core of MASK.\n"
-	       "-r PATH serves JSON-RPC on the Unix socket PATH instead of\n"
-	       NVT_RPC_DEFAULT_SOCK " (SPDK's default, where rpc.py and nvtcp look);\n"
+	       "-r PATH serves JSON-RPC on the Unix socket PATH instead of\n" NVT_RPC_DEFAULT_SOCK
+	       " (SPDK's default, where rpc.py and nvtcp look);\n"
 	       "a path a running process serves is a start-up error, a stale socket\n"
 	       "file left by a dead one is replaced.\n"
 	       "SIGINT/SIGTERM: orderly shutdown (hosts disconnected), exit status 0.\n");
