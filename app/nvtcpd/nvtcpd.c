@@ -4,8 +4,9 @@
  *
  * Start: load the configuration (-c FILE in SPDK's JSON format, or the
  * embedded default: a 1 GiB RAM namespace on 127.0.0.1:4420), make sure the
- * target exists, start the RPC server when -r is given, print what a Linux
- * host types to use it. With --wait-for-rpc (SPDK's option) it serves RPC
+ * target exists, start the RPC server (on -r PATH, by default SPDK's
+ * /var/tmp/spdk.sock, so SPDK's rpc.py and `nvtcp` need no option), print
+ * what a Linux host types to use it. With --wait-for-rpc (SPDK's option) it serves RPC
  * in the start-up state first, with no configuration, and does the rest once
  * framework_start_init arrives. SIGINT/SIGTERM: stop the RPC server, stop
  * listening, disconnect every host, destroy poll groups, close bdevs, exit 0.
@@ -190,7 +191,12 @@ rpc_server_start(void)
 {
 	int rc = nvt_rpc_server_start(g_opts.rpc_addr);
 
-	if (rc != 0) {
+	if (rc == -EADDRINUSE) {
+		fprintf(stderr,
+			"nvtcpd: cannot serve RPC on %s: in use by a running process (another "
+			"nvtcpd or SPDK application?); stop it or give another path with -r\n",
+			g_opts.rpc_addr);
+	} else if (rc != 0) {
 		fprintf(stderr, "nvtcpd: cannot serve RPC on %s: %s\n", g_opts.rpc_addr,
 			nvt_strerror(-rc));
 	}
@@ -201,7 +207,7 @@ static void
 daemon_running(void)
 {
 	/* With --wait-for-rpc the server already runs. */
-	if (g_opts.rpc_addr != NULL && !g_wait_for_rpc && rpc_server_start() != 0) {
+	if (!g_wait_for_rpc && rpc_server_start() != 0) {
 		daemon_fail(1);
 		return;
 	}
@@ -350,8 +356,10 @@ daemon_usage(void)
 	       "save_config); any error in it makes nvtcpd refuse to start, naming the method\n"
 	       "and the field, with exit status 1.\n"
 	       "-m MASK starts one reactor and one NVMe-oF poll group per core of MASK.\n"
-	       "-r PATH serves JSON-RPC on the Unix socket PATH (off by default; SPDK's\n"
-	       "tools use " NVT_RPC_DEFAULT_SOCK ").\n"
+	       "-r PATH serves JSON-RPC on the Unix socket PATH instead of\n" NVT_RPC_DEFAULT_SOCK
+	       " (SPDK's default, where rpc.py and nvtcp look);\n"
+	       "a path a running process serves is a start-up error, a stale socket\n"
+	       "file left by a dead one is replaced.\n"
 	       "SIGINT/SIGTERM: orderly shutdown (hosts disconnected), exit status 0.\n");
 }
 
@@ -391,6 +399,9 @@ daemon_check_opts(void)
 			return false;
 		}
 	}
+	if (g_opts.rpc_addr == NULL) {
+		g_opts.rpc_addr = NVT_RPC_DEFAULT_SOCK;
+	}
 	if (!g_wait_for_rpc) {
 		return true;
 	}
@@ -399,9 +410,6 @@ daemon_check_opts(void)
 				"configuration over RPC (load_config), or start without "
 				"--wait-for-rpc\n");
 		return false;
-	}
-	if (g_opts.rpc_addr == NULL) {
-		g_opts.rpc_addr = NVT_RPC_DEFAULT_SOCK;
 	}
 	return true;
 }

@@ -80,7 +80,7 @@ start_targets() {
 		write_config "$port" >"$TMP/nvtcpd.json"
 		args=(-c "$TMP/nvtcpd.json")
 	fi
-	"$NVTCPD" -m 0x1 "${args[@]}" >"$TMP/nvtcpd.log" 2>&1 &
+	"$NVTCPD" -m 0x1 -r "$TMP/nvtcpd.sock" "${args[@]}" >"$TMP/nvtcpd.log" 2>&1 &
 	TGT_PID=$!
 	wait_for "$TMP/nvtcpd.log" "^nvtcpd: listening on 127.0.0.1:$port" "$TGT_PID"
 	TRID="trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:$port subnqn:$NQN"

@@ -3,7 +3,8 @@
  * Idle NVMe/TCP queue pairs for bench/nvmf/qpair_mem.sh: a raw host that opens
  * controllers, each an admin queue and some I/O queues (ICReq, Fabrics Connect
  * and, for the admin queue, CC.EN), then holds them open doing nothing, or
- * sending a Keep Alive on every admin queue at a fixed interval.
+ * sending a Keep Alive on every admin queue at a fixed interval (the
+ * controllers' turns spread evenly over it, as independent hosts' would be).
  *
  *   idle_qpairs -p port [-a addr] [-n subnqn] [-c ctrlrs] [-q io_queues]
  *               [-s sqsize] [-k kato_ms] [-i keep_alive_interval_ms]
@@ -147,35 +148,50 @@ watch(struct pollfd *pfds, int n, int timeout_ms)
 	return 0;
 }
 
+/*
+ * Milliseconds until Keep Alive number \p k is due: the controllers take turns
+ * spread evenly over the interval, as hosts started at random times would,
+ * so the target sees them one at a time rather than in bursts.
+ */
+static int
+ka_wait_ms(uint64_t start, uint64_t k)
+{
+	uint64_t due = start + k * g_opts.ka_interval_ms / (uint64_t)g_opts.ctrlrs, now = now_ms();
+
+	if (g_opts.ka_interval_ms == 0) {
+		return 1000;
+	}
+	return due <= now ? 0 : (int)(due - now < 1000 ? due - now : 1000);
+}
+
 static int
 hold(struct idle_ctrlr *ctrlrs, int nqpairs)
 {
 	struct pollfd *pfds = calloc((size_t)nqpairs, sizeof(*pfds));
-	uint64_t next_ka = now_ms() + g_opts.ka_interval_ms;
-	int c, i, n = 0, rc = 0;
+	uint64_t start = now_ms(), k = 0;
+	struct idle_ctrlr *c;
+	int i, q, n = 0, rc = 0;
 
 	if (pfds == NULL) {
 		return -ENOMEM;
 	}
-	for (c = 0; c < g_opts.ctrlrs; c++) {
-		pfds[n++] = (struct pollfd){ .fd = ctrlrs[c].admin.fd, .events = POLLIN };
-		for (i = 0; i < g_opts.io_queues; i++) {
-			pfds[n++] = (struct pollfd){ .fd = ctrlrs[c].io[i].fd, .events = POLLIN };
+	for (i = 0; i < g_opts.ctrlrs; i++) {
+		pfds[n++] = (struct pollfd){ .fd = ctrlrs[i].admin.fd, .events = POLLIN };
+		for (q = 0; q < g_opts.io_queues; q++) {
+			pfds[n++] = (struct pollfd){ .fd = ctrlrs[i].io[q].fd, .events = POLLIN };
 		}
 	}
 	while (!g_stop && rc == 0) {
-		rc = watch(pfds, n, g_opts.ka_interval_ms ? 100 : 1000);
-		if (rc != 0 || g_opts.ka_interval_ms == 0 || now_ms() < next_ka) {
+		rc = watch(pfds, n, ka_wait_ms(start, k));
+		if (rc != 0 || g_opts.ka_interval_ms == 0 || ka_wait_ms(start, k) > 0) {
 			continue;
 		}
-		for (c = 0; c < g_opts.ctrlrs && rc == 0; c++) {
-			rc = nvt_test_tcp_keep_alive(&ctrlrs[c].admin);
-			if (rc != 0) {
-				fprintf(stderr, "idle_qpairs: cntlid %u: keep alive: %d\n",
-					ctrlrs[c].admin.cntlid, rc);
-			}
+		c = &ctrlrs[k++ % (uint64_t)g_opts.ctrlrs];
+		rc = nvt_test_tcp_keep_alive(&c->admin);
+		if (rc != 0) {
+			fprintf(stderr, "idle_qpairs: cntlid %u: keep alive: %d\n", c->admin.cntlid,
+				rc);
 		}
-		next_ka += g_opts.ka_interval_ms;
 	}
 	free(pfds);
 	return rc;

@@ -118,7 +118,7 @@ one_run() {
 
 	TGT_PORT=$(pick_port)
 	write_config "$TGT_PORT" >"$TMP/nvtcpd.json"
-	"$NVTCPD" -m 0x1 -c "$TMP/nvtcpd.json" >"$TMP/nvtcpd.log" 2>&1 &
+	"$NVTCPD" -m 0x1 -r "$TMP/nvtcpd.sock" -c "$TMP/nvtcpd.json" >"$TMP/nvtcpd.log" 2>&1 &
 	TGT_PID=$!
 	wait_for "$TMP/nvtcpd.log" "^nvtcpd: listening on 127.0.0.1:$TGT_PORT" "$TGT_PID"
 	sleep 1

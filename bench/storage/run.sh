@@ -113,7 +113,7 @@ start_target() {
 
 	port=$(pick_port)
 	write_config "$port" >"$TMP/nvtcpd.json"
-	"$NVTCPD" -m 0x1 -c "$TMP/nvtcpd.json" >"$TMP/nvtcpd.log" 2>&1 &
+	"$NVTCPD" -m 0x1 -r "$TMP/nvtcpd.sock" -c "$TMP/nvtcpd.json" >"$TMP/nvtcpd.log" 2>&1 &
 	TGT_PID=$!
 	wait_for "$TMP/nvtcpd.log" "^nvtcpd: listening on 127.0.0.1:$port" "$TGT_PID"
 	if ! grep -q "File0: .*direct I/O" "$TMP/nvtcpd.log"; then

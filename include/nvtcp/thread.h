@@ -243,12 +243,24 @@ void nvt_poller_unregister(struct nvt_poller **poller);
 /**
  * Make a timed poller one that never wakes a sleeping thread (interrupt
  * mode): while the thread polls it runs on its period; while the thread
- * sleeps it waits, and runs at the first poll after something else woke the
- * thread. For work that a wakeup fd announces (nvt_thread_add_wakeup_fd()),
- * such as a listening socket: the poller then costs no wakeup while idle.
+ * sleeps it waits, and a wakeup through the thread's interrupt fd
+ * (nvt_thread_end_sleep()) makes it due, so it runs at the first poll after
+ * something woke the thread. For work that a wakeup fd announces (nvt_thread_add_wakeup_fd()),
+ * such as a listening socket: the poller then costs no wakeup while idle,
+ * and its work waits for no period once the fd woke the thread.
  * Owning thread only.
  */
 void nvt_poller_no_wakeup(struct nvt_poller *poller);
+
+/**
+ * Let a timed poller wake a sleeping thread up to \p slack_us late (interrupt
+ * mode; 0, the default: at once). It still runs when due while the thread
+ * polls, and at the first poll after something else woke the thread; so
+ * timers whose precision does not matter (deadlines such as keep alive)
+ * share the wakeups that other work causes instead of each causing its own.
+ * Owning thread only.
+ */
+void nvt_poller_set_slack(struct nvt_poller *poller, uint64_t slack_us);
 
 /**
  * Stop running a poller until nvt_poller_resume(). Owning thread only; also
@@ -329,8 +341,21 @@ int nvt_thread_get_interrupt_fd(const struct nvt_thread *thread);
  */
 bool nvt_thread_prepare_sleep(struct nvt_thread *thread);
 
-/** End a sleep begun by nvt_thread_prepare_sleep(); drains the wakeup sources. */
+/**
+ * End a sleep begun by nvt_thread_prepare_sleep(); drains the wakeup sources.
+ * Its pollers that do not wake (nvt_poller_no_wakeup()) become due: one of
+ * their wakeup fds may be what ended the sleep.
+ */
 void nvt_thread_end_sleep(struct nvt_thread *thread);
+
+/**
+ * nvt_thread_end_sleep(), for a caller that knows whether the thread's
+ * interrupt fd was reported readable (a reactor sleeping on several threads'
+ * fds at once): only if \p fd_ready may one of its wakeup fds have fired, and
+ * only then do its pollers that do not wake become due (saving the system
+ * call each would make to find nothing). Owning OS thread only.
+ */
+void nvt_thread_end_sleep_ready(struct nvt_thread *thread, bool fd_ready);
 
 /**
  * Wake a sleeping thread without a message. Async-signal-safe; any thread.

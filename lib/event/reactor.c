@@ -11,6 +11,9 @@
  * Interrupt mode: once every thread of a reactor has been idle for idle_us,
  * the reactor sleeps in epoll_wait() on its eventfd (events) and on the
  * interrupt fd of each of its threads (messages, timers, wakeup fds).
+ * Woken from a sleep longer than idle_us, it sleeps again at its first idle
+ * iteration: sparse events (keep alives, timers) then cost no spinning, and
+ * a load that starts pays one extra sleep before the reactor spins again.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -50,6 +53,7 @@ struct lw_thread {
 	TAILQ_ENTRY(lw_thread) link;
 	uint32_t lcore;
 	bool resched;
+	bool fd_ready;			/* its interrupt fd ended the reactor's sleep */
 	uint64_t create_tsc;		/* tick of its creation, for framework_get_reactors */
 	struct nvt_thread_msg exit_msg; /* the reactors' stop asking it to exit */
 };
@@ -62,12 +66,18 @@ struct reactor {
 	int epfd;
 	int efd;
 	_Atomic int sleeping;
+	bool efd_pending;	       /* a kicker cleared sleeping: it writes efd, to be read */
 	_Atomic uint32_t thread_count; /* placed or on their way; read by creators */
 	TAILQ_HEAD(, lw_thread) threads;
 	bool interrupt_mode;
 	uint64_t idle_ticks;
 	uint64_t last_busy;
 	uint64_t tsc_last; /* tick up to which busy, idle and sleep time is counted */
+	/*
+	 * The last sleep outlasted idle_us: events come sparsely, so spinning
+	 * idle_us after one would rarely catch the next; sleep once idle again.
+	 */
+	bool sparse;
 	bool stopping;
 	struct nvt_reactor_stats stats; /* written by the reactor, read racily */
 	_Atomic uint64_t sleep_start;	/* tick the current sleep began; 0: awake */
@@ -195,6 +205,7 @@ reactor_add_thread(void *arg1, void *arg2)
 	(void)arg2;
 	lw->lcore = reactor->lcore;
 	lw->resched = false;
+	lw->fd_ready = false;
 	TAILQ_INSERT_TAIL(&reactor->threads, lw, link);
 	if (epoll_ctl(reactor->epfd, EPOLL_CTL_ADD, nvt_thread_get_interrupt_fd(thread), &ev)) {
 		NVT_ERRLOG("reactor %u: cannot watch thread %s: %s; polling only\n", reactor->lcore,
@@ -312,7 +323,31 @@ reactor_wake_all(struct reactor *reactor, struct lw_thread *upto)
 		if (lw == upto) {
 			break;
 		}
-		nvt_thread_end_sleep(nvt_thread_get_from_ctx(lw));
+		nvt_thread_end_sleep_ready(nvt_thread_get_from_ctx(lw), lw->fd_ready);
+		lw->fd_ready = false;
+	}
+}
+
+/*
+ * A kicker clears the flag, then writes efd: read it only then (a system call
+ * saved on every other wakeup), and until the write has been seen, or the
+ * next sleep would end at once.
+ */
+static void
+reactor_end_sleep(struct reactor *reactor)
+{
+	uint64_t val;
+
+	if (atomic_exchange(&reactor->sleeping, 0) == 0) {
+		reactor->efd_pending = true;
+	}
+	if (!reactor->efd_pending) {
+		return;
+	}
+	if (read(reactor->efd, &val, sizeof(val)) == sizeof(val)) {
+		reactor->efd_pending = false;
+	} else if (errno != EAGAIN) {
+		NVT_ERRLOG("reactor %u: eventfd read: %s\n", reactor->lcore, nvt_strerror(errno));
 	}
 }
 
@@ -321,19 +356,20 @@ reactor_sleep(struct reactor *reactor)
 {
 	struct epoll_event evs[SLEEP_MAX_EVENTS];
 	struct lw_thread *lw;
-	uint64_t end, val;
+	uint64_t end;
+	int i, n;
 
 	atomic_store(&reactor->sleeping, 1);
 	/* Pairs with the fence in reactor_kick(). */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (nvt_ring_count(reactor->events) > 0) {
-		atomic_store(&reactor->sleeping, 0);
+		reactor_end_sleep(reactor);
 		return;
 	}
 	TAILQ_FOREACH(lw, &reactor->threads, link) {
 		if (!nvt_thread_prepare_sleep(nvt_thread_get_from_ctx(lw))) {
 			reactor_wake_all(reactor, lw);
-			atomic_store(&reactor->sleeping, 0);
+			reactor_end_sleep(reactor);
 			return;
 		}
 	}
@@ -345,17 +381,21 @@ reactor_sleep(struct reactor *reactor)
 	 * would leave busy + idle + sleep short of the reactor's life.
 	 */
 	atomic_store(&reactor->sleep_start, reactor->tsc_last);
-	if (epoll_wait(reactor->epfd, evs, SLEEP_MAX_EVENTS, -1) < 0 && errno != EINTR) {
+	n = epoll_wait(reactor->epfd, evs, SLEEP_MAX_EVENTS, -1);
+	if (n < 0 && errno != EINTR) {
 		NVT_ERRLOG("reactor %u: epoll_wait: %s\n", reactor->lcore, nvt_strerror(errno));
 	}
-	atomic_store(&reactor->sleeping, 0);
-	if (read(reactor->efd, &val, sizeof(val)) < 0 && errno != EAGAIN) {
-		NVT_ERRLOG("reactor %u: eventfd read: %s\n", reactor->lcore, nvt_strerror(errno));
+	for (i = 0; i < n; i++) {
+		if (evs[i].data.ptr != NULL) {
+			((struct lw_thread *)evs[i].data.ptr)->fd_ready = true;
+		}
 	}
+	reactor_end_sleep(reactor);
 	reactor_wake_all(reactor, NULL);
 	end = nvt_get_ticks();
 	/* Cleared before the total grows, so a reader never counts this sleep twice. */
 	atomic_store(&reactor->sleep_start, 0);
+	reactor->sparse = end - reactor->tsc_last >= reactor->idle_ticks;
 	reactor->stats.sleep_tsc += end - reactor->tsc_last;
 	reactor->tsc_last = end;
 }
@@ -406,7 +446,8 @@ reactor_run(struct reactor *reactor)
 		if (reactor->stopping && atomic_load(&reactor->thread_count) == 0) {
 			break;
 		}
-		if (reactor->interrupt_mode && end - reactor->last_busy >= reactor->idle_ticks) {
+		if (reactor->interrupt_mode && (end - reactor->last_busy >= reactor->idle_ticks ||
+						(reactor->sparse && !busy))) {
 			reactor_sleep(reactor);
 		}
 	}

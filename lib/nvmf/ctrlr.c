@@ -391,27 +391,54 @@ nvmf_ctrlr_remove_io_qpair(struct nvmf_ctrlr *ctrlr, struct nvmf_qpair *qpair)
 /* ---- keep alive ---- */
 
 /*
- * The timer polls at a quarter of KATO and compares ticks, so a silent host
- * is dropped between KATO and 1.25 x KATO after its last Keep Alive.
+ * The timer is due at the deadline, KATO after the last Keep Alive, and only
+ * then: no poll while the host is idle. At the deadline, a Keep Alive that
+ * came meanwhile moves the timer to the new deadline; none means the host is
+ * dropped. A sleeping thread is woken for it up to a quarter of KATO late, so
+ * that it mostly runs on wakeups other work causes (the hosts' own Keep
+ * Alives): a silent host is dropped between KATO and 1.25 x KATO after its
+ * last Keep Alive.
  */
+static void ctrlr_arm_keep_alive(struct nvmf_ctrlr *ctrlr, uint64_t now);
+
 static int
 ctrlr_keep_alive_poll(void *ctx)
 {
 	struct nvmf_ctrlr *ctrlr = ctx;
 	uint64_t kato_ticks = nvt_us_to_ticks((uint64_t)ctrlr->feat.keep_alive_timer * 1000);
+	uint64_t now = nvt_get_ticks();
 
-	if (nvt_get_ticks() - ctrlr->last_keep_alive <= kato_ticks) {
+	nvt_poller_unregister(&ctrlr->ka_poller);
+	if (now - ctrlr->last_keep_alive <= kato_ticks) {
+		ctrlr_arm_keep_alive(ctrlr, now);
 		return NVT_POLLER_IDLE;
 	}
 	NVT_ERRLOG("keep alive timeout (%u ms): host %s, %s cntlid %u: tearing down\n",
 		   ctrlr->feat.keep_alive_timer, ctrlr->hostnqn, ctrlr->subsystem->nqn,
 		   ctrlr->cntlid);
 	__atomic_store_n(&ctrlr->csts, ctrlr->csts | NVT_NVME_CSTS_CFS, __ATOMIC_RELAXED);
-	nvt_poller_unregister(&ctrlr->ka_poller);
 	if (ctrlr->admin_qpair != NULL) {
 		nvmf_qpair_disconnect(ctrlr->admin_qpair);
 	}
 	return NVT_POLLER_BUSY;
+}
+
+/* A one-shot timer just past the deadline (a timed poller re-registered each time). */
+static void
+ctrlr_arm_keep_alive(struct nvmf_ctrlr *ctrlr, uint64_t now)
+{
+	uint64_t kato_us = (uint64_t)ctrlr->feat.keep_alive_timer * 1000;
+	uint64_t deadline = ctrlr->last_keep_alive + nvt_us_to_ticks(kato_us);
+
+	ctrlr->ka_poller =
+		nvt_poller_register(ctrlr_keep_alive_poll, ctrlr,
+				    nvt_ticks_to_us(deadline - now) + 1, "nvmf_keep_alive");
+	if (ctrlr->ka_poller == NULL) {
+		NVT_ERRLOG("%s cntlid %u: no keep alive timer: out of memory\n",
+			   ctrlr->subsystem->nqn, ctrlr->cntlid);
+		return;
+	}
+	nvt_poller_set_slack(ctrlr->ka_poller, kato_us / 4);
 }
 
 void
@@ -424,17 +451,12 @@ nvmf_ctrlr_keep_alive(struct nvmf_ctrlr *ctrlr)
 void
 nvmf_ctrlr_start_keep_alive(struct nvmf_ctrlr *ctrlr)
 {
-	uint64_t period_us;
-
 	nvt_poller_unregister(&ctrlr->ka_poller);
 	nvmf_ctrlr_keep_alive(ctrlr);
 	if (ctrlr->feat.keep_alive_timer == 0) {
 		return;
 	}
-	period_us = (uint64_t)ctrlr->feat.keep_alive_timer * 1000 / 4;
-	ctrlr->ka_poller =
-		nvt_poller_register(ctrlr_keep_alive_poll, ctrlr,
-				    period_us > 1000 ? period_us : 1000, "nvmf_keep_alive");
+	ctrlr_arm_keep_alive(ctrlr, ctrlr->last_keep_alive);
 }
 
 uint64_t

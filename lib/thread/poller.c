@@ -122,16 +122,40 @@ thread_next_timer(const struct nvt_thread *thread)
 uint64_t
 thread_next_wakeup_timer(const struct nvt_thread *thread)
 {
+	const struct nvt_poller *poller;
 	uint64_t next = UINT64_MAX;
 	uint32_t i;
 
 	/* Not the heap's top: it may be a poller that does not wake. Few timers per thread. */
 	for (i = 0; i < thread->timer_count; i++) {
-		if (!thread->timers[i]->no_wakeup && thread->timers[i]->next_run < next) {
-			next = thread->timers[i]->next_run;
+		poller = thread->timers[i];
+		/* With slack, a later wakeup may serve several timers at once. */
+		if (!poller->no_wakeup && poller->next_run + poller->slack_ticks < next) {
+			next = poller->next_run + poller->slack_ticks;
 		}
 	}
 	return next;
+}
+
+/*
+ * A wakeup makes the pollers that do not wake due at once: the wakeup fd they
+ * stand for may be what woke the thread (a connection waiting on a listening
+ * socket is then accepted now, not at the poller's next period).
+ */
+void
+thread_due_lazy_pollers(struct nvt_thread *thread, uint64_t now)
+{
+	struct nvt_poller *poller;
+	uint32_t i;
+
+	/* A sift-up moves only entries at or before i: each entry is met once. */
+	for (i = 0; i < thread->timer_count; i++) {
+		poller = thread->timers[i];
+		if (poller->no_wakeup && poller->next_run > now) {
+			poller->next_run = now;
+			heap_sift_up(thread, i);
+		}
+	}
 }
 
 /* ---- registration ---- */
@@ -235,6 +259,13 @@ nvt_poller_no_wakeup(struct nvt_poller *poller)
 {
 	poller_check_owner(poller, "no_wakeup");
 	poller->no_wakeup = true;
+}
+
+void
+nvt_poller_set_slack(struct nvt_poller *poller, uint64_t slack_us)
+{
+	poller_check_owner(poller, "set_slack");
+	poller->slack_ticks = nvt_us_to_ticks(slack_us);
 }
 
 void

@@ -412,7 +412,10 @@ nvt_thread_prepare_sleep(struct nvt_thread *thread)
 	/* Pairs with the fence in thread_kick() (msg.c). */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (thread_has_msgs(thread)) {
-		atomic_store(&thread->sleeping, 0);
+		/* A sender may have cleared the flag first: then it writes efd. */
+		if (atomic_exchange(&thread->sleeping, 0) == 0) {
+			thread->efd_pending = true;
+		}
 		return false;
 	}
 	return true;
@@ -421,12 +424,29 @@ nvt_thread_prepare_sleep(struct nvt_thread *thread)
 void
 nvt_thread_end_sleep(struct nvt_thread *thread)
 {
+	nvt_thread_end_sleep_ready(thread, true);
+}
+
+void
+nvt_thread_end_sleep_ready(struct nvt_thread *thread, bool fd_ready)
+{
 	uint64_t val;
 
-	atomic_store(&thread->sleeping, 0);
-	/* A kick may come from nvt_thread_wakeup() too, which leaves no flag. */
-	if (read(thread->efd, &val, sizeof(val)) < 0 && errno != EAGAIN) {
-		NVT_ERRLOG("thread %s: eventfd read: %s\n", thread->name, nvt_strerror(errno));
+	/*
+	 * A kicker clears the flag, then writes efd: read it only then (a system
+	 * call saved on every other wakeup), and until the write has been seen,
+	 * or the next sleep would end at once.
+	 */
+	if (atomic_exchange(&thread->sleeping, 0) == 0 || atomic_exchange(&thread->woken, 0)) {
+		thread->efd_pending = true;
+	}
+	if (thread->efd_pending) {
+		if (read(thread->efd, &val, sizeof(val)) == sizeof(val)) {
+			thread->efd_pending = false;
+		} else if (errno != EAGAIN) {
+			NVT_ERRLOG("thread %s: eventfd read: %s\n", thread->name,
+				   nvt_strerror(errno));
+		}
 	}
 	if (thread->timer_armed != 0 && nvt_get_ticks() >= thread->timer_armed) {
 		if (read(thread->tfd, &val, sizeof(val)) < 0 && errno != EAGAIN) {
@@ -434,6 +454,9 @@ nvt_thread_end_sleep(struct nvt_thread *thread)
 				   nvt_strerror(errno));
 		}
 		thread->timer_armed = 0;
+	}
+	if (fd_ready) {
+		thread_due_lazy_pollers(thread, nvt_get_ticks());
 	}
 }
 
@@ -443,7 +466,8 @@ nvt_thread_wakeup(struct nvt_thread *thread)
 	uint64_t one = 1;
 	int saved = errno;
 
-	/* Async-signal-safe: a bare write, the result deliberately ignored. */
+	/* Async-signal-safe: a lock-free store and a bare write, the result ignored. */
+	atomic_store(&thread->woken, 1);
 	if (write(thread->efd, &one, sizeof(one)) < 0) {
 		errno = saved;
 	}

@@ -40,6 +40,7 @@ struct nvt_poller {
 	uint32_t heap_idx;     /* position in the timer heap, or HEAP_NONE */
 	bool no_wakeup;	       /* timed: never wakes a sleeping thread (nvt_poller_no_wakeup()) */
 	uint64_t id;	       /* unique on its thread, from 1 (thread_get_pollers) */
+	uint64_t slack_ticks;  /* timed: how late it may wake a sleeping thread (set_slack) */
 	nvt_poller_fn fn;
 	void *arg;
 	struct nvt_poller_stats stats;
@@ -101,6 +102,8 @@ struct nvt_thread {
 	int tfd;	      /* timerfd for the next timed poller */
 	uint64_t timer_armed; /* absolute tick the timerfd is set to; 0: none */
 	_Atomic int sleeping; /* 1 between prepare_sleep and a kick/end_sleep */
+	_Atomic int woken;    /* set by nvt_thread_wakeup() before it writes efd */
+	bool efd_pending;     /* efd was (or is about to be) written: read it */
 
 	TAILQ_ENTRY(nvt_thread) link; /* g_threads, under g_lock */
 
@@ -128,6 +131,8 @@ uint64_t thread_next_timer(const struct nvt_thread *thread);
 /* The earliest expiry of the timed pollers that may wake the thread; UINT64_MAX if none. */
 uint64_t thread_next_wakeup_timer(const struct nvt_thread *thread);
 void thread_release_pollers(struct nvt_thread *thread, bool report);
+/* Make the timed pollers that do not wake due at \p now; on a wakeup from sleep. */
+void thread_due_lazy_pollers(struct nvt_thread *thread, uint64_t now);
 
 /* io_channel.c */
 void thread_report_channels(struct nvt_thread *thread);

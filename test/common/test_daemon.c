@@ -140,11 +140,15 @@ int
 nvt_test_daemon_start_config(struct nvt_test_daemon *d, const char *nvtcpd, const char *dir,
 			     const char *config, char *const *extra)
 {
-	char cfg[PATH_MAX], *args[28];
+	char cfg[PATH_MAX], sock[PATH_MAX], *args[30];
 	struct nvt_test_daemon_opts opts = { .argv = args, .banner_to = stdout };
+	bool has_rpc = false;
 	int n = 0, rc;
 
 	rc = nvt_test_path(cfg, sizeof(cfg), dir, "nvtcpd.json");
+	if (rc == 0) {
+		rc = nvt_test_path(sock, sizeof(sock), dir, "nvtcpd.sock");
+	}
 	if (rc == 0) {
 		rc = nvt_test_write_file(cfg, config);
 	}
@@ -155,10 +159,16 @@ nvt_test_daemon_start_config(struct nvt_test_daemon *d, const char *nvtcpd, cons
 	args[n++] = "-c";
 	args[n++] = cfg;
 	while (extra != NULL && *extra != NULL) {
-		if (n == (int)(sizeof(args) / sizeof(args[0])) - 1) {
+		if (n == (int)(sizeof(args) / sizeof(args[0])) - 3) {
 			return -E2BIG;
 		}
+		has_rpc |= strcmp(*extra, "-r") == 0;
 		args[n++] = *extra++;
+	}
+	if (!has_rpc) {
+		/* Its own socket: the default one is shared by every nvtcpd on the machine. */
+		args[n++] = "-r";
+		args[n++] = sock;
 	}
 	args[n] = NULL;
 	return nvt_test_daemon_start(d, &opts);

@@ -55,7 +55,9 @@ int nvt_test_daemon_start(struct nvt_test_daemon *d, const struct nvt_test_daemo
 /*
  * Write \p config to <dir>/nvtcpd.json and start "<nvtcpd> -c <that file>"
  * followed by \p extra (NULL-terminated, may be NULL, at most 24) as
- * nvt_test_daemon_start() does, its banner copied to stdout. -E2BIG for
+ * nvt_test_daemon_start() does, its banner copied to stdout. Without "-r" in
+ * \p extra, "-r <dir>/nvtcpd.sock" is added: nvtcpd's default RPC socket is
+ * one path for the whole machine, which tests running at once would share. -E2BIG for
  * too many arguments; otherwise what writing the file or starting returned.
  */
 int nvt_test_daemon_start_config(struct nvt_test_daemon *d, const char *nvtcpd, const char *dir,

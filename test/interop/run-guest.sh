@@ -98,7 +98,9 @@ trap cleanup EXIT
 
 # ---- per-run overlay: appended to the base cpio (later entries win) ----------
 O=$RUN/overlay
-mkdir -p "$O/target" "$O/extra" "$O/interop"
+mkdir -p "$O/target" "$O/extra" "$O/interop" "$O/var/tmp"
+# nvtcpd serves RPC on /var/tmp/spdk.sock by default, as SPDK does.
+chmod 1777 "$O/var/tmp"
 
 # A library the base image already has (by name) is not copied: the base's is
 # the one its own programs were built for (trixie's glibc is newer than this

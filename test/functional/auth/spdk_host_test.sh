@@ -67,7 +67,7 @@ cat > "$D/nvtcpd.json" << EOF
   $(lis "$PLAIN" false),
   $(lis "$TLS" true)]}]}
 EOF
-"$NVTCPD" -m 0x1 -c "$D/nvtcpd.json" > "$D/nvtcpd.log" 2>&1 &
+"$NVTCPD" -m 0x1 -r "$D/nvtcpd.sock" -c "$D/nvtcpd.json" > "$D/nvtcpd.log" 2>&1 &
 PID=$!
 for _ in $(seq 100); do
     grep -q 'listening on' "$D/nvtcpd.log" && break

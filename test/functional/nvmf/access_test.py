@@ -94,8 +94,13 @@ def write_config(doc):
     return path
 
 
+def rpc_sock(path):
+    """The RPC socket of the daemon of configuration \p path: its own, not the shared default."""
+    return path[:-len(".json")] + ".sock"
+
+
 def start(nvtcpd, path):
-    return subprocess.Popen([nvtcpd, "-c", path], stdout=subprocess.PIPE,
+    return subprocess.Popen([nvtcpd, "-c", path, "-r", rpc_sock(path)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -131,6 +136,8 @@ def expect_refusal(nvtcpd, doc, words):
             raise Failure("nvtcpd started with a bad configuration")
     finally:
         os.unlink(path)
+        if os.path.exists(rpc_sock(path)):
+            os.unlink(rpc_sock(path))
     check(proc.returncode != 0, "nvtcpd exited 0 on a bad configuration")
     for w in words:
         check(w in err, "refusal message does not name %r:\n%s" % (w, err))
@@ -182,6 +189,8 @@ def test_access(nvtcpd):
             proc.kill()
             proc.wait()
         os.unlink(path)
+        if os.path.exists(rpc_sock(path)):
+            os.unlink(rpc_sock(path))
 
 
 def run(nvtcpd):

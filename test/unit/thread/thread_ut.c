@@ -716,6 +716,74 @@ test_sleep_no_wakeup_poller(void **state)
 	assert_true(ut_thread_exit_destroy(&thread));
 }
 
+/*
+ * A wakeup through the interrupt fd makes a poller that does not wake due at
+ * once (its wakeup fd may be what fired), long before its period; a reactor
+ * that knows the fd was not ready leaves it to its period.
+ */
+static void
+test_no_wakeup_poller_due_on_wakeup(void **state)
+{
+	struct nvt_poller *lazy;
+	struct nvt_poller_stats st;
+	struct nvt_thread *thread;
+
+	(void)state;
+	thread = nvt_thread_create("lazy_due", NULL);
+	nvt_set_thread(thread);
+	lazy = nvt_poller_register(idle_poller, NULL, 3600ull * 1000000, "lazy1h");
+	nvt_poller_no_wakeup(lazy);
+	nvt_set_thread(NULL);
+	assert_true(nvt_thread_prepare_sleep(thread));
+	nvt_thread_wakeup(thread);
+	nvt_thread_end_sleep_ready(thread, false);
+	nvt_thread_poll(thread, 0, 0);
+	nvt_poller_get_stats(lazy, &st);
+	assert_int_equal(st.run_count, 0);
+	assert_true(nvt_thread_prepare_sleep(thread));
+	nvt_thread_wakeup(thread);
+	nvt_thread_end_sleep(thread);
+	nvt_thread_poll(thread, 0, 0);
+	nvt_poller_get_stats(lazy, &st);
+	assert_int_equal(st.run_count, 1);
+	nvt_set_thread(thread);
+	nvt_poller_unregister(&lazy);
+	nvt_set_thread(NULL);
+	assert_true(ut_thread_exit_destroy(&thread));
+}
+
+/*
+ * A timer with slack, overdue, does not wake the sleeping thread before its
+ * slack ends, and runs at the first poll after something else woke it.
+ */
+static void
+test_sleep_timer_slack(void **state)
+{
+	struct nvt_poller *slack;
+	struct nvt_poller_stats st;
+	struct nvt_thread *thread;
+
+	(void)state;
+	thread = nvt_thread_create("slack", NULL);
+	nvt_set_thread(thread);
+	slack = nvt_poller_register(idle_poller, NULL, 1000, "t1ms_slack1h");
+	nvt_poller_set_slack(slack, 3600ull * 1000000);
+	nvt_set_thread(NULL);
+	assert_true(nvt_thread_prepare_sleep(thread));
+	/* Due after 1 ms: without its slack the timer would fire in this wait. */
+	assert_false(ut_intr_readable(thread, 50));
+	nvt_thread_wakeup(thread);
+	assert_true(ut_intr_readable(thread, 0));
+	nvt_thread_end_sleep(thread);
+	nvt_thread_poll(thread, 0, 0);
+	nvt_poller_get_stats(slack, &st);
+	assert_int_equal(st.run_count, 1);
+	nvt_set_thread(thread);
+	nvt_poller_unregister(&slack);
+	nvt_set_thread(NULL);
+	assert_true(ut_thread_exit_destroy(&thread));
+}
+
 static void
 test_wakeup_fd(void **state)
 {
@@ -774,6 +842,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sleep_wakeup_by_msg, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_sleep_wakeup_by_timer, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_sleep_no_wakeup_poller, ut_setup, ut_teardown),
+		cmocka_unit_test_setup_teardown(test_no_wakeup_poller_due_on_wakeup, ut_setup,
+						ut_teardown),
+		cmocka_unit_test_setup_teardown(test_sleep_timer_slack, ut_setup, ut_teardown),
 		cmocka_unit_test_setup_teardown(test_wakeup_fd, ut_setup, ut_teardown),
 	};
 
