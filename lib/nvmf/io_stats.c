@@ -17,6 +17,7 @@
 #include "nvtcp/log.h"
 #include "nvtcp/nvmf_io_stats.h"
 #include "nvtcp/string.h"
+#include "nvtcp/ticks.h"
 #include "nvtcp/thread.h"
 
 #include "nvmf_internal.h"
@@ -158,7 +159,7 @@ nvmf_io_stats_done(struct nvmf_request *req, struct nvmf_pg_ns *pns)
 		return;
 	}
 	dir = opc == NVT_NVME_OPC_READ ? NVT_NVMF_IO_READ : NVT_NVMF_IO_WRITE;
-	lat = nvt_thread_get_last_tsc(qpair->group->thread) - req->io_start_tsc;
+	lat = nvt_ticks_to_ns(nvt_thread_get_last_tsc(qpair->group->thread) - req->io_start_tsc);
 	bucket = lat_bucket(lat);
 	if (pns->io_stats == NULL || pns->io_stats->ns != pns->ns) {
 		pns->io_stats = ns_entry(qpair->group, pns->ns);
