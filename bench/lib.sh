@@ -165,3 +165,27 @@ import json, sys
 r = json.load(sys.stdin)
 print(sum(x["busy"] for x in r["reactors"]), r["tick_rate"])'
 }
+
+# The idle hosts of bench/nvmf/idle_qpairs ($IDLE) against the target on
+# $TGT_PORT, subsystem $NQN, its log in $TMP/host.log, its pid in HOST_PID.
+# host_start: start it with arguments "$@" and wait until its queue pairs are up.
+host_start() {
+	"$IDLE" -p "$TGT_PORT" -n "$NQN" "$@" >"$TMP/host.log" 2>&1 &
+	HOST_PID=$!
+	wait_for "$TMP/host.log" "^connected=" "$HOST_PID"
+}
+
+# Stop the host; fails if it had already exited (the target dropped a connection).
+host_stop() {
+	local rc=0
+
+	if ! kill -0 "$HOST_PID" 2>/dev/null; then
+		echo "idle_qpairs ended early:" >&2
+		cat "$TMP/host.log" >&2
+		rc=1
+	fi
+	kill -TERM "$HOST_PID" 2>/dev/null || true
+	wait "$HOST_PID" || rc=1
+	HOST_PID=
+	return $rc
+}

@@ -81,28 +81,6 @@ sample() {
 		       100 * c / hz / d, s / d, 100 * (o < 0 ? 0 : o) / hz / d }' >>"$1"
 }
 
-# Start idle_qpairs with arguments "$@" and wait until its queue pairs are up.
-host_start() {
-	"$IDLE" -p "$TGT_PORT" -n "$NQN" "$@" >"$TMP/host.log" 2>&1 &
-	HOST_PID=$!
-	wait_for "$TMP/host.log" "^connected=" "$HOST_PID"
-}
-
-# Stop the host; fails if it had already exited (the target dropped a connection).
-host_stop() {
-	local rc=0
-
-	if ! kill -0 "$HOST_PID" 2>/dev/null; then
-		echo "idle_qpairs ended early:" >&2
-		cat "$TMP/host.log" >&2
-		rc=1
-	fi
-	kill -TERM "$HOST_PID" 2>/dev/null || true
-	wait "$HOST_PID" || rc=1
-	HOST_PID=
-	return $rc
-}
-
 cleanup() {
 	if [[ -n ${HOST_PID:-} ]]; then
 		kill -TERM "$HOST_PID" 2>/dev/null || true
