@@ -49,6 +49,8 @@ enum nvt_bdev_io_type {
 	NVT_BDEV_IO_TYPE_WRITE_ZEROES,
 	NVT_BDEV_IO_TYPE_UNMAP,
 	NVT_BDEV_IO_TYPE_COMPARE,
+	/** Compare, and write only if the data matched, as one atomic step (fused). */
+	NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE,
 	NVT_BDEV_NUM_IO_TYPES,
 };
 

@@ -293,7 +293,7 @@ static const struct {
 	{ "zone_management", -1 },
 	{ "zone_append", -1 },
 	{ "compare", NVT_BDEV_IO_TYPE_COMPARE },
-	{ "compare_and_write", -1 },
+	{ "compare_and_write", NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE },
 	{ "abort", -1 },
 	{ "seek_hole", -1 },
 	{ "seek_data", -1 },

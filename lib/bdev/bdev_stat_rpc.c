@@ -346,9 +346,13 @@ static const struct nvt_json_field g_enable_histogram_fields[] = {
 
 /* SPDK's names of the I/O types nvtcp has. */
 static const char *const g_opc_names[NVT_BDEV_NUM_IO_TYPES] = {
-	[NVT_BDEV_IO_TYPE_READ] = "read",   [NVT_BDEV_IO_TYPE_WRITE] = "write",
-	[NVT_BDEV_IO_TYPE_FLUSH] = "flush", [NVT_BDEV_IO_TYPE_WRITE_ZEROES] = "write_zeroes",
-	[NVT_BDEV_IO_TYPE_UNMAP] = "unmap", [NVT_BDEV_IO_TYPE_COMPARE] = "compare",
+	[NVT_BDEV_IO_TYPE_READ] = "read",
+	[NVT_BDEV_IO_TYPE_WRITE] = "write",
+	[NVT_BDEV_IO_TYPE_FLUSH] = "flush",
+	[NVT_BDEV_IO_TYPE_WRITE_ZEROES] = "write_zeroes",
+	[NVT_BDEV_IO_TYPE_UNMAP] = "unmap",
+	[NVT_BDEV_IO_TYPE_COMPARE] = "compare",
+	[NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE] = "compare_and_write",
 };
 
 static int

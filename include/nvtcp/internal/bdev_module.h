@@ -135,6 +135,12 @@ struct nvt_bdev_io {
 	uint64_t num_blocks;
 	/** NVT_BDEV_IO_FLAG_FUA (writes only). */
 	uint32_t flags;
+	/**
+	 * Compare-and-write only: the data to write once the bdev's data matched
+	 * iovs (num_blocks blocks both); the module writes nothing on a mismatch.
+	 */
+	struct iovec *fused_iovs;
+	int fused_iovcnt;
 
 	/** Owned by lib/bdev. */
 	struct {
