@@ -389,6 +389,17 @@ bool nvmf_admin_aer_notice(struct nvmf_ctrlr *ctrlr, uint8_t info, uint8_t lid);
 /* io.c */
 void nvmf_io_exec(struct nvmf_request *req);
 
+/*
+ * fused.c, queue pair's thread: fused Compare and Write. nvmf_request_arrived()
+ * pairs the commands; then a fused command of an I/O queue executes here,
+ * and every completion passes nvmf_fused_complete() (the pair completes
+ * together). A disconnect completes the held ones. Identify's FUSES field.
+ */
+void nvmf_fused_exec(struct nvmf_request *req);
+void nvmf_fused_complete(struct nvmf_request *req);
+void nvmf_fused_qpair_disconnect(struct nvmf_qpair *qpair);
+uint16_t nvmf_fused_identify_fuses(struct nvmf_ctrlr *ctrlr);
+
 /* io_stats.c, poll group thread: a command goes to its bdev, and comes back. */
 void nvmf_io_stats_start(struct nvmf_request *req);
 void nvmf_io_stats_done(struct nvmf_request *req, struct nvmf_pg_ns *pns);
