@@ -136,8 +136,12 @@ io_submit_compare_and_write(struct nvmf_request *req, struct nvmf_pg_ns *pns, ui
 	struct nvmf_ns *ns = pns->ns;
 
 	if (!nvt_bdev_io_type_supported(ns->bdev, NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE)) {
-		NVT_ERRLOG("%s nsid %u: fused compare and write refused: bdev %s cannot do it\n",
-			   ns->subsystem->nqn, ns->nsid, ns->bdev_name);
+		if (!pns->fused_refusal_logged) {
+			pns->fused_refusal_logged = true;
+			NVT_ERRLOG(
+				"%s nsid %u: fused compare and write refused: bdev %s cannot do it\n",
+				ns->subsystem->nqn, ns->nsid, ns->bdev_name);
+		}
 		nvmf_req_invalid_field(req);
 		return 1;
 	}

@@ -140,6 +140,8 @@ struct nvmf_pg_ns {
 	struct nvmf_resv_drain_slot *resv_drain;
 	/* Its I/O counters (io_stats.c); NULL until the first counted command. */
 	struct nvmf_io_stats *io_stats;
+	/* A fused Compare and Write was refused here and logged (once per group). */
+	bool fused_refusal_logged;
 };
 
 /* One subsystem as one poll group sees it. */
