@@ -15,6 +15,7 @@ compare and write as one step. Checks, on I/O queues of one controller:
     the Read reads; a first followed by a Write over other blocks: both
     aborted (0Ah), nothing written; FUSE 11b, and a fused first that is no
     Compare: Invalid Field in Command;
+  - through an inaccessible ANA path both commands get its status;
   - while a first waits on one queue (its second not yet sent), the other
     queue writes and reads; connections closed with a first waiting, and
     with a pair whose Write data was never sent, leave nothing behind
@@ -41,6 +42,7 @@ import nvme_tcp_host  # noqa: E402
 
 HOST = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
 CNODE = "nqn.2016-06.io.nvtcp:fused"
+CNODE_ANA = "nqn.2016-06.io.nvtcp:fused-ana"
 BS = 512
 MALLOC_NSID, RBD_NSID = 1, 2
 
@@ -50,6 +52,7 @@ INVALID_FIELD = DNR | 0x02
 FAILED_FUSED = 0x09
 MISSING_FUSED = 0x0a
 COMPARE_FAILURE = DNR | (2 << 8) | 0x85
+ANA_INACCESSIBLE = (3 << 8) | 0x02
 R2T_MODES = ((False, False), (True, False), (False, True), (True, True))
 
 
@@ -63,7 +66,8 @@ def listen(port):
 
 def config_doc(port, rbd_bdevs):
     bdev = [{"method": "bdev_malloc_create",
-             "params": {"name": "Malloc0", "num_blocks": 1024, "block_size": BS}}] + rbd_bdevs
+             "params": {"name": name, "num_blocks": 1024, "block_size": BS}}
+            for name in ("Malloc0", "Malloc1")] + rbd_bdevs
     nvmf = [{"method": "nvmf_create_transport",
              "params": {"trtype": "TCP", "in_capsule_data_size": 4096}},
             {"method": "nvmf_create_subsystem",
@@ -75,8 +79,13 @@ def config_doc(port, rbd_bdevs):
         nvmf.append({"method": "nvmf_subsystem_add_ns",
                      "params": {"nqn": CNODE, "namespace": {"bdev_name": "Rbd0",
                                                             "nsid": RBD_NSID}}})
-    nvmf.append({"method": "nvmf_subsystem_add_listener",
-                 "params": {"nqn": CNODE, "listen_address": listen(port)}})
+    nvmf += [{"method": "nvmf_create_subsystem",
+              "params": {"nqn": CNODE_ANA, "allow_any_host": True, "ana_reporting": True}},
+             {"method": "nvmf_subsystem_add_ns",
+              "params": {"nqn": CNODE_ANA, "namespace": {"bdev_name": "Malloc1"}}}]
+    for nqn in (CNODE, CNODE_ANA):
+        nvmf.append({"method": "nvmf_subsystem_add_listener",
+                     "params": {"nqn": nqn, "listen_address": listen(port)}})
     return {"subsystems": [{"subsystem": "bdev", "config": bdev},
                            {"subsystem": "nvmf", "config": nvmf}]}
 
@@ -85,8 +94,8 @@ class Host(nvme_tcp_host.Host):
     def __init__(self, port):
         super().__init__(port, HOST)
 
-    def connect(self, qid=0, cntlid=0xffff):
-        status, cdw0 = super().connect(CNODE, qid=qid, cntlid=cntlid)
+    def connect(self, qid=0, cntlid=0xffff, subnqn=CNODE):
+        status, cdw0 = super().connect(subnqn, qid=qid, cntlid=cntlid)
         check(status == 0, "Connect qid %d failed: status %#x" % (qid, status))
         return cdw0 & 0xffff
 
@@ -176,6 +185,27 @@ def check_abandoned(port, cntlid, nsid, slba):
     q.close()
 
 
+def check_ana(rpc, port):
+    """An inaccessible path refuses the pair: both commands get the path's status."""
+    admin = Host(port)
+    cntlid = admin.connect(subnqn=CNODE_ANA)
+    admin.enable()
+    q = Host(port)
+    q.connect(qid=1, cntlid=cntlid, subnqn=CNODE_ANA)
+    q.write(1, 0, pattern(13, 1))
+    rpc.call("nvmf_subsystem_listener_set_ana_state",
+             {"nqn": CNODE_ANA, "listen_address": listen(port), "ana_state": "inaccessible"})
+    for mode in ((False, False), (False, True)):
+        got = q.compare_and_write(1, 0, 1, pattern(13, 1), pattern(14, 1), r2t=mode)
+        check(got == (ANA_INACCESSIBLE, ANA_INACCESSIBLE),
+              "pair on an inaccessible path (R2T %r): %#x %#x" % (mode, got[0], got[1]))
+    rpc.call("nvmf_subsystem_listener_set_ana_state",
+             {"nqn": CNODE_ANA, "listen_address": listen(port), "ana_state": "optimized"})
+    check(q.read(1, 0, 1) == pattern(13, 1), "a pair refused by the path wrote")
+    q.close()
+    admin.close()
+
+
 def check_native(q, admin, slba):
     """A namespace whose bdev compares and writes: the pair works."""
     check(fuses(admin) & 1, "FUSES bit 0 clear with an RBD namespace")
@@ -210,6 +240,7 @@ def serve(nvtcpd, tmpdir, rbd_bdevs):
         check_refused_pairs(q1, MALLOC_NSID, 0)
         check_lone_commands(q1, MALLOC_NSID, 16)
         check_other_queue(q1, q2, MALLOC_NSID, 32)
+        check_ana(daemon.client(), port)
         if rbd_bdevs:
             check_native(q2, admin, 0)
             check_lone_commands(q2, RBD_NSID, 16)
