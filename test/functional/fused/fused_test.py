@@ -15,7 +15,9 @@ compare and write as one step. Checks, on I/O queues of one controller:
     the Read reads; a first followed by a Write over other blocks: both
     aborted (0Ah), nothing written; FUSE 11b, and a fused first that is no
     Compare: Invalid Field in Command;
-  - through an inaccessible ANA path both commands get its status;
+  - through an inaccessible ANA path both commands get its status; under
+    another host's Write Exclusive reservation the pair is a write
+    (Reservation Conflict, then 09h) while a lone Compare reads;
   - while a first waits on one queue (its second not yet sent), the other
     queue writes and reads; connections closed with a first waiting, and
     with a pair whose Write data was never sent, leave nothing behind
@@ -53,6 +55,8 @@ FAILED_FUSED = 0x09
 MISSING_FUSED = 0x0a
 COMPARE_FAILURE = DNR | (2 << 8) | 0x85
 ANA_INACCESSIBLE = (3 << 8) | 0x02
+RESERVATION_CONFLICT = DNR | 0x83
+OTHER_HOSTID = bytes(range(16, 32))
 R2T_MODES = ((False, False), (True, False), (False, True), (True, True))
 
 
@@ -91,8 +95,8 @@ def config_doc(port, rbd_bdevs):
 
 
 class Host(nvme_tcp_host.Host):
-    def __init__(self, port):
-        super().__init__(port, HOST)
+    def __init__(self, port, hostid=nvme_tcp_host.HOSTID):
+        super().__init__(port, HOST, hostid=hostid)
 
     def connect(self, qid=0, cntlid=0xffff, subnqn=CNODE):
         status, cdw0 = super().connect(subnqn, qid=qid, cntlid=cntlid)
@@ -187,11 +191,7 @@ def check_abandoned(port, cntlid, nsid, slba):
 
 def check_ana(rpc, port):
     """An inaccessible path refuses the pair: both commands get the path's status."""
-    admin = Host(port)
-    cntlid = admin.connect(subnqn=CNODE_ANA)
-    admin.enable()
-    q = Host(port)
-    q.connect(qid=1, cntlid=cntlid, subnqn=CNODE_ANA)
+    admin, q = io_host(port, CNODE_ANA)
     q.write(1, 0, pattern(13, 1))
     rpc.call("nvmf_subsystem_listener_set_ana_state",
              {"nqn": CNODE_ANA, "listen_address": listen(port), "ana_state": "inaccessible"})
@@ -204,6 +204,42 @@ def check_ana(rpc, port):
     check(q.read(1, 0, 1) == pattern(13, 1), "a pair refused by the path wrote")
     q.close()
     admin.close()
+
+
+def io_host(port, subnqn, hostid=nvme_tcp_host.HOSTID):
+    """A controller of \p hostid: its admin queue (enabled) and one I/O queue."""
+    admin = Host(port, hostid)
+    cntlid = admin.connect(subnqn=subnqn)
+    admin.enable()
+    q = Host(port, hostid)
+    q.connect(qid=1, cntlid=cntlid, subnqn=subnqn)
+    return admin, q
+
+
+def check_reservation(port):
+    """The pair is a write: a Write Exclusive reservation of another host refuses it."""
+    a_admin, a = io_host(port, CNODE_ANA)
+    b_admin, b = io_host(port, CNODE_ANA, OTHER_HOSTID)
+    key = struct.pack("<QQ", 0, 0x1234)
+    check(a.command(a.rw_sqe(0x0d, 1, 0, 1)[:40] + bytes(24), data_out=key)[0] == 0,
+          "Reservation Register")
+    acquire = bytearray(64)
+    acquire[0] = 0x11
+    struct.pack_into("<II", acquire, 4, 1, 0)
+    struct.pack_into("<I", acquire, 40, 1 << 8)  # Acquire, Write Exclusive
+    check(a.command(acquire, data_out=struct.pack("<QQ", 0x1234, 0))[0] == 0,
+          "Reservation Acquire")
+    old = pattern(15, 1)
+    a.write(1, 2, old)
+    # A Compare alone is a read, which Write Exclusive lets other hosts do.
+    status = b.command(b.rw_sqe(0x05, 1, 2, 1), data_out=old)[0]
+    check(status == 0, "Compare of another host under Write Exclusive: %#x" % status)
+    got = b.compare_and_write(1, 2, 1, old, pattern(16, 1))
+    check(got == (RESERVATION_CONFLICT, DNR | FAILED_FUSED),
+          "pair of another host under Write Exclusive: %#x %#x" % got)
+    check(a.read(1, 2, 1) == old, "a pair refused by the reservation wrote")
+    for h in (a, a_admin, b, b_admin):
+        h.close()
 
 
 def check_native(q, admin, slba):
@@ -241,6 +277,7 @@ def serve(nvtcpd, tmpdir, rbd_bdevs):
         check_lone_commands(q1, MALLOC_NSID, 16)
         check_other_queue(q1, q2, MALLOC_NSID, 32)
         check_ana(daemon.client(), port)
+        check_reservation(port)
         if rbd_bdevs:
             check_native(q2, admin, 0)
             check_lone_commands(q2, RBD_NSID, 16)
