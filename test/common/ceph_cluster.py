@@ -510,8 +510,6 @@ bluestore_cache_autotune = false
 bluestore_cache_size = 134217728
 osd_memory_target = 939524096
 osd_memory_cache_min = 134217728
-osd_op_num_shards = 2
-osd_op_num_threads_per_shard = 2
 
 [client]
 # One file for every client process (appended), so that a crashed client
