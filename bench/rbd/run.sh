@@ -74,6 +74,7 @@ start_cluster() {
 	CONF=$(field "$(tr '\n' ' ' <<<"$out")" conf)
 	KEYRING=$(field "$(tr '\n' ' ' <<<"$out")" keyring)
 	OSD_PID=$(cat "$TMP/ceph/run/osd.0.daemon.pid")
+	MON_PID=$(cat "$TMP/ceph/run/mon.a.daemon.pid")
 	CLUSTER_START=$(field "$(tr '\n' ' ' <<<"$out")" start_seconds)
 	rbd -c "$CONF" create --size "${IMAGE_MIB}M" "rbd/$IMAGE"
 	rbd -c "$CONF" bench --io-type write --io-size 4M --io-threads 4 \
@@ -137,36 +138,65 @@ host_run() {
 	fi
 }
 
-# Appends "iops= us_per_io= osd_us_per_io=" of the floor on case ($1 $2 $3) to $4.
-measure_floor() {
-	local w=$1 size=$2 qd=$3 out=$4 o0 o1 line
-
-	o0=$(cpu_ticks "$OSD_PID")
-	line=$(taskset -c 0 "$FLOOR" -c "$CONF" -n "$IMAGE" -q "$qd" -o "$size" -w "$w" -t "$TIME")
-	o1=$(cpu_ticks "$OSD_PID")
-	awk -v iops="$(field "$line" iops)" -v us="$(field "$line" cpu_us_per_io)" \
-		-v o="$((o1 - o0))" -v hz="$HZ" -v t="$TIME" 'BEGIN {
-		printf "iops=%s us_per_io=%s osd_us_per_io=%.2f\n", iops, us,
-		       (iops > 0 ? 1e6 * o / hz / (iops * t) : 0) }' >>"$out"
+# Ticks of the monitor and the OSD together, and of the OSD alone.
+cluster_ticks() {
+	echo "$(($(cpu_ticks "$OSD_PID") + $(cpu_ticks "$MON_PID"))) $(cpu_ticks "$OSD_PID")"
 }
 
-# The same for nvtcpd: its CPU and the OSD's over the host's run, over its I/Os.
+# Appends "iops= us_per_io= osd_us_per_io= others=" to $1: $2 the client's
+# line, $3 its CPU per I/O (empty: from the line), then the ticks of the
+# target (0 for the floor), the cluster (as cluster_ticks), the shell's
+# children and cores 0-1 before and after, and the times of the run.
+record() {
+	local out=$1 line=$2 us=$3
+
+	shift 3
+	awk -v iops="$(field "$line" iops)" -v us="${us:-$(field "$line" cpu_us_per_io)}" \
+		-v c0="$1" -v c1="$2" -v m0="$3" -v o0="$4" -v m1="$5" -v o1="$6" \
+		-v k0="$7" -v k1="$8" -v b0="$9" -v b1="${10}" -v t0="${11}" -v t1="${12}" \
+		-v hz="$HZ" 'BEGIN {
+		ios = iops * (t1 - t0)
+		if (us == "") us = ios > 0 ? 1e6 * (c1 - c0) / hz / ios : 0
+		others = (b1 - b0) - (c1 - c0) - (m1 - m0) - (k1 - k0)
+		printf "iops=%s us_per_io=%.2f osd_us_per_io=%.2f others=%.1f\n", iops, us,
+		       (ios > 0 ? 1e6 * (o1 - o0) / hz / ios : 0),
+		       100 * (others < 0 ? 0 : others) / hz / (t1 - t0) }' >>"$out"
+}
+
+# One floor run of case ($1 $2 $3), appended to $4.
+measure_floor() {
+	local w=$1 size=$2 qd=$3 out=$4 m0 m1 k0 k1 b0 b1 t0 t1 line
+
+	m0=$(cluster_ticks)
+	k0=$(children_ticks)
+	b0=$(cores_busy)
+	t0=$(now)
+	line=$(taskset -c 0 "$FLOOR" -c "$CONF" -n "$IMAGE" -q "$qd" -o "$size" -w "$w" -t "$TIME")
+	t1=$(now)
+	b1=$(cores_busy)
+	k1=$(children_ticks)
+	m1=$(cluster_ticks)
+	# shellcheck disable=SC2086 # the cluster's two numbers
+	record "$out" "$line" "" 0 0 $m0 $m1 "$k0" "$k1" "$b0" "$b1" "$t0" "$t1"
+}
+
+# One run through nvtcpd: its CPU over the host's run, over the I/Os.
 measure_nvtcpd() {
-	local w=$1 size=$2 qd=$3 out=$4 c0 c1 o0 o1 t0 t1 line
+	local w=$1 size=$2 qd=$3 out=$4 c0 c1 m0 m1 k0 k1 b0 b1 t0 t1 line
 
 	c0=$(cpu_ticks "$TGT_PID")
-	o0=$(cpu_ticks "$OSD_PID")
+	m0=$(cluster_ticks)
+	k0=$(children_ticks)
+	b0=$(cores_busy)
 	t0=$(now)
 	line=$(host_run "$w" "$size" "$qd")
 	t1=$(now)
+	b1=$(cores_busy)
+	k1=$(children_ticks)
+	m1=$(cluster_ticks)
 	c1=$(cpu_ticks "$TGT_PID")
-	o1=$(cpu_ticks "$OSD_PID")
-	awk -v iops="$(field "$line" iops)" -v c="$((c1 - c0))" -v o="$((o1 - o0))" \
-		-v hz="$HZ" -v t0="$t0" -v t1="$t1" 'BEGIN {
-		ios = iops * (t1 - t0)
-		printf "iops=%s us_per_io=%.2f osd_us_per_io=%.2f\n", iops,
-		       (ios > 0 ? 1e6 * c / hz / ios : 0), (ios > 0 ? 1e6 * o / hz / ios : 0) }' \
-		>>"$out"
+	# shellcheck disable=SC2086 # the cluster's two numbers
+	record "$out" "$line" "" "$c0" "$c1" $m0 $m1 "$k0" "$k1" "$b0" "$b1" "$t0" "$t1"
 }
 
 # One round: every case on the floor, then through nvtcpd, one after the other.
@@ -251,6 +281,7 @@ import ceph_cluster; ceph_cluster.require_ceph()" 2>"$TMP/why"; then
 		print_case "$i" "$label"
 	done
 	echo
+	others_summary "$TMP"/r.*
 	echo "CPU us/IO: the process's user + system time over its I/Os (librbd's threads" \
 		"included); OSD us/IO: the OSD's, over the same I/Os"
 }
