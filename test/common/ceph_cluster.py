@@ -315,7 +315,7 @@ class CephCluster:
         so clients see it down at once (no peer would report it)."""
         self.osd.stop(timeout=STOP_TIMEOUT)
         # A SIGKILL left it "up" in the map: mark it down for it.
-        if self._osd_up(True):
+        if self.mon is not None and self.mon.running() and self._osd_up(True):
             try:
                 self.ceph("osd", "down", str(self.osd_id), timeout=30)
             except RuntimeError:
@@ -510,6 +510,8 @@ bluestore_cache_autotune = false
 bluestore_cache_size = 134217728
 osd_memory_target = 939524096
 osd_memory_cache_min = 134217728
+# Stopped after the monitor, the OSD would wait this long to say goodbye.
+osd_mon_shutdown_timeout = 2
 
 [client]
 # One file for every client process (appended), so that a crashed client
