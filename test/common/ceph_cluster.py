@@ -432,9 +432,8 @@ class CephCluster:
               "--osd-uuid", self.osd_uuid], timeout=120)
 
     def _create_pool(self):
+        # Size and min_size 1 come from osd_pool_default_size/min_size.
         self.ceph("osd", "pool", "create", "rbd", "16", "16")
-        self.ceph("osd", "pool", "set", "rbd", "size", "1", "--yes-i-really-mean-it")
-        self.ceph("osd", "pool", "set", "rbd", "min_size", "1")
         self.rbd("pool", "init", "rbd")
 
 

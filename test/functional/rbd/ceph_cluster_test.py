@@ -49,6 +49,8 @@ def main():
         check(cluster.dir in conf and "/var/" not in conf,
               "every path of ceph.conf is in the cluster's directory")
 
+        check(cluster.ceph("osd", "pool", "get", "rbd", "size").split() == ["size:", "1"],
+              "pool rbd has size 1")
         cluster.rbd("import", src, "rbd/img")
         check(export(cluster, "img", out) == data, "the image reads back what was imported")
         # Written by librbd itself: a region the import did not cover.
