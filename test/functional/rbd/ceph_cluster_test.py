@@ -7,7 +7,6 @@ directory behind. Skips (77) only when Ceph is not installed."""
 import os
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "common"))
