@@ -215,7 +215,6 @@ class CephCluster:
     user_id = "admin"
 
     def __init__(self, workdir=None):
-        self._own_dir = workdir is None
         self.dir = os.path.abspath(workdir) if workdir else \
             tempfile.mkdtemp(prefix="nvtcp-ceph-")
         self.conf_path = os.path.join(self.dir, "ceph.conf")
