@@ -68,7 +68,8 @@ typedef void (*nvt_bdev_event_cb)(enum nvt_bdev_event_type type, struct nvt_bdev
  * I/O completion. \p status is 0, -EIO (media or device error), -ENOSPC
  * (the backing ran out of space), -EROFS (the backing refused a write),
  * -EILSEQ (compare: data differ), -EINVAL (out of range or unsupported),
- * -ENOMEM.
+ * -ENOMEM, -ENODEV (the backing is gone for good, e.g. its image was deleted:
+ * the namespace cannot serve I/O any more; retrying is pointless).
  */
 typedef void (*nvt_bdev_io_cb)(void *cb_arg, int status);
 
