@@ -25,7 +25,13 @@ rbd_status(ssize_t ret)
 	case -ENOENT:
 	case -ENODEV:
 	case -ENXIO:
-		/* The image (or its pool) was removed: nothing will bring it back here. */
+	case -EPERM:
+	case -EACCES:
+		/*
+		 * The image was removed, or its pool (librados answers EPERM for a
+		 * pool deleted under it), or this client may no longer use it: no
+		 * retry brings it back here.
+		 */
 		return -ENODEV;
 	case -ENOSPC:
 	case -EDQUOT:

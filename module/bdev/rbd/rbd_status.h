@@ -11,8 +11,8 @@
 
 /*
  * The bdev status of a librbd completion value \p ret (>= 0 success, or
- * -errno): 0; -EILSEQ (compare: data differ); -ENODEV (image or pool gone:
- * the namespace cannot serve any more); -ENOSPC (cluster full or quota);
+ * -errno): 0; -EILSEQ (compare: data differ); -ENODEV (image or pool gone,
+ * or access denied: the namespace cannot serve any more); -ENOSPC (cluster full or quota);
  * -ENOMEM; -EIO for the rest, which the host may retry: a timeout, a
  * blocklisted client or a lost exclusive lock (another gateway writes: a
  * retry through another path may succeed), a cluster error.

@@ -37,6 +37,9 @@ test_image_gone(void **state)
 	assert_int_equal(rbd_status(-ENOENT), -ENODEV);
 	assert_int_equal(rbd_status(-ENODEV), -ENODEV);
 	assert_int_equal(rbd_status(-ENXIO), -ENODEV);
+	/* What librados answers for a pool deleted under the image. */
+	assert_int_equal(rbd_status(-EPERM), -ENODEV);
+	assert_int_equal(rbd_status(-EACCES), -ENODEV);
 }
 
 static void
