@@ -183,6 +183,13 @@ int nvt_bdev_delete(const char *name, nvt_bdev_delete_cb cb, void *cb_arg);
  */
 void nvt_bdev_fini(nvt_bdev_delete_cb cb, void *cb_arg);
 
+/**
+ * Tell the modules that an orderly shutdown began, before the bdevs' users
+ * (namespaces) are torn down: a module whose backing may never answer
+ * bounds how long it lets the exit wait. App thread.
+ */
+void nvt_bdev_shutdown_begin(void);
+
 /* ---- I/O statistics ---- */
 
 struct nvt_histogram;

@@ -39,6 +39,18 @@ bdev_module_hooks_write_config(struct json_t *config)
 	}
 }
 
+void
+nvt_bdev_shutdown_begin(void)
+{
+	struct nvt_bdev_module_hooks *h;
+
+	for (h = g_hooks; h != NULL; h = h->next) {
+		if (h->shutdown_begin != NULL) {
+			h->shutdown_begin();
+		}
+	}
+}
+
 static void
 module_fini_next(void *arg)
 {

@@ -281,6 +281,12 @@ struct nvt_bdev_module_hooks {
 	 * this call or later). Modules run one after the other.
 	 */
 	void (*fini)(void (*done)(void *arg), void *arg);
+	/**
+	 * Optional: an orderly shutdown began (nvt_bdev_shutdown_begin()), before
+	 * the users of bdevs are torn down; for bounding what may never end (I/O
+	 * to a backing that stopped answering). App thread.
+	 */
+	void (*shutdown_begin)(void);
 	/** lib/bdev's. */
 	struct nvt_bdev_module_hooks *next;
 };

@@ -77,6 +77,25 @@ nvt_bdev_rbd_name_pending(const char *name)
 	return false;
 }
 
+bool
+rbd_disks_describe(char *buf, size_t len)
+{
+	struct rbd_disk *disk;
+	size_t n = 0;
+	int w;
+
+	buf[0] = '\0';
+	TAILQ_FOREACH(disk, &g_disks, link) {
+		w = snprintf(buf + n, len - n, "%s%s (%s/%s)", n > 0 ? ", " : "", disk->bdev.name,
+			     disk->pool_name, disk->rbd_name);
+		if (w < 0 || (size_t)w >= len - n) {
+			break;
+		}
+		n += (size_t)w;
+	}
+	return !TAILQ_EMPTY(&g_disks);
+}
+
 /* ---- closing (pthread, then app thread) ---- */
 
 static void

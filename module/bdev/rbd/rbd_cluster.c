@@ -467,6 +467,7 @@ clusters_fini_next(void *ctx, int rc, const char *err)
 		c = TAILQ_NEXT(c, link);
 	}
 	if (c == NULL) {
+		rbd_exit_done();
 		g_fini.done(g_fini.arg);
 		return;
 	}
@@ -484,5 +485,6 @@ clusters_fini(void (*done)(void *arg), void *arg)
 static struct nvt_bdev_module_hooks g_rbd_hooks = {
 	.write_config_json = clusters_write_config,
 	.fini = clusters_fini,
+	.shutdown_begin = rbd_exit_watchdog_start,
 };
 NVT_BDEV_MODULE_HOOKS_REGISTER(g_rbd_hooks)

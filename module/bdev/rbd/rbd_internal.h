@@ -163,6 +163,19 @@ struct rbd_task {
 	struct iovec iov[RBD_MAX_IOVS];
 };
 
+/*
+ * "Rbd0 (rbd/img0), ..." of the disks open (any state) into \p buf; false
+ * when there is none. App thread.
+ */
+bool rbd_disks_describe(char *buf, size_t len);
+
+/* ---- rbd_exit.c: the bound on a shutdown a stalled cluster holds up ---- */
+
+/* The shutdown began: watch it, if any image is open. App thread. */
+void rbd_exit_watchdog_start(void);
+/* The module's shutdown ended: the watchdog stands down. App thread. */
+void rbd_exit_done(void);
+
 void rbd_submit_request(struct nvt_io_channel *ch, struct nvt_bdev_io *io);
 bool rbd_io_type_supported(void *ctxt, enum nvt_bdev_io_type type);
 int rbd_channel_create(void *io_device, void *ctx);

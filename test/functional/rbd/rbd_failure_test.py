@@ -10,9 +10,14 @@ stopped: nvtcpd stays up, answers RPCs, and a RAM namespace of another
 subsystem keeps serving a raw host. Once the OSD is back, the stalled I/O
 resumes: nvtcp-perf ends without an error or a mismatch, and nvtcpd exits 0
 after SIGTERM with a clean sanitizer report.
+
+Then the exit's bound: nvtcpd is asked to stop while the OSD is down under
+load; it does not wait for the stalled I/O forever: it exits with status 1
+once its bound passed, naming the image it abandons.
 Exit 0 on success, 1 on failure, 77 when a program or Ceph is missing.
 """
 
+import signal
 import subprocess
 import sys
 import time
@@ -91,7 +96,31 @@ def run(nvtcpd, nvtcp_perf):
             t.kill()
             raise
         t.stop()
+        check_exit_bound(nvtcpd, nvtcp_perf, cluster, doc, tmp, port)
     return None
+
+
+def check_exit_bound(nvtcpd, nvtcp_perf, cluster, doc, tmp, port):
+    t = rc.Target(nvtcpd, doc, tmp, "bound")
+    trid = "trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:%d subnqn:%s" % (port, rc.NQN)
+    perf = subprocess.Popen([nvtcp_perf, "-r", trid, "-q", "32", "-o", "4096", "-w",
+                             "randwrite", "-t", "300"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(2)
+        cluster.osd_stop()
+        t.daemon.proc.send_signal(signal.SIGTERM)
+        _, err = t.daemon.proc.communicate(timeout=120)
+        check(t.daemon.proc.returncode == 1,
+              "exit status %d with I/O stalled, want 1:\n%s" % (t.daemon.proc.returncode,
+                                                                  err[-2000:]))
+        check("exiting without closing Rbd0 (rbd/img0)" in err,
+              "the abandoned image is named:\n%s" % err[-2000:])
+    finally:
+        perf.kill()
+        perf.wait()
+        t.kill()
+        cluster.osd_start()
 
 
 if __name__ == "__main__":
