@@ -124,6 +124,7 @@ static void
 close_done(struct rbd_work *w)
 {
 	struct rbd_disk *disk = disk_of_work(w);
+	char msg[NVT_BDEV_NAME_LEN + RBD_ERR_LEN + 2];
 
 	/* Messages of the watch sent before the unwatch ran before this one. */
 	TAILQ_REMOVE(&g_disks, disk, link);
@@ -132,8 +133,9 @@ close_done(struct rbd_work *w)
 	if (disk->state == RBD_DISK_CLOSING) {
 		nvt_bdev_destruct_done(&disk->bdev, 0);
 	} else if (disk->create_cb != NULL) {
-		/* A creation that failed after the image was open. */
-		disk->create_cb(disk->cb_ctx, NULL, disk->work_rc, disk->err);
+		/* A creation that failed: the answer names the bdev. */
+		snprintf(msg, sizeof(msg), "%s: %s", disk->bdev.name, disk->err);
+		disk->create_cb(disk->cb_ctx, NULL, disk->work_rc, msg);
 	}
 	disk_free(disk);
 }

@@ -10,7 +10,7 @@
  * blocking librados/librbd call (connect, open, stat, resize, close,
  * shutdown) runs on a short-lived pthread that answers the app thread with a
  * message: a slow or dead cluster never stalls a reactor. The connection is
- * bounded (rados_mon_op_timeout, client_mount_timeout: 30 s unless the
+ * bounded (rados_mon_op_timeout, client_mount_timeout: 15 s unless the
  * configuration says otherwise).
  *
  * Defaults a gateway needs (each overridable by the configuration):

@@ -19,7 +19,7 @@
 #include "rbd_internal.h"
 
 /* Seconds a connection may take, unless the configuration sets them. */
-#define RBD_CONNECT_TIMEOUT_S "30"
+#define RBD_CONNECT_TIMEOUT_S "15"
 
 static TAILQ_HEAD(, rbd_cluster) g_clusters = TAILQ_HEAD_INITIALIZER(g_clusters);
 
@@ -267,11 +267,11 @@ register_done(struct rbd_work *w)
 		(struct rbd_cluster *)((char *)w - offsetof(struct rbd_cluster, work));
 	nvt_bdev_rbd_cb cb = c->cb;
 	void *ctx = c->cb_ctx;
-	char err[RBD_ERR_LEN];
+	char err[RBD_ERR_LEN + 128];
 
 	if (c->work_rc != 0) {
 		NVT_ERRLOG("rbd: cluster %s: %s\n", c->name, c->err);
-		nvt_strcpy_trunc(err, sizeof(err), c->err);
+		snprintf(err, sizeof(err), "cluster '%s': %s", c->name, c->err);
 		TAILQ_REMOVE(&g_clusters, c, link);
 		rbd_cluster_free(c);
 		cb(ctx, -EIO, err);

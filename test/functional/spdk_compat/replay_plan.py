@@ -49,6 +49,10 @@ class X:
         self.line = None
 
 
+def _no_clusters(result):
+    assert result == [], "no cluster is registered: %r" % (result,)
+
+
 CNODE1 = "nqn.2016-06.io.spdk:cnode1"
 
 
@@ -196,8 +200,11 @@ MAIN = [
     S(4, OK, _REACTORS), S(5, OK, _scheduler), S(6, OK, _THREADS), S(7, OK, _POLLERS),
     S(8, OK, _CHANNELS),
     S(9, ABSENT), S(10, ABSENT), S(11, ABSENT), S(12, ABSENT), S(13, ABSENT), S(14, ABSENT),
-    S(83, ABSENT), S(84, ABSENT), S(85, ABSENT), S(86, ABSENT), S(87, ABSENT), S(88, ABSENT),
-    S(89, ABSENT),
+    # RBD without a cluster here: each refusal names what is missing.
+    S(83, error("cluster 'rbd_cluster'")), S(84, OK, _no_clusters),
+    S(85, error("no cluster 'rbd_cluster'")), S(86, error("Rbd1")),
+    S(87, error("no rbd bdev 'Rbd0'")), S(88, error("Rbd0")),
+    S(89, error("no cluster 'rbd_cluster'")),
 ]
 
 START = X("framework_start_init", None, OK)
