@@ -17,6 +17,7 @@
  * a pthread and tells the bdev's openers of a new block count.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -495,7 +496,6 @@ open_image(struct rbd_disk *disk)
 		return rc;
 	}
 	disk->size = info.size;
-	disk->obj_size = info.obj_size;
 	if (info.size < disk->bdev.blocklen) {
 		snprintf(disk->err, sizeof(disk->err),
 			 "image %s/%s (%" PRIu64 " bytes) is smaller than one block",

@@ -23,6 +23,11 @@
 #include "rbd_status.h"
 
 #define RBD_ERR_LEN 256
+/*
+ * librbd (Ceph 16) compares and writes atomically within one 512-byte sector
+ * only; a longer or misaligned pair fails with EINVAL.
+ */
+#define RBD_CAW_SECTOR 512u
 /* Most iovecs of one I/O (the transport's largest I/O in pool buffers). */
 #define RBD_MAX_IOVS NVT_IOBUF_MAX_BUFS
 
@@ -115,8 +120,6 @@ struct rbd_disk {
 	bool watching;
 	/* Bytes, as last read from the image. */
 	uint64_t size;
-	/* Bytes per RADOS object: compare-and-write cannot cross one. */
-	uint64_t obj_size;
 	/* The size watch: librbd's callback sends this to the app thread. */
 	struct nvt_thread_msg watch_msg;
 	struct nvt_thread *app_thread;

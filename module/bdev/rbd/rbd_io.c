@@ -151,8 +151,8 @@ submit_compare_and_write(struct rbd_disk *disk, struct rbd_task *t, uint64_t off
 	struct nvt_bdev_io *io = t->io;
 	int rc;
 
-	/* librbd does it atomically within one RADOS object only. */
-	if (disk->obj_size == 0 || off / disk->obj_size != (off + len - 1) / disk->obj_size) {
+	/* Refused here rather than by librbd: see RBD_CAW_SECTOR. */
+	if (off % RBD_CAW_SECTOR + len > RBD_CAW_SECTOR) {
 		return -EINVAL;
 	}
 	t->bounce = malloc(2 * len);
@@ -239,7 +239,12 @@ rbd_submit_request(struct nvt_io_channel *_ch, struct nvt_bdev_io *io)
 bool
 rbd_io_type_supported(void *ctxt, enum nvt_bdev_io_type type)
 {
-	(void)ctxt;
+	struct rbd_disk *disk = ctxt;
+
+	if (type == NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE) {
+		/* One block at least must fit in librbd's compare-and-write. */
+		return disk->bdev.blocklen <= RBD_CAW_SECTOR;
+	}
 	return type < NVT_BDEV_NUM_IO_TYPES;
 }
 

@@ -9,7 +9,7 @@ usage: rbd_bdev_test.py NVTCPD
 - An SPDK-format configuration (bdev_rbd_register_cluster, bdev_rbd_create
   and an nvmf subsystem) serves an image: a host writes and reads it.
 - bdev_rbd_get_clusters_info answers SPDK's shape; bdev_get_bdevs has the
-  rbd driver_specific part.
+  rbd driver_specific part, and compare-and-write only where librbd can.
 - bdev_rbd_create of a private connection (user_id, config with mon_host and
   keyring) picks the next default name; bdev_rbd_delete removes it.
 - bdev_rbd_resize and `rbd resize` from outside: the connected host gets
@@ -55,6 +55,9 @@ def check_info(rpc, cluster):
           spec.get("cluster_name") == "c1", "driver_specific: %r" % b["driver_specific"])
     check(b["write_cache"] is False, "an RBD bdev has no write cache (rbd_cache off)")
     check(b["product_name"] == "Ceph Rbd Disk", "product name %r" % b["product_name"])
+    io = b["supported_io_types"]
+    check(all(io[k] for k in ("read", "write", "flush", "write_zeroes", "unmap", "compare",
+                              "compare_and_write")), "io types of a 512-byte image: %r" % io)
 
 
 def check_refusals(rpc, cluster):
@@ -114,6 +117,9 @@ def check_private(rpc, cluster):
     b = rpc.call("bdev_get_bdevs", {"name": "Rbd1"})[0]
     check(b["block_size"] == 4096 and b["num_blocks"] == 64 * MIB // 4096, "Rbd1: %r" % b)
     check("cluster_name" not in b["driver_specific"]["rbd"], "a private connection")
+    # librbd's compare-and-write covers 512 bytes at most: not one 4 KiB block.
+    check(b["supported_io_types"]["compare_and_write"] is False,
+          "compare_and_write offered on 4 KiB blocks")
     check(rpc.call("bdev_rbd_delete", {"name": "Rbd1"}) is True, "delete Rbd1")
     check(all(x["name"] != "Rbd1" for x in rpc.call("bdev_get_bdevs")), "Rbd1 is gone")
     expect_error(rpc, "bdev_rbd_delete", {"name": "Rbd1"}, "Rbd1")
