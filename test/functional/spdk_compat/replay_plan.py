@@ -14,6 +14,8 @@ must answer:
                  an earlier refusal left uncreated), containing words
   "loop"         OK with a loop device the test could attach; where it
                  cannot, an error naming the device
+  rbd(e)         e where nvtcpd has the rbd module (built with librbd),
+                 else ABSENT
 
 and optionally a function that checks the result's values.
 """
@@ -32,6 +34,11 @@ def refused(field):
 
 def error(words):
     return ("error", words)
+
+
+def rbd(expect):
+    """\p expect where nvtcpd was built with the rbd module (librbd), else ABSENT."""
+    return ("rbd", expect)
 
 
 class S:
@@ -201,10 +208,10 @@ MAIN = [
     S(8, OK, _CHANNELS),
     S(9, ABSENT), S(10, ABSENT), S(11, ABSENT), S(12, ABSENT), S(13, ABSENT), S(14, ABSENT),
     # RBD without a cluster here: each refusal names what is missing.
-    S(83, error("cluster 'rbd_cluster'")), S(84, OK, _no_clusters),
-    S(85, error("no cluster 'rbd_cluster'")), S(86, error("Rbd1")),
-    S(87, error("no rbd bdev 'Rbd0'")), S(88, error("Rbd0")),
-    S(89, error("no cluster 'rbd_cluster'")),
+    S(83, rbd(error("cluster 'rbd_cluster'"))), S(84, rbd(OK), _no_clusters),
+    S(85, rbd(error("no cluster 'rbd_cluster'"))), S(86, rbd(error("Rbd1"))),
+    S(87, rbd(error("no rbd bdev 'Rbd0'"))), S(88, rbd(error("Rbd0"))),
+    S(89, rbd(error("no cluster 'rbd_cluster'"))),
 ]
 
 START = X("framework_start_init", None, OK)
