@@ -101,6 +101,7 @@ daemon_shutdown(void)
 	NVT_NOTICELOG("nvtcpd: shutting down\n");
 	metrics_stop();
 	nvt_rpc_server_stop();
+	nvt_bdev_shutdown_begin();
 	nvt_nvmf_tgt_fini(tgt_fini_done, NULL);
 }
 

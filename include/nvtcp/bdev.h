@@ -68,7 +68,8 @@ typedef void (*nvt_bdev_event_cb)(enum nvt_bdev_event_type type, struct nvt_bdev
  * I/O completion. \p status is 0, -EIO (media or device error), -ENOSPC
  * (the backing ran out of space), -EROFS (the backing refused a write),
  * -EILSEQ (compare: data differ), -EINVAL (out of range or unsupported),
- * -ENOMEM.
+ * -ENOMEM, -ENODEV (the backing is gone for good, e.g. its image was deleted:
+ * the namespace cannot serve I/O any more; retrying is pointless).
  */
 typedef void (*nvt_bdev_io_cb)(void *cb_arg, int status);
 
@@ -199,6 +200,13 @@ int nvt_bdev_delete(const char *name, nvt_bdev_delete_cb cb, void *cb_arg);
  * under way), never inside this call. App thread.
  */
 void nvt_bdev_fini(nvt_bdev_delete_cb cb, void *cb_arg);
+
+/**
+ * Tell the modules that an orderly shutdown began, before the bdevs' users
+ * (namespaces) are torn down: a module whose backing may never answer
+ * bounds how long it lets the exit wait. App thread.
+ */
+void nvt_bdev_shutdown_begin(void);
 
 /* ---- I/O statistics ---- */
 

@@ -408,13 +408,21 @@ desc_resize_msg(void *arg)
 }
 
 static void
-bdev_fini_done_msg(void *arg)
+bdev_fini_modules_done(void *arg)
 {
 	nvt_bdev_delete_cb cb = g_fini.cb;
 
 	(void)arg;
 	g_fini.cb = NULL;
 	cb(g_fini.cb_arg, 0);
+}
+
+static void
+bdev_fini_done_msg(void *arg)
+{
+	(void)arg;
+	/* What modules hold beyond their bdevs goes once the bdevs are gone. */
+	bdev_module_hooks_fini(bdev_fini_modules_done, NULL);
 }
 
 /* Finish a pending nvt_bdev_fini() once every bdev is gone. */

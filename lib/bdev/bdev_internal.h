@@ -64,4 +64,9 @@ void bdev_channel_destroy(void *io_device, void *ctx);
 /* bdev_io objects a channel allocated so far (tests check that reuse bounds it). */
 uint32_t bdev_channel_io_count(struct nvt_io_channel *ch);
 
+/* bdev_module_hooks.c: the modules' own entries, before the bdevs (configuration save). */
+void bdev_module_hooks_write_config(struct json_t *config);
+/* Each module's fini hook in turn, then done(arg); app thread. */
+void bdev_module_hooks_fini(void (*done)(void *arg), void *arg);
+
 #endif /* NVT_BDEV_INTERNAL_H */

@@ -445,12 +445,16 @@ rpc_bdev_wait_for_examine(struct nvt_jsonrpc_request *request, const json_t *par
 }
 NVT_RPC_REGISTER("bdev_wait_for_examine", rpc_bdev_wait_for_examine, NVT_RPC_RUNTIME)
 
-/* Each bdev as the method call of its module that recreates it, in creation order. */
+/*
+ * The modules' own entries (what their bdevs name), then each bdev as the
+ * method call of its module that recreates it, in creation order.
+ */
 static void
 bdev_write_config(json_t *config)
 {
 	struct nvt_bdev *bdev;
 
+	bdev_module_hooks_write_config(config);
 	for (bdev = nvt_bdev_first(); bdev != NULL; bdev = nvt_bdev_next(bdev)) {
 		if (bdev->fn_table->write_config_json != NULL) {
 			bdev->fn_table->write_config_json(bdev, config);

@@ -50,6 +50,11 @@ io_status_from_errno(struct nvmf_request *req, int status)
 	case -ENOTSUP:
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INVALID_OPCODE, true);
 		break;
+	case -ENODEV:
+		/* The backing is gone for good: the host stops retrying on this namespace. */
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_NAMESPACE_NOT_READY,
+				    true);
+		break;
 	default:
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INTERNAL_ERROR, false);
 	}

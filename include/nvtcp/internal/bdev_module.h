@@ -264,6 +264,42 @@ nvt_bdev_io_block_size(const struct nvt_bdev_io *bdev_io)
 int nvt_bdev_create_opts_check(const struct nvt_bdev_create_opts *in,
 			       struct nvt_bdev_create_opts *out);
 
+/**
+ * What a module holds beyond its bdevs (a connection its bdevs share, ...),
+ * registered once at load time with NVT_BDEV_MODULE_HOOKS_REGISTER().
+ */
+struct nvt_bdev_module_hooks {
+	/**
+	 * Optional: append the module's own {"method", "params"} entries to the
+	 * "bdev" part of a saved configuration, before every bdev's (bdevs may
+	 * name what these create). App thread.
+	 */
+	void (*write_config_json)(struct json_t *config);
+	/**
+	 * Optional: at nvt_bdev_fini(), once every bdev is gone, release what
+	 * the module holds, then call \p done(\p arg) on the app thread (inside
+	 * this call or later). Modules run one after the other.
+	 */
+	void (*fini)(void (*done)(void *arg), void *arg);
+	/**
+	 * Optional: an orderly shutdown began (nvt_bdev_shutdown_begin()), before
+	 * the users of bdevs are torn down; for bounding what may never end (I/O
+	 * to a backing that stopped answering). App thread.
+	 */
+	void (*shutdown_begin)(void);
+	/** lib/bdev's. */
+	struct nvt_bdev_module_hooks *next;
+};
+
+/** Register \p hooks (static storage); at load time. */
+void nvt_bdev_module_hooks_register(struct nvt_bdev_module_hooks *hooks);
+
+#define NVT_BDEV_MODULE_HOOKS_REGISTER(hooks)                                        \
+	__attribute__((constructor)) static void nvt_bdev_module_hooks_##hooks(void) \
+	{                                                                            \
+		nvt_bdev_module_hooks_register(&(hooks));                            \
+	}
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,8 @@ must answer:
                  an earlier refusal left uncreated), containing words
   "loop"         OK with a loop device the test could attach; where it
                  cannot, an error naming the device
+  rbd(e)         e where nvtcpd has the rbd module (built with librbd),
+                 else ABSENT
 
 and optionally a function that checks the result's values.
 """
@@ -34,6 +36,11 @@ def error(words):
     return ("error", words)
 
 
+def rbd(expect):
+    """\p expect where nvtcpd was built with the rbd module (librbd), else ABSENT."""
+    return ("rbd", expect)
+
+
 class S:
     """A corpus line."""
 
@@ -47,6 +54,10 @@ class X:
     def __init__(self, method, params, expect, check=None):
         self.method, self.params, self.expect, self.check = method, params, expect, check
         self.line = None
+
+
+def _no_clusters(result):
+    assert result == [], "no cluster is registered: %r" % (result,)
 
 
 CNODE1 = "nqn.2016-06.io.spdk:cnode1"
@@ -196,8 +207,11 @@ MAIN = [
     S(4, OK, _REACTORS), S(5, OK, _scheduler), S(6, OK, _THREADS), S(7, OK, _POLLERS),
     S(8, OK, _CHANNELS),
     S(9, ABSENT), S(10, ABSENT), S(11, ABSENT), S(12, ABSENT), S(13, ABSENT), S(14, ABSENT),
-    S(83, ABSENT), S(84, ABSENT), S(85, ABSENT), S(86, ABSENT), S(87, ABSENT), S(88, ABSENT),
-    S(89, ABSENT),
+    # RBD without a cluster here: each refusal names what is missing.
+    S(83, rbd(error("cluster 'rbd_cluster'"))), S(84, rbd(OK), _no_clusters),
+    S(85, rbd(error("no cluster 'rbd_cluster'"))), S(86, rbd(error("Rbd1"))),
+    S(87, rbd(error("no rbd bdev 'Rbd0'"))), S(88, rbd(error("Rbd0"))),
+    S(89, rbd(error("no cluster 'rbd_cluster'"))),
 ]
 
 START = X("framework_start_init", None, OK)
