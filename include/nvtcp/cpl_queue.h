@@ -4,7 +4,7 @@
  * threads) to one nvt_thread, without locks: a multi-producer,
  * single-consumer stack of entries the caller embeds in its own objects.
  *
- * Producers push with one atomic exchange; the producer that finds the stack
+ * Producers push with a compare-and-swap; the producer that finds the stack
  * empty sends the queue's one caller-owned message (nvt_thread_send_msg_prealloc),
  * which also wakes the thread when it sleeps in interrupt mode: no poller,
  * no allocation. The message takes the whole stack with one exchange and
