@@ -1,18 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Install the Debian packages nvtcp needs, if any are missing.
-#   deps.sh build      compiler, meson, ninja and the libraries
+#   deps.sh build      compiler, meson, ninja and the libraries (librbd for the rbd module)
 #   deps.sh fuzz       clang and its libFuzzer runtime (the fuzz tree, scripts/fuzz.sh)
 #   deps.sh test-base  what the gcc test trees use (cmocka, clang-format, promtool)
 #   deps.sh test       test-base and fuzz: everything scripts/test.sh runs
+#   deps.sh ceph       a monitor and an OSD for the RBD tests' throw-away cluster
 # Sets combine: deps.sh build test. Exits non-zero with a clear message when
 # packages are missing and cannot be installed (not root, no apt-get, no
 # reachable archive).
 set -uo pipefail
 
-build_pkgs="gcc pkg-config meson ninja-build python3 liburing-dev libisal-dev libjansson-dev libssl-dev libmicrohttpd-dev"
+build_pkgs="gcc pkg-config meson ninja-build python3 liburing-dev libisal-dev libjansson-dev libssl-dev libmicrohttpd-dev librbd-dev"
 test_base_pkgs="libcmocka-dev clang-format prometheus"
 fuzz_pkgs="clang libclang-rt-14-dev"
+ceph_pkgs="ceph-mon ceph-osd ceph-common"
 
 want=""
 for what in "$@"; do
@@ -21,7 +23,8 @@ for what in "$@"; do
         test-base) want="$want $test_base_pkgs" ;;
         fuzz) want="$want $fuzz_pkgs" ;;
         test) want="$want $test_base_pkgs $fuzz_pkgs" ;;
-        *) echo "deps.sh: unknown set '$what' (build, test, test-base, fuzz)" >&2; exit 2 ;;
+        ceph) want="$want $ceph_pkgs" ;;
+        *) echo "deps.sh: unknown set '$what' (build, test, test-base, fuzz, ceph)" >&2; exit 2 ;;
     esac
 done
 [ $# -gt 0 ] || want=$build_pkgs

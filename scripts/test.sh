@@ -3,7 +3,8 @@
 # Build nvtcp with AddressSanitizer + UndefinedBehaviorSanitizer and run every
 # test (unit, functional, interop), then build the clang fuzz tree and run its
 # "fuzz" suite (each libFuzzer harness briefly over its seeds, and every saved
-# regression input). Installs missing Debian packages first.
+# regression input). Installs missing Debian packages first (the RBD tests
+# skip when Ceph's cannot be installed).
 # Ends with one line "N passed, N failed, N skipped" over both trees; exits
 # non-zero on any failure.
 #   NVT_TEST_BUILD=dir         build directory (default build-test)
@@ -37,6 +38,10 @@ if ! scripts/deps.sh test; then
     # Without clang's libFuzzer only the fuzz tree is lost; anything else is fatal.
     scripts/deps.sh test-base || fail_build "missing packages"
     fuzz_missing="fuzz: clang and libFuzzer are not installed and could not be installed (scripts/deps.sh fuzz)"
+fi
+# Without Ceph the RBD tests skip, saying why (test/common/ceph_cluster.py).
+if [ "$run_main" = 1 ] && ! scripts/deps.sh ceph; then
+    export NVT_CEPH_MISSING="ceph: ceph-mon, ceph-osd and ceph-common are not installed and could not be installed (scripts/deps.sh ceph)"
 fi
 
 # ASan's leak checker runs at exit of every test program.

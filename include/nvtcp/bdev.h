@@ -149,6 +149,24 @@ int nvt_bdev_comparev_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *
 			     struct iovec *iov, int iovcnt, uint64_t offset_blocks,
 			     uint64_t num_blocks, nvt_bdev_io_cb cb, void *cb_arg);
 
+/**
+ * Compare the bdev's data with \p cmp_iov and, only if they are equal,
+ * write \p write_iov over the same blocks, as one atomic step: no other
+ * write of the bdev lands between the two (NVMe's fused Compare and Write).
+ * Both cover \p num_blocks blocks and stay the caller's until \p cb runs.
+ * Only for bdevs that do it themselves (nvt_bdev_io_type_supported() with
+ * NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE): lib/bdev does not emulate it. A
+ * write for the descriptor's access mode. Thread of \p ch.
+ * \return 0 (cb runs: 0, or -EILSEQ when the data differed and nothing was
+ * written, or an I/O error), -ENOTSUP (the bdev cannot), -EBADF (read-only
+ * descriptor), -EINVAL (out of range, iovecs short), -ENOMEM.
+ */
+int nvt_bdev_comparev_and_writev_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,
+					struct iovec *cmp_iov, int cmp_iovcnt,
+					struct iovec *write_iov, int write_iovcnt,
+					uint64_t offset_blocks, uint64_t num_blocks,
+					nvt_bdev_io_cb cb, void *cb_arg);
+
 int nvt_bdev_write_zeroes_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,
 				 uint64_t offset_blocks, uint64_t num_blocks, nvt_bdev_io_cb cb,
 				 void *cb_arg);

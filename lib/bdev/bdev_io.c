@@ -175,14 +175,14 @@ static bool
 bdev_io_is_write(enum nvt_bdev_io_type type)
 {
 	return type == NVT_BDEV_IO_TYPE_WRITE || type == NVT_BDEV_IO_TYPE_WRITE_ZEROES ||
-	       type == NVT_BDEV_IO_TYPE_UNMAP;
+	       type == NVT_BDEV_IO_TYPE_UNMAP || type == NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE;
 }
 
 static bool
 bdev_io_has_data(enum nvt_bdev_io_type type)
 {
 	return type == NVT_BDEV_IO_TYPE_READ || type == NVT_BDEV_IO_TYPE_WRITE ||
-	       type == NVT_BDEV_IO_TYPE_COMPARE;
+	       type == NVT_BDEV_IO_TYPE_COMPARE || type == NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE;
 }
 
 /* Whether the iovecs cover \p len bytes. */
@@ -203,7 +203,7 @@ bdev_iov_covers(const struct iovec *iov, int iovcnt, uint64_t len)
 
 static int
 bdev_io_check(const struct nvt_bdev_desc *desc, enum nvt_bdev_io_type type, const struct iovec *iov,
-	      int iovcnt, uint64_t offset, uint64_t num)
+	      int iovcnt, const struct iovec *wiov, int wiovcnt, uint64_t offset, uint64_t num)
 {
 	const struct nvt_bdev *bdev = desc->bdev;
 	/* Resized on the app thread while I/O runs here. */
@@ -227,13 +227,18 @@ bdev_io_check(const struct nvt_bdev_desc *desc, enum nvt_bdev_io_type type, cons
 	if (bdev_io_has_data(type) && !bdev_iov_covers(iov, iovcnt, num * bdev->blocklen)) {
 		return -EINVAL;
 	}
+	if (type == NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE &&
+	    !bdev_iov_covers(wiov, wiovcnt, num * bdev->blocklen)) {
+		return -EINVAL;
+	}
 	return 0;
 }
 
 static int
-bdev_submit(struct nvt_bdev_desc *desc, struct nvt_io_channel *io_ch, enum nvt_bdev_io_type type,
-	    struct iovec *iov, int iovcnt, uint64_t offset, uint64_t num, uint32_t flags,
-	    nvt_bdev_io_cb cb, void *cb_arg)
+bdev_submit_fused(struct nvt_bdev_desc *desc, struct nvt_io_channel *io_ch,
+		  enum nvt_bdev_io_type type, struct iovec *iov, int iovcnt, struct iovec *wiov,
+		  int wiovcnt, uint64_t offset, uint64_t num, uint32_t flags, nvt_bdev_io_cb cb,
+		  void *cb_arg)
 {
 	struct nvt_bdev_channel *ch = nvt_io_channel_get_ctx(io_ch);
 	struct nvt_bdev_io *io;
@@ -242,7 +247,7 @@ bdev_submit(struct nvt_bdev_desc *desc, struct nvt_io_channel *io_ch, enum nvt_b
 	if (nvt_unlikely(ch->bdev != desc->bdev || cb == NULL)) {
 		return -EINVAL;
 	}
-	rc = bdev_io_check(desc, type, iov, iovcnt, offset, num);
+	rc = bdev_io_check(desc, type, iov, iovcnt, wiov, wiovcnt, offset, num);
 	if (nvt_unlikely(rc != 0)) {
 		return rc;
 	}
@@ -254,6 +259,8 @@ bdev_submit(struct nvt_bdev_desc *desc, struct nvt_io_channel *io_ch, enum nvt_b
 	io->type = type;
 	io->iovs = bdev_io_has_data(type) ? iov : NULL;
 	io->iovcnt = bdev_io_has_data(type) ? iovcnt : 0;
+	io->fused_iovs = type == NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE ? wiov : NULL;
+	io->fused_iovcnt = type == NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE ? wiovcnt : 0;
 	io->offset_blocks = offset;
 	io->num_blocks = num;
 	io->flags = flags;
@@ -267,6 +274,15 @@ bdev_submit(struct nvt_bdev_desc *desc, struct nvt_io_channel *io_ch, enum nvt_b
 	desc->bdev->fn_table->submit_request(ch->module_ch, io);
 	ch->submit_depth--;
 	return 0;
+}
+
+static int
+bdev_submit(struct nvt_bdev_desc *desc, struct nvt_io_channel *io_ch, enum nvt_bdev_io_type type,
+	    struct iovec *iov, int iovcnt, uint64_t offset, uint64_t num, uint32_t flags,
+	    nvt_bdev_io_cb cb, void *cb_arg)
+{
+	return bdev_submit_fused(desc, io_ch, type, iov, iovcnt, NULL, 0, offset, num, flags, cb,
+				 cb_arg);
 }
 
 int
@@ -306,6 +322,16 @@ nvt_bdev_comparev_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch, 
 {
 	return bdev_submit(desc, ch, NVT_BDEV_IO_TYPE_COMPARE, iov, iovcnt, offset_blocks,
 			   num_blocks, 0, cb, cb_arg);
+}
+
+int
+nvt_bdev_comparev_and_writev_blocks(struct nvt_bdev_desc *desc, struct nvt_io_channel *ch,
+				    struct iovec *cmp_iov, int cmp_iovcnt, struct iovec *write_iov,
+				    int write_iovcnt, uint64_t offset_blocks, uint64_t num_blocks,
+				    nvt_bdev_io_cb cb, void *cb_arg)
+{
+	return bdev_submit_fused(desc, ch, NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE, cmp_iov, cmp_iovcnt,
+				 write_iov, write_iovcnt, offset_blocks, num_blocks, 0, cb, cb_arg);
 }
 
 int

@@ -33,6 +33,8 @@ static const int8_t g_bdev_stat_kind[NVT_BDEV_NUM_IO_TYPES] = {
 	[NVT_BDEV_IO_TYPE_UNMAP] = NVT_BDEV_STAT_UNMAP,
 	[NVT_BDEV_IO_TYPE_FLUSH] = -1,
 	[NVT_BDEV_IO_TYPE_COMPARE] = -1,
+	/* Counted where it changes the data: a miscompare is an error, and writes nothing. */
+	[NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE] = NVT_BDEV_STAT_WRITE,
 };
 
 static inline enum nvt_bdev_io_error

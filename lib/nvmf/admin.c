@@ -111,7 +111,7 @@ identify_ctrlr_fill(struct nvmf_ctrlr *ctrlr, struct nvt_nvme_id_ctrl *cd)
 	cd->mnan = 0;
 	cd->oncs = NVT_NVME_ONCS_COMPARE | NVT_NVME_ONCS_DSM | NVT_NVME_ONCS_WRITE_ZEROES |
 		   NVT_NVME_ONCS_RESERVATIONS;
-	cd->fuses = 0;
+	cd->fuses = nvmf_fused_identify_fuses(ctrlr);
 	/* Flush names one namespace: a broadcast (NSID FFFFFFFFh) flush is not supported. */
 	cd->vwc = (uint8_t)((0x2u << NVT_NVME_VWC_FLUSH_BROADCAST_SHIFT) |
 			    (subsystem_has_write_cache(ctrlr) ? NVT_NVME_VWC_PRESENT : 0));

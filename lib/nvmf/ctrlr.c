@@ -144,7 +144,8 @@ request_dispatch(struct nvmf_request *req)
 		nvmf_request_complete(req);
 		return;
 	}
-	if (nvt_nvme_cmd_fuse(cmd) != 0) {
+	if (nvt_nvme_cmd_fuse(cmd) != 0 && qpair->qid == 0) {
+		/* Fused operations are NVM commands. */
 		nvmf_req_invalid_field(req);
 		nvmf_request_complete(req);
 		return;
@@ -155,6 +156,8 @@ request_dispatch(struct nvmf_request *req)
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_COMMAND_SEQUENCE_ERROR,
 				    true);
 		nvmf_request_complete(req);
+	} else if (nvt_nvme_cmd_fuse(cmd) != 0) {
+		nvmf_fused_exec(req);
 	} else {
 		nvmf_io_exec(req);
 	}
@@ -191,6 +194,7 @@ nvmf_request_complete(struct nvmf_request *req)
 	struct nvt_nvme_cpl *rsp = req->rsp;
 	int rc;
 
+	nvmf_fused_complete(req);
 	rsp->cid = req->cmd->cmd.cid;
 	rsp->sqid = qpair->qid;
 	if (qpair->sqflow_disabled) {
@@ -291,6 +295,7 @@ nvmf_qpair_disconnect(struct nvmf_qpair *qpair)
 		return;
 	}
 	nvmf_qpair_set_state(qpair, NVMF_QPAIR_DEACTIVATING);
+	nvmf_fused_qpair_disconnect(qpair);
 	if (qpair->ctrlr != NULL && qpair->qid == 0) {
 		nvmf_admin_aer_complete_all(qpair->ctrlr, NVT_NVME_SCT_GENERIC,
 					    NVT_NVME_SC_ABORTED_SQ_DELETION);

@@ -127,6 +127,39 @@ io_write_flags(const struct nvmf_request *req, const struct nvmf_ns *ns)
 	return (req->cmd->cmd.cdw12 & NVT_NVME_RW_FUA) || !wce ? NVT_BDEV_IO_FLAG_FUA : 0;
 }
 
+/*
+ * The Compare of a fused pair, with its Write's data (the Write completes
+ * with it, lib/nvmf/fused.c). Only bdevs that do it themselves can: the
+ * pair on another namespace is refused as a field the controller does not
+ * support there.
+ */
+static int
+io_submit_compare_and_write(struct nvmf_request *req, struct nvmf_pg_ns *pns, uint64_t slba,
+			    uint64_t nlb)
+{
+	struct nvmf_request *write = req->fused_pair;
+	struct nvmf_ns *ns = pns->ns;
+
+	if (!nvt_bdev_io_type_supported(ns->bdev, NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE)) {
+		if (!pns->fused_refusal_logged) {
+			pns->fused_refusal_logged = true;
+			NVT_ERRLOG(
+				"%s nsid %u: fused compare and write refused: bdev %s cannot do it\n",
+				ns->subsystem->nqn, ns->nsid, ns->bdev_name);
+		}
+		nvmf_req_invalid_field(req);
+		return 1;
+	}
+	if (write->length != req->length || write->xfer != NVMF_XFER_HOST_TO_CTRLR) {
+		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_DATA_SGL_LENGTH_INVALID,
+				    true);
+		return 1;
+	}
+	return nvt_bdev_comparev_and_writev_blocks(ns->desc, pns->ch, req->iov, (int)req->iovcnt,
+						   write->iov, (int)write->iovcnt, slba, nlb,
+						   io_done, req);
+}
+
 static int
 io_submit_rw(struct nvmf_request *req, struct nvmf_pg_ns *pns, uint8_t opc)
 {
@@ -152,6 +185,9 @@ io_submit_rw(struct nvmf_request *req, struct nvmf_pg_ns *pns, uint8_t opc)
 		return nvt_bdev_writev_blocks_flags(ns->desc, pns->ch, req->iov, iovcnt, slba, nlb,
 						    io_write_flags(req, ns), io_done, req);
 	default:
+		if (req->fused_pair != NULL) {
+			return io_submit_compare_and_write(req, pns, slba, nlb);
+		}
 		return nvt_bdev_comparev_blocks(ns->desc, pns->ch, req->iov, iovcnt, slba, nlb,
 						io_done, req);
 	}

@@ -140,6 +140,8 @@ struct nvmf_pg_ns {
 	struct nvmf_resv_drain_slot *resv_drain;
 	/* Its I/O counters (io_stats.c); NULL until the first counted command. */
 	struct nvmf_io_stats *io_stats;
+	/* A fused Compare and Write was refused here and logged (once per group). */
+	bool fused_refusal_logged;
 };
 
 /* One subsystem as one poll group sees it. */
@@ -388,6 +390,17 @@ bool nvmf_admin_aer_notice(struct nvmf_ctrlr *ctrlr, uint8_t info, uint8_t lid);
 
 /* io.c */
 void nvmf_io_exec(struct nvmf_request *req);
+
+/*
+ * fused.c, queue pair's thread: fused Compare and Write. nvmf_request_arrived()
+ * pairs the commands; then a fused command of an I/O queue executes here,
+ * and every completion passes nvmf_fused_complete() (the pair completes
+ * together). A disconnect completes the held ones. Identify's FUSES field.
+ */
+void nvmf_fused_exec(struct nvmf_request *req);
+void nvmf_fused_complete(struct nvmf_request *req);
+void nvmf_fused_qpair_disconnect(struct nvmf_qpair *qpair);
+uint16_t nvmf_fused_identify_fuses(struct nvmf_ctrlr *ctrlr);
 
 /* io_stats.c, poll group thread: a command goes to its bdev, and comes back. */
 void nvmf_io_stats_start(struct nvmf_request *req);

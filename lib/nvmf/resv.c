@@ -443,7 +443,8 @@ nvmf_resv_submit_ptpl(struct nvmf_request *req)
 bool
 nvmf_resv_io_filter(struct nvmf_request *req, struct nvmf_pg_ns *pns)
 {
-	uint8_t opc = req->cmd->cmd.opc;
+	/* A fused Compare and Write changes the data: a write for conflicts. */
+	uint8_t opc = req->fused_pair != NULL ? NVT_NVME_OPC_WRITE : req->cmd->cmd.opc;
 	uint16_t status;
 
 	if (resv_is_cmd(opc)) {

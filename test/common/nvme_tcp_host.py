@@ -2,8 +2,9 @@
 """A minimal raw NVMe/TCP host for the Python functional tests.
 
 One Host is one queue on one connection, without digests: ICReq/ICResp,
-command capsules with in-capsule data out or C2H data in (no R2T), Fabrics
-Connect and Property Set, and the admin commands the tests share. Responses
+command capsules with data out in the capsule or after an R2T (H2C data),
+or C2H data in, Fabrics Connect and Property Set, the admin commands the
+tests share, and NVM commands (fused Compare and Write included). Responses
 to other commands than the one awaited (an Asynchronous Event Request left
 outstanding) are kept by command id until asked for. Failures raise
 nvtcp_test.Failure; status words are returned without the phase bit (DNR
@@ -26,9 +27,12 @@ class Host:
         self.cid = 0
         self.done = {}
         self.data = bytearray()
+        # Data out owed after an R2T, by cid.
+        self.r2t_data = {}
         self.sock.sendall(struct.pack("<BBBBI", 0x00, 0, 128, 0, 128) + bytes(120))
-        ch, _ = self.recv_pdu()
+        ch, rest = self.recv_pdu()
         check(ch[0] == 0x01, "ICResp expected, got PDU type %#x" % ch[0])
+        self.maxh2cdata = struct.unpack_from("<I", rest, 4)[0]
 
     def close(self):
         self.sock.close()
@@ -47,12 +51,17 @@ class Host:
         plen = struct.unpack_from("<I", ch, 4)[0]
         return ch, self.recv_exact(plen - 8)
 
-    def send(self, sqe, data_out=b"", data_in_len=0):
-        """Send a capsule; return its cid."""
+    def send(self, sqe, data_out=b"", data_in_len=0, r2t=False):
+        """Send a capsule; return its cid. With r2t, data_out waits for the target's R2T."""
         self.cid = (self.cid + 1) & 0xffff or 1
         sqe = bytearray(sqe)
         struct.pack_into("<H", sqe, 2, self.cid)
-        if data_out:
+        if data_out and r2t:
+            # Transport data block: the controller asks for the data (R2T).
+            struct.pack_into("<QI3xB", sqe, 24, 0, len(data_out), 0x5A)
+            self.r2t_data[self.cid] = bytes(data_out)
+            data_out = b""
+        elif data_out:
             # Data block, offset subtype: in-capsule data.
             struct.pack_into("<QI3xB", sqe, 24, 0, len(data_out), 0x01)
         elif data_in_len:
@@ -65,6 +74,21 @@ class Host:
         self.data = bytearray(data_in_len)
         return self.cid
 
+    def send_h2c(self, rest):
+        """Answer an R2T PDU (its PSH and after in \p rest) with H2C data PDUs."""
+        cccid, ttag, r2to, r2tl = struct.unpack_from("<HHII", rest, 0)
+        data = self.r2t_data[cccid]
+        end = r2to + r2tl
+        while r2to < end:
+            n = min(end - r2to, self.maxh2cdata)
+            last = 0x04 if r2to + n == end else 0
+            if r2to + n == end and end == len(data):
+                del self.r2t_data[cccid]
+            ch = struct.pack("<BBBBI", 0x06, last, 24, 24, 24 + n)
+            psh = struct.pack("<HHII4x", cccid, ttag, r2to, n)
+            self.sock.sendall(ch + psh + data[r2to:r2to + n])
+            r2to += n
+
     def recv_one(self):
         """Receive up to one response; record (status, cdw0, data) by cid."""
         while True:
@@ -75,6 +99,9 @@ class Host:
                 if ch[1] & 0x08:  # SUCCESS: no response capsule
                     self.done[cccid] = (0, 0, bytes(self.data))
                     return
+                continue
+            if ch[0] == 0x09:  # R2T: send the data asked for, go on waiting
+                self.send_h2c(rest)
                 continue
             check(ch[0] == 0x05, "CapsuleResp expected, got PDU type %#x" % ch[0])
             cdw0, _, _, _, cid, status = struct.unpack_from("<IIHHHH", rest, 0)
@@ -150,3 +177,27 @@ class Host:
         sqe = bytearray(64)
         sqe[0] = 0x0c
         return self.send(sqe)
+
+    def rw_sqe(self, opc, nsid, slba, nlb, fuse=0, cdw12=0):
+        """An NVM command over nlb blocks at slba (Read, Write, Compare)."""
+        sqe = bytearray(64)
+        sqe[0] = opc
+        sqe[1] = fuse
+        struct.pack_into("<I", sqe, 4, nsid)
+        struct.pack_into("<QI", sqe, 40, slba, ((nlb - 1) & 0xffff) | cdw12)
+        return sqe
+
+    def send_fused(self, nsid, slba, nlb, compare, write, r2t=(False, False)):
+        """Send a fused Compare (first) and Write (second): their cids.
+
+        \p r2t tells, for each, whether its data goes after an R2T rather
+        than in the capsule. The two capsules leave back to back.
+        """
+        c = self.send(self.rw_sqe(0x05, nsid, slba, nlb, fuse=0x1), data_out=compare, r2t=r2t[0])
+        w = self.send(self.rw_sqe(0x01, nsid, slba, nlb, fuse=0x2), data_out=write, r2t=r2t[1])
+        return c, w
+
+    def compare_and_write(self, nsid, slba, nlb, compare, write, r2t=(False, False)):
+        """A fused Compare and Write: the two status words (Compare, Write)."""
+        c, w = self.send_fused(nsid, slba, nlb, compare, write, r2t)
+        return self.wait(c)[0], self.wait(w)[0]

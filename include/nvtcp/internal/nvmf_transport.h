@@ -155,6 +155,10 @@ struct nvmf_request {
 	bool in_core;
 	/** core: the reservation drain epoch it was admitted in (lib/nvmf/resv_drain.c). */
 	uint8_t resv_epoch;
+	/** core: fused command state and the other command of its pair (lib/nvmf/fused.c). */
+	uint8_t fused_state;
+	bool fused_held;
+	struct nvmf_request *fused_pair;
 };
 
 /** Queue pair states (set by the core only, through one setter). */
@@ -215,6 +219,10 @@ struct nvmf_qpair {
 	bool disconnect_pending;
 	/** core: the teardown after the last outstanding request has begun. */
 	bool teardown_started;
+	/** core: a first fused command whose second has not arrived (lib/nvmf/fused.c). */
+	struct nvmf_request *fused_first;
+	/** core: a first fused command failed before its second arrived. */
+	bool fused_first_failed;
 	/**
 	 * core: carries the qpair's steps between threads, one after the other:
 	 * the hand-over to its poll group, then (I/O queues) the removal from
@@ -380,6 +388,15 @@ void nvmf_transport_register(const struct nvmf_transport_ops *ops);
 
 /** App thread, from ops->accept: hand a new connection to the core. */
 void nvmf_transport_new_qpair(struct nvmf_transport *transport, struct nvmf_qpair *qpair);
+
+/**
+ * Poll-group thread: a command capsule arrived (cmd filled, before its data
+ * and before any failure the transport gives it). Called for every command
+ * of the queue pair in the order they arrive: fused commands are paired by
+ * arrival, as their data (and so their nvmf_request_exec()) may come in any
+ * order. Every such request is then executed or completed as usual.
+ */
+void nvmf_request_arrived(struct nvmf_request *req);
 
 /** Poll-group thread: run a command whose capsule (and host data) is complete. */
 void nvmf_request_exec(struct nvmf_request *req);

@@ -546,6 +546,7 @@ handle_capsule(struct tcp_qpair *qpair)
 		return 0;
 	}
 	memcpy(&req->cmd, &qpair->rx_hdr.capsule_cmd.sqe, sizeof(req->cmd));
+	nvmf_request_arrived(&req->base);
 	rc = tcp_req_parse_sgl(req, chk->data_len, tcp_qpair_opts(qpair)->max_io_size, &st);
 	if (rc != 0) {
 		tcp_req_fail(req, st.sct, st.sc);

@@ -88,7 +88,8 @@ static bool
 null_io_type_supported(void *ctxt, enum nvt_bdev_io_type type)
 {
 	(void)ctxt;
-	return type < NVT_BDEV_NUM_IO_TYPES;
+	/* Compare and write would need to be atomic against the other threads' writes. */
+	return type < NVT_BDEV_NUM_IO_TYPES && type != NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE;
 }
 
 static struct nvt_io_channel *

@@ -49,6 +49,11 @@ nvmf_request_exec(struct nvmf_request *req)
 	g_exec_count++;
 }
 void
+nvmf_request_arrived(struct nvmf_request *req)
+{
+	(void)req;
+}
+void
 nvmf_request_complete(struct nvmf_request *req)
 {
 	req->rsp->cid = req->cmd->cmd.cid;
