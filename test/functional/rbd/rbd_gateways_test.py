@@ -49,6 +49,9 @@ NBLOCKS = 1024
 QUEUES = 4
 DEPTH = 4
 PHASE_SECONDS = 3.0
+# The OSDs' osd_client_watch_timeout (30 s by default) for the failover
+# without fencing: how long a dead gateway's watch, and so its lock, lasts.
+WATCH_TIMEOUT = 10
 OPT, NONOPT = 1, 2
 MAGIC = 0x6e767463706777  # "nvtcpgw"
 
@@ -106,14 +109,16 @@ class Path:
         self.cntlid = cdw0 & 0xffff
         self.admin.enable()
         self.queues = []
-        for qid in range(1, QUEUES + 1):
+        for qid in range(1, QUEUES + 2):
             q = Host(port, rc.HOSTNQN, timeout=timeout)
             status, _ = q.connect(NQN, qid=qid, cntlid=self.cntlid)
             check(status == 0, "I/O queue %d connect on %d: %#x" % (qid, port, status))
             self.queues.append(q)
+        # The last queue reads while the others write.
+        self.reader = self.queues.pop()
 
     def close(self):
-        for h in [self.admin] + self.queues:
+        for h in [self.admin, self.reader] + self.queues:
             h.close()
 
 
@@ -224,14 +229,20 @@ def owned(i, nworkers, blocks=range(NBLOCKS)):
     return [b for b in blocks if b % nworkers == i]
 
 
-def run_load(load, queues, blocks, seconds, firsts=None):
-    """Write \\p blocks through \\p queues for \\p seconds: (writes acknowledged, workers)."""
+def run_load(load, queues, blocks, seconds, firsts=None, meanwhile=None):
+    """Write \\p blocks through \\p queues for \\p seconds from the first write
+    acknowledged (\\p meanwhile(workers) runs once they started, if given):
+    (writes acknowledged, workers)."""
     stop = threading.Event()
+    started = threading.Event()
     workers = [Worker(load, q, owned(i, len(queues), blocks), stop,
-                      first=firsts[i] if firsts else ())
+                      first=firsts[i] if firsts else (), started=started)
                for i, q in enumerate(queues)]
     for w in workers:
         w.start()
+    if meanwhile is not None:
+        meanwhile(workers)
+    started.wait(120)
     time.sleep(seconds)
     stop.set()
     for w in workers:
@@ -309,8 +320,9 @@ def both_paths(load, a, b, pa, pb, port_b):
            (results["A"] + results["B"]) / secs))
 
 
-def failover(cluster, load, a, b, pa, pb, port_b, addr_a):
-    """A killed under load, fenced; B made optimized; the host carries on through B."""
+def failover(cluster, load, a, b, pa, pb, port_b, addr_a, fence=True):
+    """A killed under load, fenced (or not); B made optimized; the host carries on
+    through B."""
     stop = threading.Event()
     started = threading.Event()
     workers = [Worker(load, q, owned(i, QUEUES), stop, started=started)
@@ -328,18 +340,61 @@ def failover(cluster, load, a, b, pa, pb, port_b, addr_a):
     unsure = [w.unsure for w in workers]
     acked_on_a = sum(w.count for w in workers)
     # The orchestrator: fence A, then move the optimized path to B.
-    cluster.ceph("osd", "blocklist", "add", addr_a)
+    if fence:
+        cluster.ceph("osd", "blocklist", "add", addr_a)
     fenced = time.monotonic()
     set_ana(b, port_b, "optimized")
     check(ana_states(pb.admin) == {1: (OPT, [1])}, "B not optimized after the move")
-    t0 = time.monotonic()
-    n, bw = run_load(load, pb.queues, range(NBLOCKS), PHASE_SECONDS, firsts=unsure)
+    reads = []
+    n, bw = run_load(load, pb.queues, range(NBLOCKS), PHASE_SECONDS, firsts=unsure,
+                     meanwhile=lambda ws: reads.append(read_meanwhile(load, pb, ws, unsure)))
+    check(any(w.first_done is not None for w in bw), "no write completed through B")
     first = min(w.first_done for w in bw if w.first_done is not None)
-    print("failover: %d writes acknowledged by A, %d in flight at the kill; fenced %.2f s "
+    print("failover %s: %d writes acknowledged by A, %d in flight at the kill; %s %.2f s "
           "after the kill; first write through B %.2f s after the kill; B then %.0f IOPS" %
-          (acked_on_a, sum(len(u) for u in unsure), fenced - killed, first - killed,
-           n / (time.monotonic() - t0)))
+          ("fenced" if fence else "without fencing", acked_on_a, sum(len(u) for u in unsure),
+           "fenced" if fence else "B optimized", fenced - killed, first - killed,
+           n / (time.monotonic() - first)))
+    print("  a read through B right after the move took %.3f s, %s" % reads[0])
     verify(load, pb.queues[0], range(NBLOCKS), "B")
+
+
+def read_meanwhile(load, path, workers, unsure):
+    """Read a block no write concerns through \\p path's reader while \\p workers
+    start writing: (when, how long, whether a write had completed by then)."""
+    busy = {blk for u in unsure for blk, _ in u}
+    blk = next(x for x in range(NBLOCKS) if x not in busy)
+    gen = load.acked.get(blk)
+    t0 = time.monotonic()
+    status, data = rc.read(path.reader, 1, blk, 1, block=BLOCK)
+    took = time.monotonic() - t0
+    check(status == 0, "read through B after the move: %#x" % status)
+    # The writers may have rewritten it meanwhile: the block holds a generation
+    # at least the last acknowledged before the read.
+    got = struct.unpack_from("<QQQ", data, 0)
+    check(gen is None or (got[0] == MAGIC and got[1] == blk and got[2] >= gen and
+                          data == content(blk, got[2])),
+          "block %d read through B after the move: %r, acknowledged %r" % (blk, got, gen))
+    done = any(w.first_done is not None and w.first_done < t0 + took for w in workers)
+    return (took, "a write had completed by then" if done else "no write had completed yet")
+
+
+def unfenced_failover(nvtcpd, cluster, tmp, load, b, pb, port_b):
+    """A new gateway in A's place, optimized, killed under load and not fenced:
+    B's writes wait until the cluster drops the dead gateway's watch. Returns
+    the (killed) gateway."""
+    cluster.ceph("config", "set", "osd", "osd_client_watch_timeout", str(WATCH_TIMEOUT))
+    set_ana(b, port_b, "non_optimized")
+    port = nvtcp_test.free_port()
+    a = rc.Target(nvtcpd, gateway_config(cluster, port, (1, 999), "optimized"), tmp, "a2")
+    try:
+        pa = Path(port)
+        failover(cluster, load, a, b, pa, pb, port_b, client_address(a), fence=False)
+        pa.close()
+    except BaseException:
+        a.kill()
+        raise
+    return a
 
 
 def blocklisted_live(nvtcpd, cluster, tmp, load):
@@ -385,6 +440,7 @@ def run(nvtcpd):
             load = Load()
             both_paths(load, a, b, pa, pb, port_b)
             failover(cluster, load, a, b, pa, pb, port_b, addr_a)
+            a = unfenced_failover(nvtcpd, cluster, tmp, load, b, pb, port_b)
             blk = blocklisted_live(nvtcpd, cluster, tmp, load)
             verify(load, pb.queues[0], [blk], "B")
             pb.close()
