@@ -440,6 +440,7 @@ def run(nvtcpd):
             load = Load()
             both_paths(load, a, b, pa, pb, port_b)
             failover(cluster, load, a, b, pa, pb, port_b, addr_a)
+            pa.close()
             a = unfenced_failover(nvtcpd, cluster, tmp, load, b, pb, port_b)
             blk = blocklisted_live(nvtcpd, cluster, tmp, load)
             verify(load, pb.queues[0], [blk], "B")
