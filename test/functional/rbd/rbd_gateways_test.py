@@ -22,8 +22,11 @@ host connected to both checks:
     is blocklisted (fenced) and B's listener made optimized; the host writes
     again through B what was in flight on A, carries on through B, and
     every block then reads back through B as its last acknowledged write;
+    the same again with a new gateway in A's place, not fenced (the OSDs'
+    watch timeout lowered to 10 s): B's writes wait for it, its reads not;
   - a live gateway blocklisted by the cluster fails its writes without DNR
-    (the host may retry them elsewhere), never acknowledges one;
+    (the host may retry them elsewhere), never acknowledges one, and reads
+    nothing wrong;
   - B exits 0 on SIGTERM with a clean sanitizer report.
 The rates of each phase and the time from the kill to the first write
 completed through B are printed, never asserted.
@@ -414,8 +417,11 @@ def blocklisted_live(nvtcpd, cluster, tmp, load):
         status = rc.write(pc.queues[0], 1, blk, content(blk, gen), block=BLOCK)
         check(status != 0, "a blocklisted gateway acknowledged a write")
         check(not status & 0x4000, "a blocklisted gateway's write failed with DNR: %#x" % status)
-        print("blocklisted live gateway: write status %#x (SCT %d SC %#x)" %
-              (status, (status >> 8) & 7, status & 0xff))
+        rstatus, data = rc.read(pc.queues[0], 1, blk, 1, block=BLOCK)
+        check(rstatus != 0 or data == content(blk, load.acked[blk]),
+              "a blocklisted gateway read block %d wrong" % blk)
+        print("blocklisted live gateway: write status %#x (SCT %d SC %#x), read status %#x" %
+              (status, (status >> 8) & 7, status & 0xff, rstatus))
         pc.close()
     finally:
         c.kill()
