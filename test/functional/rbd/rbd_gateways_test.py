@@ -23,7 +23,8 @@ host connected to both checks:
     again through B what was in flight on A, carries on through B, and
     every block then reads back through B as its last acknowledged write;
     the same again with a new gateway in A's place, not fenced (the OSDs'
-    watch timeout lowered to 10 s): B's writes wait for it, its reads not;
+    watch timeout lowered to 10 s), the data verified as well (printed: how
+    long B's first write waited, how long a read through B took meanwhile);
   - a live gateway blocklisted by the cluster fails its writes without DNR
     (the host may retry them elsewhere), never acknowledges one, and reads
     nothing wrong;
