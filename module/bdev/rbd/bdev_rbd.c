@@ -400,6 +400,9 @@ rbd_dump_info_json(struct nvt_bdev *bdev, json_t *obj)
 		set_str(o, "config_file", c->config_file);
 		set_str(o, "key_file", c->key_file);
 	}
+	if (disk->state == RBD_DISK_READY) { /* not while a closing step shuts rados down */
+		rbd_cluster_addr_json(c, o);
+	}
 	json_object_set_new(obj, "rbd", o);
 }
 

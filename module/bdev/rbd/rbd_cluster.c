@@ -397,6 +397,21 @@ cluster_params(const struct rbd_cluster *c, json_t *o)
 	set_str(o, "core_mask", c->core_mask);
 }
 
+/*
+ * The connection's address as the OSDs know it: what an orchestrator gives
+ * `ceph osd blocklist add` to fence this gateway. rados_getaddrs does not block.
+ */
+void
+rbd_cluster_addr_json(const struct rbd_cluster *c, json_t *o)
+{
+	char *addrs = NULL;
+
+	if (c->connected && rados_getaddrs(c->rados, &addrs) == 0 && addrs != NULL) {
+		json_object_set_new(o, "client_address", json_string(addrs));
+	}
+	free(addrs);
+}
+
 static json_t *
 cluster_info(const struct rbd_cluster *c)
 {
@@ -405,6 +420,9 @@ cluster_info(const struct rbd_cluster *c)
 	if (o != NULL) {
 		set_str(o, "cluster_name", c->name);
 		cluster_params(c, o);
+		if (c->state == RBD_CLUSTER_READY) {
+			rbd_cluster_addr_json(c, o);
+		}
 	}
 	return o;
 }

@@ -92,6 +92,12 @@ void rbd_cluster_shutdown(struct rbd_cluster *c);
 struct rbd_cluster *rbd_cluster_get(const char *name, char *err, size_t errlen);
 void rbd_cluster_put(struct rbd_cluster *c);
 
+/*
+ * Set "client_address" in \p o to the connected \p c's client address (what
+ * `ceph osd blocklist add` takes); nothing when not connected. App thread.
+ */
+void rbd_cluster_addr_json(const struct rbd_cluster *c, json_t *o);
+
 /* Whether \p config holds an entry nvtcp refuses (a secret); \p err says which. */
 int rbd_config_check(const json_t *config, const char *field, char *err, size_t errlen);
 
