@@ -69,7 +69,9 @@ typedef void (*nvt_bdev_event_cb)(enum nvt_bdev_event_type type, struct nvt_bdev
  * (the backing ran out of space), -EROFS (the backing refused a write),
  * -EILSEQ (compare: data differ), -EINVAL (out of range or unsupported),
  * -ENOMEM, -ENODEV (the backing is gone for good, e.g. its image was deleted:
- * the namespace cannot serve I/O any more; retrying is pointless).
+ * the namespace cannot serve I/O any more; retrying is pointless),
+ * -ESHUTDOWN (this process may no longer reach the backing, e.g. it was
+ * fenced off a shared image: another target of the same data may serve it).
  */
 typedef void (*nvt_bdev_io_cb)(void *cb_arg, int status);
 

@@ -55,6 +55,10 @@ io_status_from_errno(struct nvmf_request *req, int status)
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_NAMESPACE_NOT_READY,
 				    true);
 		break;
+	case -ESHUTDOWN:
+		/* This target may not reach the backing any more: a multipath host fails over. */
+		nvmf_req_set_status(req, NVT_NVME_SCT_PATH, NVT_NVME_SC_INTERNAL_PATH_ERROR, false);
+		break;
 	default:
 		nvmf_req_set_status(req, NVT_NVME_SCT_GENERIC, NVT_NVME_SC_INTERNAL_ERROR, false);
 	}

@@ -2,7 +2,8 @@
 /*
  * librbd's results as bdev statuses (rbd_status.h). The bdev statuses then
  * become NVMe statuses in the target's one mapping: -ENODEV is Namespace Not
- * Ready with DNR, -EIO a retryable error.
+ * Ready with DNR, -ESHUTDOWN a path error (another target may serve it),
+ * -EIO a retryable error.
  */
 #include <errno.h>
 
@@ -42,8 +43,10 @@ rbd_status(ssize_t ret)
 	case -EBLOCKLISTED:
 		/*
 		 * The image is writable, but this client lost its exclusive lock or
-		 * was blocklisted for another writer: retryable, not write protected.
+		 * was blocklisted (fenced) for another writer: not this namespace's
+		 * fault but this target's, so a multipath host retries on another.
 		 */
+		return -ESHUTDOWN;
 	case -ETIMEDOUT:
 	default:
 		return -EIO;

@@ -25,7 +25,7 @@ host connected to both checks:
     the same again with a new gateway in A's place, not fenced (the OSDs'
     watch timeout lowered to 10 s), the data verified as well (printed: how
     long B's first write waited, how long a read through B took meanwhile);
-  - a live gateway blocklisted by the cluster fails its writes without DNR
+  - a live gateway blocklisted by the cluster fails its writes with a path error
     (the host may retry them elsewhere), never acknowledges one, and reads
     nothing wrong;
   - B exits 0 on SIGTERM with a clean sanitizer report.
@@ -417,10 +417,12 @@ def blocklisted_live(nvtcpd, cluster, tmp, load):
         gen = load.next_gen(blk)
         status = rc.write(pc.queues[0], 1, blk, content(blk, gen), block=BLOCK)
         check(status != 0, "a blocklisted gateway acknowledged a write")
-        check(not status & 0x4000, "a blocklisted gateway's write failed with DNR: %#x" % status)
+        # Internal Path Error, DNR clear: a multipath host retries on another path.
+        check(status == 0x300, "a blocklisted gateway's write: status %#x, want a path "
+              "error (SCT 3h SC 00h) without DNR" % status)
         rstatus, data = rc.read(pc.queues[0], 1, blk, 1, block=BLOCK)
-        check(rstatus != 0 or data == content(blk, load.acked[blk]),
-              "a blocklisted gateway read block %d wrong" % blk)
+        check(rstatus == 0x300 or (rstatus == 0 and data == content(blk, load.acked[blk])),
+              "a blocklisted gateway read block %d: status %#x" % (blk, rstatus))
         print("blocklisted live gateway: write status %#x (SCT %d SC %#x), read status %#x" %
               (status, (status >> 8) & 7, status & 0xff, rstatus))
         pc.close()
