@@ -11,9 +11,14 @@
  * Interrupt mode: once every thread of a reactor has been idle for idle_us,
  * the reactor sleeps in epoll_wait() on its eventfd (events) and on the
  * interrupt fd of each of its threads (messages, timers, wakeup fds).
- * Woken from a sleep longer than idle_us, it sleeps again at its first idle
- * iteration: sparse events (keep alives, timers) then cost no spinning, and
- * a load that starts pays one extra sleep before the reactor spins again.
+ * It sleeps at its first idle iteration instead while work has been coming
+ * far apart: a moving average of the gaps between busy iterations (idle
+ * spinning or sleeping, from the end of one to the start of the next) at
+ * or above SLEEP_GAP_US. Sparse events (keep alives, timers) and slow
+ * backings (a network store whose completions come every 100 us or more)
+ * then cost a wakeup each instead of a spinning core; a load of closely
+ * spaced work shrinks the average within a few gaps and the reactor spins
+ * again.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,6 +45,14 @@ NVT_LOG_REGISTER_COMPONENT(reactor)
 #define EVENT_RING_SIZE	 65536
 #define EVENT_BATCH	 32
 #define SLEEP_MAX_EVENTS 16
+/*
+ * Gaps between work at least this long on average: sleeping at once costs
+ * less than spinning through them (a sleep and its wakeup take a few
+ * microseconds, several more on virtual machines).
+ */
+#define SLEEP_GAP_US 50
+/* The moving average of gaps gives each new one this weight: 1 / 2^SHIFT. */
+#define GAP_AVG_SHIFT 3
 
 struct nvt_event {
 	uint32_t lcore;
@@ -73,11 +86,9 @@ struct reactor {
 	uint64_t idle_ticks;
 	uint64_t last_busy;
 	uint64_t tsc_last; /* tick up to which busy, idle and sleep time is counted */
-	/*
-	 * The last sleep outlasted idle_us: events come sparsely, so spinning
-	 * idle_us after one would rarely catch the next; sleep once idle again.
-	 */
-	bool sparse;
+	/* Moving average of the gaps between busy iterations, in ticks. */
+	uint64_t gap_avg;
+	uint64_t sleep_gap_ticks; /* SLEEP_GAP_US */
 	bool stopping;
 	struct nvt_reactor_stats stats; /* written by the reactor, read racily */
 	_Atomic uint64_t sleep_start;	/* tick the current sleep began; 0: awake */
@@ -395,7 +406,6 @@ reactor_sleep(struct reactor *reactor)
 	end = nvt_get_ticks();
 	/* Cleared before the total grows, so a reader never counts this sleep twice. */
 	atomic_store(&reactor->sleep_start, 0);
-	reactor->sparse = end - reactor->tsc_last >= reactor->idle_ticks;
 	reactor->stats.sleep_tsc += end - reactor->tsc_last;
 	reactor->tsc_last = end;
 }
@@ -422,6 +432,23 @@ reactor_poll_threads(struct reactor *reactor)
 	return rc;
 }
 
+/*
+ * A busy iteration starting at \p start: fold the gap since the last busy one
+ * (idle iterations and sleeps) into the average. Back-to-back busy iterations
+ * leave it alone: they are one burst of work, not work coming close together.
+ */
+static void
+reactor_note_gap(struct reactor *reactor, uint64_t start)
+{
+	uint64_t gap = start - reactor->last_busy;
+
+	if (gap == 0) {
+		return;
+	}
+	reactor->gap_avg =
+		reactor->gap_avg - (reactor->gap_avg >> GAP_AVG_SHIFT) + (gap >> GAP_AVG_SHIFT);
+}
+
 static void
 reactor_run(struct reactor *reactor)
 {
@@ -437,6 +464,7 @@ reactor_run(struct reactor *reactor)
 		busy |= reactor_poll_threads(reactor);
 		end = nvt_get_ticks();
 		if (busy) {
+			reactor_note_gap(reactor, now);
 			reactor->stats.busy_tsc += end - now;
 			reactor->last_busy = end;
 		} else {
@@ -446,8 +474,9 @@ reactor_run(struct reactor *reactor)
 		if (reactor->stopping && atomic_load(&reactor->thread_count) == 0) {
 			break;
 		}
-		if (reactor->interrupt_mode && (end - reactor->last_busy >= reactor->idle_ticks ||
-						(reactor->sparse && !busy))) {
+		if (reactor->interrupt_mode &&
+		    (end - reactor->last_busy >= reactor->idle_ticks ||
+		     (!busy && reactor->gap_avg >= reactor->sleep_gap_ticks))) {
 			reactor_sleep(reactor);
 		}
 	}
@@ -535,6 +564,7 @@ reactor_create(uint32_t lcore, const struct reactor_opts *opts)
 	TAILQ_INIT(&reactor->threads);
 	reactor->interrupt_mode = opts->interrupt_mode;
 	reactor->idle_ticks = nvt_us_to_ticks(opts->idle_us);
+	reactor->sleep_gap_ticks = nvt_us_to_ticks(SLEEP_GAP_US);
 	reactor->stats.interrupt_mode = opts->interrupt_mode;
 	if (reactor->epfd < 0 || reactor->efd < 0 || reactor->events == NULL ||
 	    epoll_ctl(reactor->epfd, EPOLL_CTL_ADD, reactor->efd, &ev) != 0) {
