@@ -11,19 +11,24 @@
 #   nvtcpd  nvtcpd on core 0 (taskset -c 0 and -m 0x1, librbd's threads
 #           included) serving the image through bdev_rbd_register_cluster
 #           and bdev_rbd_create from an SPDK-format configuration, driven
-#           over 127.0.0.1 by nvtcp-perf on core 1 (SPDK's spdk_nvme_perf
-#           when SPDK_DIR holds bin/spdk_nvme_perf)
+#           over 127.0.0.1 by nvtcp-perf, also on core 0 (it sleeps while
+#           it waits; its CPU is not nvtcpd's). SPDK's spdk_nvme_perf when
+#           SPDK_DIR holds bin/spdk_nvme_perf: on core 1, as it polls a
+#           whole core, beside the cluster it then slows down
 # for 4 KiB random read and write at QD32 and QD128 (127: what one nvtcpd
 # queue takes, the floor alike) and 128 KiB sequential read and write at
 # QD16. Per case, medians of ROUNDS: IOPS and CPU per I/O of the floor (its
 # process, getrusage) and of nvtcpd (/proc/<pid>/stat over the run, divided
 # by the I/Os), the OSD's CPU per I/O beside each, and nvtcpd over the floor.
-# The monitor and the OSD are not pinned: they run on the same two cores.
+# The monitor and the OSD are pinned to core 1 in every row: the cluster's
+# CPU bounds the IOPS on this machine, and both rows get the same.
 #
 # Environment: BUILD (release build dir, default /tmp/nvtcp-bench-host;
 # MESON_ARGS adds setup options), ROUNDS (default 3), TIME (seconds per run,
 # default 10), IMAGE_MIB (default 2048), PORT (default 4420, or the first
-# free port above it), SPDK_DIR (unset: nvtcp-perf drives nvtcpd).
+# free port above it), SPDK_DIR (unset: nvtcp-perf drives nvtcpd),
+# NVTCPD_ARGS (more nvtcpd options), ONLY (an extended regex: only the cases
+# whose label matches).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,6 +40,8 @@ TIME=${TIME:-10}
 IMAGE_MIB=${IMAGE_MIB:-2048}
 MESON_ARGS=${MESON_ARGS:-}
 SPDK_DIR=${SPDK_DIR:-}
+NVTCPD_ARGS=${NVTCPD_ARGS:-}
+ONLY=${ONLY:-}
 NQN=nqn.2016-06.io.nvtcp:rbd
 IMAGE=nvtcp-bench
 NVTCPD=$BUILD/app/nvtcpd/nvtcpd
@@ -52,6 +59,17 @@ CASES=(
 	"128k seq write QD16|write|131072|16"
 )
 ROWS=(floor)
+
+# Keep only the cases ONLY matches.
+select_cases() {
+	local c kept=()
+
+	[[ -z $ONLY ]] && return 0
+	for c in "${CASES[@]}"; do
+		[[ ${c%%|*} =~ $ONLY ]] && kept+=("$c")
+	done
+	CASES=("${kept[@]}")
+}
 
 cleanup() {
 	if [[ -n ${TGT_PID:-} ]]; then
@@ -76,6 +94,10 @@ start_cluster() {
 	OSD_PID=$(cat "$TMP/ceph/run/osd.0.daemon.pid")
 	MON_PID=$(cat "$TMP/ceph/run/mon.a.daemon.pid")
 	CLUSTER_START=$(field "$(tr '\n' ' ' <<<"$out")" start_seconds)
+	# The cluster gets core 1 to itself in every row, so that the floor and
+	# nvtcpd face the same Ceph: its CPU is what bounds the IOPS here.
+	taskset -a -p 2 "$OSD_PID" >/dev/null
+	taskset -a -p 2 "$MON_PID" >/dev/null
 	rbd -c "$CONF" create --size "${IMAGE_MIB}M" "rbd/$IMAGE"
 	rbd -c "$CONF" bench --io-type write --io-size 4M --io-threads 4 \
 		--io-total "${IMAGE_MIB}M" --io-pattern seq "rbd/$IMAGE" >/dev/null
@@ -112,7 +134,8 @@ start_target() {
 
 	port=$(pick_port)
 	write_config "$port" >"$TMP/nvtcpd.json"
-	taskset -c 0 "$NVTCPD" -m 0x1 -r "$TMP/nvtcpd.sock" -c "$TMP/nvtcpd.json" \
+	# shellcheck disable=SC2086 # options, split on purpose
+	taskset -c 0 "$NVTCPD" -m 0x1 -r "$TMP/nvtcpd.sock" -c "$TMP/nvtcpd.json" $NVTCPD_ARGS \
 		>"$TMP/nvtcpd.log" 2>&1 &
 	TGT_PID=$!
 	wait_for "$TMP/nvtcpd.log" "^nvtcpd: listening on 127.0.0.1:$port" "$TGT_PID"
@@ -133,7 +156,7 @@ host_run() {
 		"$SPDK_DIR/bin/spdk_nvme_perf" -q "$qd" -o "$size" -w "$w" -t "$TIME" -c 0x2 \
 			-r "$TRID" 2>>"$TMP/perf.err" | awk '$1 == "Total" { print "iops=" $3 }'
 	else
-		"$PERF" -q "$qd" -o "$size" -w "$w" -t "$TIME" -c 0x2 --json -r "$TRID" \
+		"$PERF" -q "$qd" -o "$size" -w "$w" -t "$TIME" -c 0x1 --json -r "$TRID" \
 			2>>"$TMP/perf.err" | perf_fields
 	fi
 }
@@ -144,19 +167,22 @@ cluster_ticks() {
 }
 
 # Appends "iops= us_per_io= osd_us_per_io= others=" to $1: $2 the client's
-# line, $3 its CPU per I/O (empty: from the line), then the ticks of the
+# line, $3 its CPU per I/O (empty: from the line; a target's, whose ticks
+# follow, always from them), then the ticks of the
 # target (0 for the floor), the cluster (as cluster_ticks), the shell's
 # children and cores 0-1 before and after, and the times of the run.
 record() {
 	local out=$1 line=$2 us=$3
 
 	shift 3
+	# A target's CPU comes from its ticks (c0, c1), never from the host's line.
+	[[ $1 == 0 && $2 == 0 ]] || us=-
 	awk -v iops="$(field "$line" iops)" -v us="${us:-$(field "$line" cpu_us_per_io)}" \
 		-v c0="$1" -v c1="$2" -v m0="$3" -v o0="$4" -v m1="$5" -v o1="$6" \
 		-v k0="$7" -v k1="$8" -v b0="$9" -v b1="${10}" -v t0="${11}" -v t1="${12}" \
 		-v hz="$HZ" 'BEGIN {
 		ios = iops * (t1 - t0)
-		if (us == "") us = ios > 0 ? 1e6 * (c1 - c0) / hz / ios : 0
+		if (us == "-") us = ios > 0 ? 1e6 * (c1 - c0) / hz / ios : 0
 		others = (b1 - b0) - (c1 - c0) - (m1 - m0) - (k1 - k0)
 		printf "iops=%s us_per_io=%.2f osd_us_per_io=%.2f others=%.1f\n", iops, us,
 		       (ios > 0 ? 1e6 * (o1 - o0) / hz / ios : 0),
@@ -240,8 +266,9 @@ print_case() {
 }
 
 main() {
-	local r i label w size qd host=nvtcp-perf
+	local r i label w size qd host=nvtcp-perf host_core=0
 
+	select_cases
 	TMP=$(mktemp -d /tmp/nvtcp-bench-rbd.XXXXXX)
 	trap cleanup EXIT
 	if ! python3 -c "import sys; sys.path.insert(0, '$SRC/test/common');
@@ -260,15 +287,15 @@ import ceph_cluster; ceph_cluster.require_ceph()" 2>"$TMP/why"; then
 		echo "no nvtcpd rows: this nvtcpd has no rbd module (built without librbd)"
 	fi
 	if [[ -n $SPDK_DIR && -x $SPDK_DIR/bin/spdk_nvme_perf ]]; then
-		host="SPDK's spdk_nvme_perf"
+		host="SPDK's spdk_nvme_perf" host_core=1
 	fi
 	start_cluster
 	echo "librbd floor and nvtcpd's RBD namespace, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "machine: $(nproc) cores, $(uname -sr), $(machine_cpu); Ceph" \
 		"$(ceph --version | awk '{ print $3 }'), one monitor and one bluestore OSD on a" \
 		"sparse file (cluster up in ${CLUSTER_START} s), image of $IMAGE_MIB MiB written first"
-	echo "release build in $BUILD; floor and nvtcpd on core 0 (taskset), $host on core 1;" \
-		"the monitor and the OSD unpinned on both cores; median of $ROUNDS rounds of ${TIME} s"
+	echo "release build in $BUILD; floor and nvtcpd${NVTCPD_ARGS:+ ($NVTCPD_ARGS)} on core 0 (taskset), $host on core $host_core;" \
+		"the monitor and the OSD on core 1; median of $ROUNDS rounds of ${TIME} s"
 	for ((r = 0; r < ROUNDS; r++)); do
 		round
 	done
