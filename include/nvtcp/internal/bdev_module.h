@@ -291,6 +291,20 @@ struct nvt_bdev_module_hooks {
 	struct nvt_bdev_module_hooks *next;
 };
 
+/**
+ * Copy \p len bytes between the flat \p buf and the iovecs: from the iovecs
+ * into \p buf when \p to_buf, else from \p buf into them. Any thread.
+ * \return the bytes the iovecs were short of \p len (0: all copied).
+ */
+size_t nvt_bdev_iov_copy(uint8_t *buf, const struct iovec *iov, int iovcnt, size_t len,
+			 bool to_buf);
+
+/**
+ * Compare \p len bytes of \p buf with the iovecs (as far as they reach).
+ * \return 0 when equal, -EILSEQ (the compare status) when they differ.
+ */
+int nvt_bdev_iov_compare(const uint8_t *buf, const struct iovec *iov, int iovcnt, size_t len);
+
 /** Register \p hooks (static storage); at load time. */
 void nvt_bdev_module_hooks_register(struct nvt_bdev_module_hooks *hooks);
 

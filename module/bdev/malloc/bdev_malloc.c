@@ -28,42 +28,6 @@ const struct nvt_bdev_module g_bdev_malloc_module = {
 	.name = "malloc",
 };
 
-/* Copy \p len bytes between the disk and the iovecs, in either direction. */
-static void
-malloc_copy(uint8_t *disk, const struct iovec *iov, int iovcnt, size_t len, bool to_disk)
-{
-	size_t n;
-	int i;
-
-	for (i = 0; i < iovcnt && len > 0; i++) {
-		n = iov[i].iov_len < len ? iov[i].iov_len : len;
-		if (to_disk) {
-			memcpy(disk, iov[i].iov_base, n);
-		} else {
-			memcpy(iov[i].iov_base, disk, n);
-		}
-		disk += n;
-		len -= n;
-	}
-}
-
-static int
-malloc_compare(const uint8_t *disk, const struct iovec *iov, int iovcnt, size_t len)
-{
-	size_t n;
-	int i;
-
-	for (i = 0; i < iovcnt && len > 0; i++) {
-		n = iov[i].iov_len < len ? iov[i].iov_len : len;
-		if (memcmp(disk, iov[i].iov_base, n) != 0) {
-			return -EILSEQ;
-		}
-		disk += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Zero a range; whole pages go back to the kernel, which reads them as zeroes. */
 static void
 malloc_zero(uint8_t *buf, size_t off, size_t len)
@@ -91,13 +55,13 @@ malloc_submit_request(struct nvt_io_channel *ch, struct nvt_bdev_io *io)
 	(void)ch;
 	switch (io->type) {
 	case NVT_BDEV_IO_TYPE_READ:
-		malloc_copy(disk->buf + off, io->iovs, io->iovcnt, len, false);
+		nvt_bdev_iov_copy(disk->buf + off, io->iovs, io->iovcnt, len, false);
 		break;
 	case NVT_BDEV_IO_TYPE_WRITE:
-		malloc_copy(disk->buf + off, io->iovs, io->iovcnt, len, true);
+		nvt_bdev_iov_copy(disk->buf + off, io->iovs, io->iovcnt, len, true);
 		break;
 	case NVT_BDEV_IO_TYPE_COMPARE:
-		status = malloc_compare(disk->buf + off, io->iovs, io->iovcnt, len);
+		status = nvt_bdev_iov_compare(disk->buf + off, io->iovs, io->iovcnt, len);
 		break;
 	case NVT_BDEV_IO_TYPE_WRITE_ZEROES:
 	case NVT_BDEV_IO_TYPE_UNMAP:

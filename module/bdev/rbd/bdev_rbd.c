@@ -346,14 +346,6 @@ nvt_bdev_rbd_resize(const char *name, uint64_t new_size_mib, nvt_bdev_rbd_cb cb,
 
 /* ---- configuration and description ---- */
 
-static void
-set_str(json_t *o, const char *k, const char *v)
-{
-	if (v != NULL) {
-		json_object_set_new(o, k, json_string(v));
-	}
-}
-
 /* SPDK's bdev_rbd_create parameters that recreate the disk. */
 static void
 rbd_write_config_json(struct nvt_bdev *bdev, json_t *config)
@@ -363,19 +355,19 @@ rbd_write_config_json(struct nvt_bdev *bdev, json_t *config)
 	json_t *params = json_object();
 
 	nvt_uuid_fmt(uuid, bdev->uuid);
-	set_str(params, "name", bdev->name);
-	set_str(params, "pool_name", disk->pool_name);
-	set_str(params, "rbd_name", disk->rbd_name);
+	rbd_json_set_str(params, "name", bdev->name);
+	rbd_json_set_str(params, "pool_name", disk->pool_name);
+	rbd_json_set_str(params, "rbd_name", disk->rbd_name);
 	json_object_set_new(params, "block_size", json_integer(bdev->blocklen));
 	if (disk->cluster_private) {
-		set_str(params, "user_id", disk->cluster->user_id);
+		rbd_json_set_str(params, "user_id", disk->cluster->user_id);
 		if (disk->cluster->config != NULL) {
 			json_object_set(params, "config", disk->cluster->config);
 		}
 	} else {
-		set_str(params, "cluster_name", disk->cluster->name);
+		rbd_json_set_str(params, "cluster_name", disk->cluster->name);
 	}
-	set_str(params, "uuid", uuid);
+	rbd_json_set_str(params, "uuid", uuid);
 	json_object_set_new(params, "read_only", json_boolean(bdev->read_only));
 	json_array_append_new(
 		config, json_pack("{s:s, s:o}", "method", "bdev_rbd_create", "params", params));
@@ -388,17 +380,17 @@ rbd_dump_info_json(struct nvt_bdev *bdev, json_t *obj)
 	struct rbd_cluster *c = disk->cluster;
 	json_t *o = json_object();
 
-	set_str(o, "pool_name", disk->pool_name);
-	set_str(o, "rbd_name", disk->rbd_name);
+	rbd_json_set_str(o, "pool_name", disk->pool_name);
+	rbd_json_set_str(o, "rbd_name", disk->rbd_name);
 	if (disk->cluster_private) {
-		set_str(o, "user_id", c->user_id);
+		rbd_json_set_str(o, "user_id", c->user_id);
 		if (c->config != NULL) {
 			json_object_set(o, "config", c->config);
 		}
 	} else {
-		set_str(o, "cluster_name", c->name);
-		set_str(o, "config_file", c->config_file);
-		set_str(o, "key_file", c->key_file);
+		rbd_json_set_str(o, "cluster_name", c->name);
+		rbd_json_set_str(o, "config_file", c->config_file);
+		rbd_json_set_str(o, "key_file", c->key_file);
 	}
 	if (disk->state == RBD_DISK_READY) { /* not while a closing step shuts rados down */
 		rbd_cluster_addr_json(c, o);

@@ -376,8 +376,9 @@ nvt_bdev_rbd_unregister_cluster(const char *name, nvt_bdev_rbd_cb cb, void *ctx,
 
 /* ---- information and configuration ---- */
 
-static void
-set_str(json_t *o, const char *k, const char *v)
+/* Set \p k to \p v in \p o, unless \p v is NULL (an option not given). */
+void
+rbd_json_set_str(json_t *o, const char *k, const char *v)
 {
 	if (v != NULL) {
 		json_object_set_new(o, k, json_string(v));
@@ -388,13 +389,13 @@ set_str(json_t *o, const char *k, const char *v)
 static void
 cluster_params(const struct rbd_cluster *c, json_t *o)
 {
-	set_str(o, "user_id", c->user_id);
+	rbd_json_set_str(o, "user_id", c->user_id);
 	if (c->config != NULL) {
 		json_object_set(o, "config_param", c->config);
 	}
-	set_str(o, "config_file", c->config_file);
-	set_str(o, "key_file", c->key_file);
-	set_str(o, "core_mask", c->core_mask);
+	rbd_json_set_str(o, "config_file", c->config_file);
+	rbd_json_set_str(o, "key_file", c->key_file);
+	rbd_json_set_str(o, "core_mask", c->core_mask);
 }
 
 /*
@@ -418,7 +419,7 @@ cluster_info(const struct rbd_cluster *c)
 	json_t *o = json_object();
 
 	if (o != NULL) {
-		set_str(o, "cluster_name", c->name);
+		rbd_json_set_str(o, "cluster_name", c->name);
 		cluster_params(c, o);
 		if (c->state == RBD_CLUSTER_READY) {
 			rbd_cluster_addr_json(c, o);
@@ -455,7 +456,7 @@ clusters_write_config(json_t *config)
 			continue;
 		}
 		params = json_object();
-		set_str(params, "name", c->name);
+		rbd_json_set_str(params, "name", c->name);
 		cluster_params(c, params);
 		entry = json_pack("{s:s, s:o}", "method", "bdev_rbd_register_cluster", "params",
 				  params);

@@ -97,6 +97,8 @@ void rbd_cluster_put(struct rbd_cluster *c);
  * `ceph osd blocklist add` takes); nothing when not connected. App thread.
  */
 void rbd_cluster_addr_json(const struct rbd_cluster *c, json_t *o);
+/** Set \p k to the string \p v in \p o, unless \p v is NULL (an option not given). */
+void rbd_json_set_str(json_t *o, const char *k, const char *v);
 
 /* Whether \p config holds an entry nvtcp refuses (a secret); \p err says which. */
 int rbd_config_check(const json_t *config, const char *field, char *err, size_t errlen);

@@ -21,39 +21,6 @@
 
 /* ---- completion ---- */
 
-/* Copy \p len bytes of \p iov into \p buf; 0, or -EINVAL when the iovecs are shorter. */
-static int
-iov_gather(uint8_t *buf, const struct iovec *iov, int iovcnt, size_t len)
-{
-	size_t n;
-	int i;
-
-	for (i = 0; i < iovcnt && len > 0; i++) {
-		n = iov[i].iov_len < len ? iov[i].iov_len : len;
-		memcpy(buf, iov[i].iov_base, n);
-		buf += n;
-		len -= n;
-	}
-	return len == 0 ? 0 : -EINVAL;
-}
-
-static int
-iov_compare(const uint8_t *buf, const struct iovec *iov, int iovcnt, size_t len)
-{
-	size_t n;
-	int i;
-
-	for (i = 0; i < iovcnt && len > 0; i++) {
-		n = iov[i].iov_len < len ? iov[i].iov_len : len;
-		if (memcmp(buf, iov[i].iov_base, n) != 0) {
-			return -EILSEQ;
-		}
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* One log line per change of a channel's failing state, not per I/O. */
 static void
 task_note_status(struct rbd_task *t, ssize_t ret, int status)
@@ -82,8 +49,8 @@ task_complete(struct rbd_task *t, ssize_t ret)
 	int status = rbd_status(ret);
 
 	if (status == 0 && io->type == NVT_BDEV_IO_TYPE_COMPARE) {
-		status = iov_compare(t->bounce, io->iovs, io->iovcnt,
-				     io->num_blocks * io->bdev->blocklen);
+		status = nvt_bdev_iov_compare(t->bounce, io->iovs, io->iovcnt,
+					      io->num_blocks * io->bdev->blocklen);
 	}
 	free(t->bounce);
 	t->bounce = NULL;
@@ -149,7 +116,6 @@ submit_compare_and_write(struct rbd_disk *disk, struct rbd_task *t, uint64_t off
 			 rbd_completion_t c)
 {
 	struct nvt_bdev_io *io = t->io;
-	int rc;
 
 	/* Refused here rather than by librbd: see RBD_CAW_SECTOR. */
 	if (off % RBD_CAW_SECTOR + len > RBD_CAW_SECTOR) {
@@ -159,12 +125,9 @@ submit_compare_and_write(struct rbd_disk *disk, struct rbd_task *t, uint64_t off
 	if (t->bounce == NULL) {
 		return -ENOMEM;
 	}
-	rc = iov_gather(t->bounce, io->iovs, io->iovcnt, len);
-	if (rc == 0) {
-		rc = iov_gather(t->bounce + len, io->fused_iovs, io->fused_iovcnt, len);
-	}
-	if (rc != 0) {
-		return rc;
+	if (nvt_bdev_iov_copy(t->bounce, io->iovs, io->iovcnt, len, true) != 0 ||
+	    nvt_bdev_iov_copy(t->bounce + len, io->fused_iovs, io->fused_iovcnt, len, true) != 0) {
+		return -EINVAL;
 	}
 	return rbd_aio_compare_and_write(disk->image, off, len, (const char *)t->bounce,
 					 (const char *)t->bounce + len, c, &t->mismatch_off, 0);
