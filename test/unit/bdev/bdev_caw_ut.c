@@ -36,25 +36,6 @@ static const struct nvt_bdev_module g_caw_module = {
 	.name = "caw_ut",
 };
 
-/* Copy between \p buf and the iovecs, \p len bytes. */
-static void
-iov_copy(uint8_t *buf, const struct iovec *iov, int iovcnt, size_t len, bool to_buf)
-{
-	size_t n;
-	int i;
-
-	for (i = 0; i < iovcnt && len > 0; i++) {
-		n = iov[i].iov_len < len ? iov[i].iov_len : len;
-		if (to_buf) {
-			memcpy(buf, iov[i].iov_base, n);
-		} else {
-			memcpy(iov[i].iov_base, buf, n);
-		}
-		buf += n;
-		len -= n;
-	}
-}
-
 static void
 caw_submit(struct nvt_io_channel *ch, struct nvt_bdev_io *io)
 {
@@ -68,18 +49,19 @@ caw_submit(struct nvt_io_channel *ch, struct nvt_bdev_io *io)
 	disk->last_fused_iovcnt = io->fused_iovcnt;
 	switch (io->type) {
 	case NVT_BDEV_IO_TYPE_READ:
-		iov_copy(disk->data + off, io->iovs, io->iovcnt, len, false);
+		(void)nvt_bdev_iov_copy(disk->data + off, io->iovs, io->iovcnt, len, false);
 		break;
 	case NVT_BDEV_IO_TYPE_WRITE:
-		iov_copy(disk->data + off, io->iovs, io->iovcnt, len, true);
+		(void)nvt_bdev_iov_copy(disk->data + off, io->iovs, io->iovcnt, len, true);
 		break;
 	case NVT_BDEV_IO_TYPE_COMPARE_AND_WRITE:
-		iov_copy(cmp, io->iovs, io->iovcnt, len, true);
+		(void)nvt_bdev_iov_copy(cmp, io->iovs, io->iovcnt, len, true);
 		if (memcmp(cmp, disk->data + off, len) != 0) {
 			status = -EILSEQ;
 			break;
 		}
-		iov_copy(disk->data + off, io->fused_iovs, io->fused_iovcnt, len, true);
+		(void)nvt_bdev_iov_copy(disk->data + off, io->fused_iovs, io->fused_iovcnt, len,
+					true);
 		break;
 	default:
 		status = -EINVAL;
