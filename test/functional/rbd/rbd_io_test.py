@@ -6,7 +6,9 @@ usage: rbd_io_test.py NVTCPD NVTCP_PERF
 
 - nvtcp-perf --verify (random writes and reads of a pattern tagged with the
   LBA, checked on read) at 4 KiB, 16 KiB and 128 KiB and queue depths 1, 32
-  and 128: no error, no mismatch.
+  and 128: no error, no mismatch; SPDK's spdk_nvme_perf (random reads and
+  writes at 4 KiB QD32 and 128 KiB QD16) without an error, where SPDK_DIR
+  names SPDK's tools.
 - Flush succeeds; Write Zeroes and Deallocate of ranges that are not aligned
   to anything read back as zeroes, their neighbours intact.
 - Compare: a match succeeds, a mismatch is Compare Failure.
@@ -17,6 +19,7 @@ usage: rbd_io_test.py NVTCPD NVTCP_PERF
 Exit 0 on success, 1 on failure, 77 when a program or Ceph is missing.
 """
 
+import os
 import struct
 import subprocess
 import sys
@@ -30,6 +33,25 @@ SC_COMPARE_FAILURE = (0x2 << 8) | 0x85
 SC_NS_NOT_READY = 0x82
 DNR = 1 << 14
 PERF_CASES = ((4096, 1), (4096, 128), (16384, 32), (131072, 32), (131072, 128))
+
+
+def spdk_perf(port):
+    """SPDK's own initiator on the image, where SPDK_DIR names its tools: no error."""
+    tool = os.path.join(os.environ.get("SPDK_DIR", ""), "bin", "spdk_nvme_perf")
+    if not os.environ.get("SPDK_DIR") or not os.access(tool, os.X_OK):
+        print("skip: spdk_nvme_perf (SPDK_DIR does not name SPDK's tools)")
+        return
+    trid = "trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:%d subnqn:%s" % (port, rc.NQN)
+    for size, qd in ((4096, 32), (131072, 16)):
+        out = subprocess.run([tool, "-c", "0x2", "-r", trid, "-q", str(qd), "-o", str(size),
+                              "-w", "randrw", "-M", "50", "-t", "2"],
+                             capture_output=True, text=True, timeout=120)
+        total = [line for line in out.stdout.splitlines() if line.startswith("Total")]
+        check(out.returncode == 0 and total and float(total[0].split()[2]) > 0,
+              "spdk_nvme_perf -o %d -q %d: exit %d\n%s\n%s" %
+              (size, qd, out.returncode, out.stdout[-2000:], out.stderr[-2000:]))
+        print("ok: spdk_nvme_perf -o %d -q %d randrw: %s IOPS, exit 0" %
+              (size, qd, total[0].split()[2]))
 
 
 def perf(nvtcp_perf, port, size, qd, pattern="randrw"):
@@ -102,6 +124,7 @@ def run(nvtcpd, nvtcp_perf):
         try:
             for size, qd in PERF_CASES:
                 perf(nvtcp_perf, port, size, qd)
+            spdk_perf(port)
             admin, q = rc.connect(port)
             check_zeroing(q)
             check_compare(q)
