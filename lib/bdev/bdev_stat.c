@@ -322,13 +322,26 @@ gather_done(struct nvt_io_channel_iter *iter, int status)
 	gather_free(g);
 }
 
+/* Start a walk answering one of \p totals_cb and \p channels_cb (the other NULL). */
 static int
-gather_start(const char *name, struct stat_gather *g)
+gather_start(const char *name, nvt_bdev_iostat_cb totals_cb, bdev_stat_channels_cb channels_cb,
+	     void *ctx)
 {
+	struct stat_gather *g;
 	struct nvt_bdev *bdev;
 	struct hist_cfg cfg;
 	int rc;
 
+	if (name == NULL || nvt_get_thread() == NULL) {
+		return -EINVAL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (g == NULL) {
+		return -ENOMEM;
+	}
+	g->totals_cb = totals_cb;
+	g->channels_cb = channels_cb;
+	g->ctx = ctx;
 	rc = nvt_bdev_open(name, false, NULL, NULL, &g->desc);
 	if (rc != 0) {
 		free(g);
@@ -358,35 +371,13 @@ gather_start(const char *name, struct stat_gather *g)
 int
 nvt_bdev_get_iostat(const char *name, nvt_bdev_iostat_cb cb, void *ctx)
 {
-	struct stat_gather *g;
-
-	if (cb == NULL || name == NULL || nvt_get_thread() == NULL) {
-		return -EINVAL;
-	}
-	g = calloc(1, sizeof(*g));
-	if (g == NULL) {
-		return -ENOMEM;
-	}
-	g->totals_cb = cb;
-	g->ctx = ctx;
-	return gather_start(name, g);
+	return cb == NULL ? -EINVAL : gather_start(name, cb, NULL, ctx);
 }
 
 int
 bdev_stat_get_channels(const char *name, bdev_stat_channels_cb cb, void *ctx)
 {
-	struct stat_gather *g;
-
-	if (cb == NULL || name == NULL || nvt_get_thread() == NULL) {
-		return -EINVAL;
-	}
-	g = calloc(1, sizeof(*g));
-	if (g == NULL) {
-		return -ENOMEM;
-	}
-	g->channels_cb = cb;
-	g->ctx = ctx;
-	return gather_start(name, g);
+	return cb == NULL ? -EINVAL : gather_start(name, NULL, cb, ctx);
 }
 
 /* ---- histogram settings ---- */
