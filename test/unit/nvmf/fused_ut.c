@@ -108,9 +108,9 @@ setup(void **state)
 	return 0;
 }
 
-/* Command \p i arrives: \p opc with \p fuse over one block at \p slba of nsid 1. */
+/* Command \p i arrives: \p opc with \p fuse at \p slba of \p nsid, CDW12 \p cdw12. */
 static struct nvmf_request *
-arrive(int i, uint8_t opc, uint8_t fuse, uint64_t slba)
+arrive_ns(int i, uint8_t opc, uint8_t fuse, uint64_t slba, uint32_t nsid, uint32_t cdw12)
 {
 	struct ut_req *r = &g_reqs[i];
 
@@ -119,13 +119,20 @@ arrive(int i, uint8_t opc, uint8_t fuse, uint64_t slba)
 	r->base.rsp = &r->cpl;
 	r->cmd.cmd.opc = opc;
 	r->cmd.cmd.flags = fuse;
-	r->cmd.cmd.nsid = 1;
+	r->cmd.cmd.nsid = nsid;
 	r->cmd.cmd.cdw10 = (uint32_t)slba;
 	r->cmd.cmd.cdw11 = (uint32_t)(slba >> 32);
-	r->cmd.cmd.cdw12 = 0;
+	r->cmd.cmd.cdw12 = cdw12;
 	r->cmd.cmd.cid = (uint16_t)i;
 	nvmf_request_arrived(&r->base);
 	return &r->base;
+}
+
+/* Command \p i arrives: \p opc with \p fuse over one block at \p slba of nsid 1. */
+static struct nvmf_request *
+arrive(int i, uint8_t opc, uint8_t fuse, uint64_t slba)
+{
+	return arrive_ns(i, opc, fuse, slba, 1, 0);
 }
 
 static void
@@ -266,7 +273,6 @@ static void
 test_mismatch(void **state)
 {
 	struct nvmf_request *c, *w;
-	struct ut_req *wr;
 
 	/* Other blocks, not a Write, not fused, another namespace: both (fused ones) 0Ah. */
 	c = arrive(0, C, F1, 8);
@@ -291,32 +297,15 @@ test_mismatch(void **state)
 	assert_int_equal(w->fused_state, FUSED_NONE);
 	setup(state);
 	c = arrive(0, C, F1, 8);
-	wr = &g_reqs[1];
-	wr->cmd.cmd.nsid = 2;
-	wr->base.qpair = &g_qpair;
-	wr->base.cmd = &wr->cmd;
-	wr->base.rsp = &wr->cpl;
-	wr->cmd.cmd.opc = W;
-	wr->cmd.cmd.flags = F2;
-	wr->cmd.cmd.cdw10 = 8;
-	nvmf_request_arrived(&wr->base);
+	w = arrive_ns(1, W, F2, 8, 2, 0);
 	exec(c);
-	exec(&wr->base);
+	exec(w);
 	assert_int_equal(status_of(c), MISSING);
-	assert_int_equal(status_of(&wr->base), MISSING);
+	assert_int_equal(status_of(w), MISSING);
 	/* Different block counts. */
 	setup(state);
 	c = arrive(0, C, F1, 8);
-	wr = &g_reqs[1];
-	wr->cmd.cmd.cdw12 = 1;
-	wr->base.qpair = &g_qpair;
-	wr->base.cmd = &wr->cmd;
-	wr->base.rsp = &wr->cpl;
-	wr->cmd.cmd.opc = W;
-	wr->cmd.cmd.flags = F2;
-	wr->cmd.cmd.nsid = 1;
-	wr->cmd.cmd.cdw10 = 8;
-	nvmf_request_arrived(&wr->base);
+	w = arrive_ns(1, W, F2, 8, 1, 1);
 	exec(c);
 	assert_int_equal(status_of(c), MISSING);
 	/* Two firsts in a row: the first one is missing its second, the next waits. */
